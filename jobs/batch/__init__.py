@@ -1,0 +1,1 @@
+"""Spark batch jobs: Postgres extracts, file ingestion, table maintenance."""

@@ -1,0 +1,1 @@
+"""Spark Structured Streaming jobs: Kafka to bronze, bronze to silver."""

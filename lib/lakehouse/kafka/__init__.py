@@ -1,0 +1,1 @@
+"""Python-side Kafka clients: topic administration and producers (Spark reads Kafka itself)."""

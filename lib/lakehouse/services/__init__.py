@@ -1,0 +1,1 @@
+"""Real local servers for development and tests: a Kafka broker, PostgreSQL and an S3 endpoint."""

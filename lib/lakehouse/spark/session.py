@@ -1,0 +1,106 @@
+"""The session factory: every job, test and benchmark gets its SparkSession from `build_spark`.
+
+`spark_conf` is a pure function of the config, so what a job runs with is testable and is the
+same whether the JVM is started by pyspark (tests, console scripts) or by spark-submit (EMR),
+where `spark_submit_args` passes the jars on the command line instead.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from lakehouse.config import Config, ConfigError
+
+log = logging.getLogger(__name__)
+
+DELTA_CONF = {
+    "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+}
+
+
+def build_spark(cfg: Config, job_name: str):
+    """Returns the SparkSession for `job_name`, configured for Delta, Kafka, JDBC and S3A."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName(f"{cfg.spark.app_name}-{job_name}")
+    if cfg.spark.master:
+        builder = builder.master(cfg.spark.master)
+    for key, value in spark_conf(cfg).items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel(cfg.spark.log_level)
+    return spark
+
+
+def spark_conf(cfg: Config) -> dict[str, str]:
+    """All Spark properties derived from the config (secrets resolved only for S3A keys)."""
+    conf = dict(DELTA_CONF)
+    conf["spark.sql.shuffle.partitions"] = str(cfg.spark.shuffle_partitions)
+    conf["spark.ui.enabled"] = str(cfg.spark.ui_enabled).lower()
+    if cfg.spark.driver_memory:
+        conf["spark.driver.memory"] = cfg.spark.driver_memory
+    jars = job_jars(cfg)
+    if jars:
+        conf["spark.jars"] = ",".join(jars)
+    if _uses_s3a(cfg):
+        conf.update(s3a_conf(cfg))
+    conf.update(cfg.spark.conf)
+    return conf
+
+
+def job_jars(cfg: Config) -> list[str]:
+    """The jars a job needs beyond Spark itself: the local Maven folder and/or `extra_jars`."""
+    jars = list(cfg.spark.extra_jars)
+    if cfg.spark.jars_dir:
+        folder = Path(cfg.spark.jars_dir)
+        found = sorted(str(p) for p in folder.glob("*.jar"))
+        if not found:
+            raise ConfigError(
+                f"spark.jars_dir: no jars in {folder}; run `make jars` (Maven fetches them from Maven Central)"
+            )
+        jars = found + jars
+    return jars
+
+
+def spark_submit_args(cfg: Config) -> list[str]:
+    """Launch-time options for `spark-submit` (master, jars, driver memory).
+
+    Everything else, secrets included, is applied by `build_spark` inside the job, so a process
+    started with these arguments gets the same session as one started by pyspark, and no
+    secret appears on a command line.
+    """
+    args: list[str] = []
+    if cfg.spark.master:
+        args += ["--master", cfg.spark.master]
+    jars = job_jars(cfg)
+    if jars:
+        args += ["--jars", ",".join(jars)]
+    if cfg.spark.driver_memory:
+        args += ["--driver-memory", cfg.spark.driver_memory]
+    return args
+
+
+def s3a_conf(cfg: Config) -> dict[str, str]:
+    s3 = cfg.s3
+    conf = {
+        "spark.hadoop.fs.s3a.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
+        "spark.hadoop.fs.s3a.path.style.access": str(s3.path_style_access).lower(),
+        "spark.hadoop.fs.s3a.endpoint.region": s3.region,
+    }
+    if s3.endpoint:
+        conf["spark.hadoop.fs.s3a.endpoint"] = s3.endpoint
+        conf["spark.hadoop.fs.s3a.connection.ssl.enabled"] = str(s3.endpoint.startswith("https")).lower()
+    if s3.credentials == "keys":
+        conf["spark.hadoop.fs.s3a.aws.credentials.provider"] = (
+            "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider"
+        )
+        conf["spark.hadoop.fs.s3a.access.key"] = s3.access_key.resolve()
+        conf["spark.hadoop.fs.s3a.secret.key"] = s3.secret_key.resolve()
+    return conf
+
+
+def _uses_s3a(cfg: Config) -> bool:
+    return bool(cfg.s3.endpoint) or any(
+        path.startswith("s3a://") for path in (cfg.lake.root, cfg.lake.checkpoint_root)
+    )

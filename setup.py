@@ -1,0 +1,74 @@
+"""Packaging of the lakehouse jobs: the `lakehouse` library and the `jobs/` entry points.
+
+The wheel goes to EMR with `--py-files`; the console scripts run the same jobs on a laptop.
+Runtime pins follow EMR 7.x (Spark 3.5, Delta 3.3, Python 3.9); exact versions for development
+live in requirements/constraints.txt.
+"""
+from setuptools import find_packages, setup
+
+RUNTIME = [
+    "pyspark>=3.5.3,<3.6",
+    "delta-spark>=3.3.0,<3.4",
+    "PyYAML>=5.4",
+]
+
+EXTRAS = {
+    # Local services, producers and the source generator.
+    "local": [
+        "confluent-kafka>=2.3",
+        "orjson>=3.9",
+        "psycopg[binary]>=3.1",
+        "moto[server]>=5.0",
+        "boto3>=1.28",
+    ],
+    "dbt": [
+        "dbt-core>=1.11,<1.12",
+        "dbt-duckdb>=1.11,<1.12",
+        "dbt-snowflake>=1.11",
+        "deltalake>=1.0",
+        "fakesnow[server]>=0.12",
+    ],
+    "airflow": [
+        "apache-airflow>=3.1,<4",
+        "apache-airflow-providers-amazon>=9.0",
+        "astronomer-cosmos>=1.10",
+    ],
+    "bench": [
+        "pyarrow>=14",
+        "deltalake>=1.0",
+        "connectorx>=0.4",
+    ],
+    "test": [
+        "pytest>=8",
+        "pytest-timeout>=2.3",
+        "chispa>=0.10",
+        "ruff>=0.6",
+    ],
+}
+EXTRAS["dev"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
+
+JOB_SCRIPTS = {
+    # name: module:function, filled in as jobs land
+}
+
+setup(
+    name="lakehouse-jobs",
+    version="0.1.0",
+    description="Kafka and Postgres ingestion into Delta Lake on Spark, dbt models and Airflow DAGs.",
+    python_requires=">=3.9",
+    package_dir={"": "lib", "lakehouse_jobs": "jobs"},
+    packages=[
+        *find_packages("lib"),
+        *(f"lakehouse_jobs.{name}" if name else "lakehouse_jobs" for name in ("", "streaming", "batch", "tools")),
+    ],
+    include_package_data=True,
+    install_requires=RUNTIME,
+    extras_require=EXTRAS,
+    entry_points={
+        "console_scripts": [
+            "lakehouse-services=lakehouse_jobs.tools.services:main",
+            "lakehouse-demo=lakehouse_jobs.tools.demo:main",
+        ]
+        + [f"{name}={target}" for name, target in JOB_SCRIPTS.items()],
+    },
+)

@@ -1,0 +1,50 @@
+"""The session factory's settings, derived from config without starting Spark."""
+from __future__ import annotations
+
+import pytest
+
+from lakehouse.config import ConfigError, load_config
+from lakehouse.spark.session import spark_conf, spark_submit_args
+from tests.conftest import CONF_DIR, local_config
+
+
+def test_local_sessions_get_delta_and_the_maven_jars():
+    conf = spark_conf(local_config())
+    assert conf["spark.sql.extensions"] == "io.delta.sql.DeltaSparkSessionExtension"
+    assert conf["spark.sql.catalog.spark_catalog"] == "org.apache.spark.sql.delta.catalog.DeltaCatalog"
+    jar_names = {path.rsplit("/", 1)[-1] for path in conf["spark.jars"].split(",")}
+    assert {"delta-spark_2.12-3.3.3.jar", "spark-sql-kafka-0-10_2.12-3.5.7.jar", "hadoop-aws-3.3.4.jar"} <= jar_names
+    assert conf["spark.ui.enabled"] == "false"
+    assert conf["spark.sql.shuffle.partitions"] == "4"
+
+
+def test_s3a_settings_use_the_endpoint_and_resolved_keys(tmp_path):
+    (tmp_path / "ak").write_text("AK-test")
+    (tmp_path / "sk").write_text("SK-test")
+    conf = spark_conf(local_config(f"s3.access_key=file:{tmp_path}/ak", f"s3.secret_key=file:{tmp_path}/sk"))
+    assert conf["spark.hadoop.fs.s3a.endpoint"] == "http://127.0.0.1:15000"
+    assert conf["spark.hadoop.fs.s3a.path.style.access"] == "true"
+    assert conf["spark.hadoop.fs.s3a.connection.ssl.enabled"] == "false"
+    assert conf["spark.hadoop.fs.s3a.access.key"] == "AK-test"
+    assert conf["spark.hadoop.fs.s3a.secret.key"] == "SK-test"
+
+
+def test_emr_sessions_take_jars_from_config_and_no_s3a_settings():
+    conf = spark_conf(load_config("prod", CONF_DIR, environ={}))
+    assert conf["spark.jars"].startswith("s3://company-artifacts/lakehouse/jars/spark-sql-kafka-0-10_2.12-3.5.7.jar")
+    assert not any(key.startswith("spark.hadoop.fs.s3a") for key in conf)
+    assert "spark.master" not in conf
+
+
+def test_spark_submit_args_carry_launch_options_and_no_secrets(tmp_path):
+    (tmp_path / "sk").write_text("SK-never-on-a-command-line")
+    args = spark_submit_args(local_config(f"s3.secret_key=file:{tmp_path}/sk"))
+    assert args[:2] == ["--master", "local[2]"]
+    assert "--jars" in args
+    assert "--driver-memory" in args
+    assert not any("SK-never" in arg for arg in args)
+
+
+def test_missing_jars_folder_says_how_to_fetch_it(tmp_path):
+    with pytest.raises(ConfigError, match=r"run `make jars`"):
+        spark_conf(local_config(f"spark.jars_dir={tmp_path}"))
