@@ -43,7 +43,8 @@ def cfg(lake_dir) -> Config:
 
 
 @pytest.fixture(scope="session")
-def spark(cfg):
+def spark(cfg, s3_service):
+    """The one SparkSession of the test run; it needs the S3 endpoint's generated keys for S3A."""
     from lakehouse.spark import build_spark
 
     session = build_spark(cfg, "tests")

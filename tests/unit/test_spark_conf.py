@@ -8,8 +8,14 @@ from lakehouse.spark.session import spark_conf, spark_submit_args
 from tests.conftest import CONF_DIR, local_config
 
 
-def test_local_sessions_get_delta_and_the_maven_jars():
-    conf = spark_conf(local_config())
+def local_config_with_keys(folder, *overrides):
+    (folder / "ak").write_text("AK-test")
+    (folder / "sk").write_text("SK-test")
+    return local_config(f"s3.access_key=file:{folder}/ak", f"s3.secret_key=file:{folder}/sk", *overrides)
+
+
+def test_local_sessions_get_delta_and_the_maven_jars(tmp_path):
+    conf = spark_conf(local_config_with_keys(tmp_path))
     assert conf["spark.sql.extensions"] == "io.delta.sql.DeltaSparkSessionExtension"
     assert conf["spark.sql.catalog.spark_catalog"] == "org.apache.spark.sql.delta.catalog.DeltaCatalog"
     jar_names = {path.rsplit("/", 1)[-1] for path in conf["spark.jars"].split(",")}
@@ -19,9 +25,7 @@ def test_local_sessions_get_delta_and_the_maven_jars():
 
 
 def test_s3a_settings_use_the_endpoint_and_resolved_keys(tmp_path):
-    (tmp_path / "ak").write_text("AK-test")
-    (tmp_path / "sk").write_text("SK-test")
-    conf = spark_conf(local_config(f"s3.access_key=file:{tmp_path}/ak", f"s3.secret_key=file:{tmp_path}/sk"))
+    conf = spark_conf(local_config_with_keys(tmp_path))
     assert conf["spark.hadoop.fs.s3a.endpoint"] == "http://127.0.0.1:15000"
     assert conf["spark.hadoop.fs.s3a.path.style.access"] == "true"
     assert conf["spark.hadoop.fs.s3a.connection.ssl.enabled"] == "false"
@@ -37,14 +41,13 @@ def test_emr_sessions_take_jars_from_config_and_no_s3a_settings():
 
 
 def test_spark_submit_args_carry_launch_options_and_no_secrets(tmp_path):
-    (tmp_path / "sk").write_text("SK-never-on-a-command-line")
-    args = spark_submit_args(local_config(f"s3.secret_key=file:{tmp_path}/sk"))
+    args = spark_submit_args(local_config_with_keys(tmp_path))
     assert args[:2] == ["--master", "local[2]"]
     assert "--jars" in args
     assert "--driver-memory" in args
-    assert not any("SK-never" in arg for arg in args)
+    assert not any("SK-test" in arg for arg in args)
 
 
 def test_missing_jars_folder_says_how_to_fetch_it(tmp_path):
     with pytest.raises(ConfigError, match=r"run `make jars`"):
-        spark_conf(local_config(f"spark.jars_dir={tmp_path}"))
+        spark_conf(local_config_with_keys(tmp_path, f"spark.jars_dir={tmp_path}"))

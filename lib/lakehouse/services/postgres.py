@@ -100,7 +100,9 @@ class PostgresServer:
         """The data folder: under the state folder, or (as root, when the postgres user cannot
         reach it, e.g. a clone under a private temp folder) a folder under /var/tmp linked from it."""
         preferred = self.home / "data"
-        if not self.run_as or preferred.is_symlink() or self._reachable(self.home.parent):
+        if preferred.is_symlink():
+            return preferred.resolve()
+        if not self.run_as or self._reachable(self.home.parent):
             return preferred
         digest = hashlib.sha1(str(self.home.resolve()).encode()).hexdigest()[:12]
         outside = Path("/var/tmp") / f"lakehouse-postgres-{digest}"
@@ -108,7 +110,7 @@ class PostgresServer:
         shutil.chown(outside, self.run_as, self.run_as)
         self.home.mkdir(parents=True, exist_ok=True)
         preferred.symlink_to(outside, target_is_directory=True)
-        return preferred
+        return outside
 
     def _reachable(self, folder: Path) -> bool:
         folder.mkdir(parents=True, exist_ok=True)
