@@ -61,7 +61,7 @@ def kafka_to_delta_roundtrip(cfg: Config, state: dict) -> str:
     return f"read {count} events back from Kafka into Delta table {path}"
 
 
-FOUNDATION_STEPS: list[Step] = [
+STEPS: list[Step] = [
     ("start local services", start_services),
     ("create topics", create_topics),
     ("produce sample events", produce_sample_events),
@@ -69,7 +69,7 @@ FOUNDATION_STEPS: list[Step] = [
 ]
 
 
-def run_demo(cfg: Config, steps: list[Step] = FOUNDATION_STEPS) -> dict:
+def run_demo(cfg: Config, steps: list[Step] = STEPS) -> dict:
     """Runs the steps in order, printing each outcome and the time it took."""
     state: dict = {}
     for number, (title, step) in enumerate(steps, 1):
