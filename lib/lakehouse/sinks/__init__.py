@@ -1,0 +1,1 @@
+"""Writers of Delta tables shared by streaming and batch jobs."""

@@ -1,0 +1,177 @@
+"""One Delta MERGE writer for batch and streaming, idempotent across retries.
+
+`merge_into` upserts (or insert-only merges) a DataFrame whose keys are unique into a Delta
+table, creating the table first if needed. With a `Txn`, the commit carries Delta's transaction
+identifier (app id, version): Delta skips a write whose version is not above the last one
+committed for that app id, so a micro-batch or extract replayed after a crash changes nothing.
+`user_metadata` is stored in the same commit (e.g. an extract's new cursor position), so data
+and state can never disagree.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Optional
+
+TXN_APP_ID = "spark.databricks.delta.write.txnAppId"
+TXN_VERSION = "spark.databricks.delta.write.txnVersion"
+USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """How a Delta table is laid out: its location, columns, partitions and table properties."""
+
+    path: str
+    schema: object  # pyspark.sql.types.StructType
+    partition_by: Sequence[str] = ()
+    properties: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MergeSpec:
+    """How source rows meet target rows.
+
+    Attributes:
+        keys: columns identifying a row; the source must hold each key once.
+        newer_column: when set, a matched row is replaced only if the source's value of this
+            column is greater than the target's (newest wins whatever the arrival order).
+            Without it, a matched row is always replaced.
+        insert_only: never update matched rows (events are immutable: insert once).
+        prune_column: a target partition column; the condition then names the values present
+            in the source, so Delta reads only those partitions of the target.
+    """
+
+    keys: Sequence[str]
+    newer_column: Optional[str] = None
+    insert_only: bool = False
+    prune_column: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Txn:
+    """Delta transaction identifier: the write is skipped if `version` <= the last one for `app_id`."""
+
+    app_id: str
+    version: int
+
+
+@dataclass(frozen=True)
+class MergeOutcome:
+    committed: bool  # False when Delta skipped the write as a replay of an earlier version
+    table_version: int
+    inserted: int = 0
+    updated: int = 0
+
+
+def ensure_table(spark, table: TableSpec) -> None:
+    """Creates the table at `table.path` with its schema, partitions and properties if absent."""
+    from delta.tables import DeltaTable
+
+    builder = DeltaTable.createIfNotExists(spark).location(table.path).addColumns(table.schema)
+    if table.partition_by:
+        builder = builder.partitionedBy(*table.partition_by)
+    for key, value in table.properties.items():
+        builder = builder.property(key, value)
+    builder.execute()
+
+
+def merge_into(
+    source,
+    table: TableSpec,
+    spec: MergeSpec,
+    txn: Optional[Txn] = None,
+    user_metadata: Optional[Mapping[str, object]] = None,
+) -> MergeOutcome:
+    """Merges `source` into the Delta table in one commit; see the module docstring."""
+    from delta.tables import DeltaTable
+
+    spark = source.sparkSession
+    ensure_table(spark, table)
+    target = DeltaTable.forPath(spark, table.path)
+    before = _latest_version(target)
+    merge = target.alias("t").merge(source.alias("s"), merge_condition(source, spec))
+    if not spec.insert_only:
+        update_when = f"s.`{spec.newer_column}` > t.`{spec.newer_column}`" if spec.newer_column else None
+        merge = merge.whenMatchedUpdateAll(condition=update_when)
+    merge = merge.whenNotMatchedInsertAll()
+    with commit_options(spark, txn, user_metadata):
+        merge.execute()
+    after = _latest_version(target)
+    if after == before:
+        return MergeOutcome(committed=False, table_version=after)
+    metrics = target.history(1).select("operationMetrics").first()[0] or {}
+    return MergeOutcome(
+        committed=True,
+        table_version=after,
+        inserted=int(metrics.get("numTargetRowsInserted", 0)),
+        updated=int(metrics.get("numTargetRowsUpdated", 0)),
+    )
+
+
+def merge_condition(source, spec: MergeSpec) -> str:
+    """The ON clause: equal keys, plus the source's partition values when pruning."""
+    clauses = [f"t.`{key}` = s.`{key}`" for key in spec.keys]
+    if spec.prune_column:
+        values = [row[0] for row in source.select(spec.prune_column).distinct().collect()]
+        literals = ", ".join(_sql_literal(v) for v in values if v is not None)
+        clauses.append(f"t.`{spec.prune_column}` IN ({literals})" if literals else "false")
+    return " AND ".join(clauses)
+
+
+def last_txn_version(spark, path: str, app_id: str) -> Optional[int]:
+    """The last version committed for `app_id` on the table, from its transaction log."""
+    from delta.tables import DeltaTable
+
+    if not DeltaTable.isDeltaTable(spark, path):
+        return None
+    jvm = spark.sparkContext._jvm
+    log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)
+    found = log.update(False, jvm.scala.Option.empty(), jvm.scala.Option.empty()).transactions().get(app_id)
+    return int(found.get()) if found.isDefined() else None
+
+
+def latest_user_metadata(spark, path: str) -> Optional[dict]:
+    """The JSON user metadata of the newest commit that has any, or None."""
+    from delta.tables import DeltaTable
+
+    if not DeltaTable.isDeltaTable(spark, path):
+        return None
+    rows = (
+        DeltaTable.forPath(spark, path).history()
+        .where("userMetadata IS NOT NULL").orderBy("version", ascending=False).limit(1)
+        .select("userMetadata").collect()
+    )
+    return json.loads(rows[0][0]) if rows else None
+
+
+@contextlib.contextmanager
+def commit_options(spark, txn: Optional[Txn], user_metadata: Optional[Mapping[str, object]]) -> Iterator[None]:
+    """Sets Delta's per-commit session options for one write, then removes them.
+
+    In foreachBatch, pass the batch DataFrame's session: each streaming query runs on its own
+    cloned session, so concurrent queries do not see each other's options.
+    """
+    options = {}
+    if txn is not None:
+        options.update({TXN_APP_ID: txn.app_id, TXN_VERSION: str(txn.version)})
+    if user_metadata is not None:
+        options[USER_METADATA] = json.dumps(user_metadata, sort_keys=True, default=str)
+    for key, value in options.items():
+        spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key in options:
+            spark.conf.unset(key)
+
+
+def _latest_version(target) -> int:
+    return int(target.history(1).select("version").first()[0])
+
+
+def _sql_literal(value) -> str:
+    text = str(value).replace("'", "''")
+    return text if isinstance(value, (int, float)) and not isinstance(value, bool) else f"'{text}'"
