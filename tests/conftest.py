@@ -55,7 +55,8 @@ def spark(cfg, s3_service):
 def _run_service(cfg: Config, name: str):
     started = stack.up(cfg, [name])
     yield
-    stack.down(cfg, started)
+    if started:
+        stack.down(cfg, started)
 
 
 @pytest.fixture(scope="session")

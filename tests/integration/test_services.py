@@ -30,3 +30,8 @@ def test_missing_broker_jars_say_how_to_get_them(tmp_path):
 def test_unknown_service_names_are_rejected(cfg):
     with pytest.raises(ValueError, match="unknown service"):
         stack.up(cfg, ["zookeeper"])
+
+
+def test_stopping_an_empty_selection_stops_nothing(cfg, kafka_service):
+    assert stack.down(cfg, []) == []
+    assert stack.status(cfg, ["kafka"]) == {KafkaBroker(cfg).describe(): True}

@@ -6,6 +6,7 @@ import fcntl
 import logging
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Optional
 
 from lakehouse.config import Config
 from lakehouse.services.kafka_broker import KafkaBroker
@@ -17,15 +18,16 @@ log = logging.getLogger(__name__)
 SERVICES = {"kafka": KafkaBroker, "postgres": PostgresServer, "s3": S3Endpoint}
 
 
-def select(cfg: Config, names: Iterable[str] = ()) -> list:
-    names = list(names) or list(SERVICES)
+def select(cfg: Config, names: Optional[Iterable[str]] = None) -> list:
+    """The services named: all of them when `names` is None, none for an empty list."""
+    names = list(SERVICES) if names is None else list(names)
     unknown = sorted(set(names) - set(SERVICES))
     if unknown:
         raise ValueError(f"unknown service(s) {', '.join(unknown)}; known: {', '.join(SERVICES)}")
     return [SERVICES[name](cfg) for name in names]
 
 
-def up(cfg: Config, names: Iterable[str] = ()) -> list[str]:
+def up(cfg: Config, names: Optional[Iterable[str]] = None) -> list[str]:
     """Starts the services that are not running; returns the names of those it started."""
     started = []
     with _exclusive(cfg):
@@ -40,7 +42,7 @@ def up(cfg: Config, names: Iterable[str] = ()) -> list[str]:
     return started
 
 
-def down(cfg: Config, names: Iterable[str] = ()) -> list[str]:
+def down(cfg: Config, names: Optional[Iterable[str]] = None) -> list[str]:
     """Stops the services; returns the names of those that were running."""
     stopped = []
     with _exclusive(cfg):
@@ -51,7 +53,7 @@ def down(cfg: Config, names: Iterable[str] = ()) -> list[str]:
     return stopped
 
 
-def status(cfg: Config, names: Iterable[str] = ()) -> dict[str, bool]:
+def status(cfg: Config, names: Optional[Iterable[str]] = None) -> dict[str, bool]:
     return {service.describe(): service.running() for service in select(cfg, names)}
 
 
