@@ -9,7 +9,7 @@ JARS := .local/jars
 PYTEST_ARGS ?=
 
 .PHONY: setup venv jars system-deps services-up services-down services-status topics \
-        test test-unit demo bench lint wheel clean
+        test test-unit demo bench lint wheel clean ship-artifacts airflow-test
 
 setup: system-deps venv jars
 
@@ -52,8 +52,10 @@ test: setup
 test-unit: setup
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
+## AIRFLOW=1 also runs the pipeline through the Airflow DAGs (airflow dags test), after the job-by-job run.
+AIRFLOW ?=
 demo: setup
-	$(BIN)/lakehouse-demo
+	LAKEHOUSE_DEMO_AIRFLOW=$(AIRFLOW) $(BIN)/lakehouse-demo
 
 bench: setup
 	$(BIN)/python bench/run.py $(if $(QUICK),--quick,)
@@ -64,6 +66,19 @@ lint: venv
 ## The wheel shipped to EMR with --py-files (dist/lakehouse_jobs-*.whl).
 wheel: venv
 	$(BIN)/python -m pip wheel -q --no-deps -w dist .
+
+## Ship a release (wheel, jobs, conf, bootstrap, extra jars) to ENV's artifacts bucket: CI's deploy step.
+ENV ?= dev
+ship-artifacts: venv
+	$(BIN)/lakehouse-ship-artifacts --env $(ENV)
+
+## Run one DAG end to end on the local stack: make airflow-test DAG=daily_warehouse_build
+DAG ?= streaming_pipeline
+AIRFLOW_HOME ?= $(CURDIR)/.local/airflow
+airflow-test: services-up
+	AIRFLOW_HOME=$(AIRFLOW_HOME) AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/airflow/dags \
+	  LAKEHOUSE_ENV=local sh -c '$(BIN)/airflow db migrate >/dev/null && $(BIN)/airflow dags reserialize >/dev/null \
+	  && $(BIN)/airflow dags test $(DAG)'
 
 clean: services-down
 	rm -rf .local dist build *.egg-info lib/*.egg-info

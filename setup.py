@@ -10,6 +10,8 @@ RUNTIME = [
     "pyspark>=3.5.3,<3.6",
     "delta-spark>=3.3.0,<3.4",
     "PyYAML>=5.4",
+    # The Postgres extract's driver-side queries (catalog checks, bounds); 3.2.x on EMR's Python 3.9.
+    "psycopg[binary]>=3.1",
 ]
 
 EXTRAS = {
@@ -24,6 +26,7 @@ EXTRAS = {
     "dbt": [
         "dbt-core>=1.11,<1.12",
         "dbt-duckdb>=1.11,<1.12",
+        "duckdb>=1.1",   # read by lakehouse.warehouse and the dbt tests (SET VARIABLE needs 1.1)
         "dbt-snowflake>=1.11",
         "deltalake>=1.0",
         "fakesnow[server]>=0.12",
@@ -43,12 +46,21 @@ EXTRAS = {
         "pytest-timeout>=2.3",
         "chispa>=0.10",
         "ruff>=0.6",
+        "python-hcl2>=8.1",  # parses infra/*.tf in tests (terraform itself is not installed)
     ],
 }
 EXTRAS["dev"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
 
 JOB_SCRIPTS = {
     # name: module:function, filled in as jobs land
+    "lakehouse-maintenance": "lakehouse_jobs.batch.table_maintenance:main",
+    "lakehouse-ship-artifacts": "lakehouse_jobs.tools.ship_artifacts:main",
+    "lakehouse-bronze": "lakehouse_jobs.streaming.kafka_to_bronze:main",
+    "lakehouse-silver": "lakehouse_jobs.streaming.bronze_to_silver:main",
+    "lakehouse-produce": "lakehouse_jobs.tools.produce_events:main",
+    "lakehouse-postgres-extract": "lakehouse_jobs.batch.postgres_extract:main",
+    "lakehouse-files-ingest": "lakehouse_jobs.batch.files_to_bronze:main",
+    "lakehouse-seed-postgres": "lakehouse_jobs.tools.seed_postgres:main",
 }
 
 setup(

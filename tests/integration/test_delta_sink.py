@@ -105,3 +105,17 @@ def test_an_empty_source_prunes_everything_and_changes_nothing(spark, table):
     assert merge_condition(empty, spec).endswith("AND false")
     merge_into(empty, table, spec)
     assert read(spark, table).count() == 1
+
+
+def test_delete_unmatched_leaves_the_target_equal_to_a_complete_source(spark, table):
+    merge_into(rows(spark, ("a", "v1", 1, D1), ("b", "v1", 1, D1), ("c", None, 1, D2)), table, MergeSpec(keys=["id"]))
+    complete = rows(spark, ("a", "v2", 2, D1), ("d", "new", 1, D2))
+    outcome = merge_into(complete, table, MergeSpec(keys=["id"], delete_unmatched=True))
+
+    assert (outcome.inserted, outcome.updated, outcome.deleted) == (1, 1, 2)
+    assert_df_equality(read(spark, table), complete, ignore_row_order=True)
+
+
+def test_delete_unmatched_refuses_pruning_which_would_delete_the_unread_partitions():
+    with pytest.raises(ValueError, match="prune_column"):
+        MergeSpec(keys=["id"], delete_unmatched=True, prune_column="day")

@@ -5,6 +5,7 @@ Sections may define `validate()` returning (key, message) pairs for rules across
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal, Optional
 
@@ -129,6 +130,229 @@ class ServicesConfig:
 
 
 @dataclass(frozen=True)
+class EmrClusterConfig:
+    """The transient cluster a DAG run creates when emr.cluster_id is not set (RunJobFlow fields)."""
+
+    name: str
+    release_label: str              # emr-7.8 or later: Delta 3.3 (Spark 3.5, Python 3.9)
+    service_role: str
+    instance_profile: str
+    subnet_id: Optional[str]
+    master_security_group: Optional[str]
+    worker_security_group: Optional[str]
+    service_security_group: Optional[str]
+    master_instance_type: str
+    core_instance_type: str
+    core_instance_count: int
+    idle_timeout_minutes: int       # EMR terminates an idle cluster even if Airflow never does
+    step_concurrency: int
+    tags: dict[str, str]
+
+    def validate(self):
+        if not self.release_label.startswith("emr-7."):
+            yield "release_label", "must be an EMR 7.x release (Spark 3.5, Delta 3.3), e.g. emr-7.13.0"
+        if self.core_instance_count < 1:
+            yield "core_instance_count", "must be at least 1"
+        if self.step_concurrency < 1:
+            yield "step_concurrency", "must be at least 1"
+
+
+@dataclass(frozen=True)
+class EmrConfig:
+    """How Airflow runs the jobs: as EMR steps, or as local spark-submit processes (lakehouse.orchestration)."""
+
+    runner: Literal["emr", "local"]
+    aws_conn_id: Optional[str]
+    cluster_id: Optional[str]       # a running cluster; null: each DAG run creates and terminates one
+    artifacts_uri: str              # releases live under <artifacts_uri>/<package version>/
+    log_uri: Optional[str]
+    deferrable: bool
+    poke_interval_s: int
+    step_timeout_minutes: int
+    cluster: EmrClusterConfig
+
+    def validate(self):
+        if self.runner == "emr" and not self.artifacts_uri.startswith("s3://"):
+            yield "artifacts_uri", "must be an s3:// URI when runner is emr"
+        if self.poke_interval_s < 1:
+            yield "poke_interval_s", "must be at least 1"
+
+
+@dataclass(frozen=True)
+class AirflowConfig:
+    """Settings every DAG shares: ownership, alert channels (Airflow connection ids) and the dbt invocation."""
+
+    owner: str
+    alert_emails: list[str]
+    smtp_conn_id: Optional[str]
+    slack_conn_id: Optional[str]
+    pagerduty_conn_id: Optional[str]
+    # The daily build must finish this long after its logical date; null: no deadline (local:
+    # nobody to alert, and Airflow 3.3's dag.test() fails on a successful run of a DAG with one).
+    daily_deadline_hours: Optional[float]
+    dbt_project_dir: LocalPath
+    dbt_profiles_dir: LocalPath
+    dbt_target: str
+
+
+@dataclass(frozen=True)
+class MaintainedTableConfig:
+    zorder_by: list[str] = field(default_factory=list)
+    optimize: bool = True
+    vacuum: bool = True
+
+
+@dataclass(frozen=True)
+class MaintenanceConfig:
+    """OPTIMIZE / VACUUM of the lake's tables (lakehouse.maintenance); keys are `<layer>.<name>`."""
+
+    # null: each table's own delta.deletedFileRetentionDuration (Delta's default is 7 days).
+    vacuum_retention_hours: Optional[int]
+    tables: dict[str, MaintainedTableConfig]
+
+    def validate(self):
+        for key in self.tables:
+            if key.count(".") != 1:
+                yield f"tables.{key}", "must be <layer>.<name>, e.g. silver.user_events"
+
+
+@dataclass(frozen=True)
+class FraudConfig:
+    """Fraud rules applied to every transaction version written to silver (lakehouse.transforms.fraud)."""
+
+    # Flag when amount > threshold, in the transaction's own currency (one entry per accepted currency).
+    amount_thresholds: dict[str, float]
+    # Flag when the user has more than this many distinct transactions in the window ending at this one.
+    velocity_max_transactions: int
+    velocity_window_minutes: int
+
+    def validate(self):
+        for currency, threshold in self.amount_thresholds.items():
+            if threshold <= 0:
+                yield f"amount_thresholds.{currency}", "must be positive"
+        if self.velocity_max_transactions < 1:
+            yield "velocity_max_transactions", "must be at least 1"
+        if self.velocity_window_minutes < 1:
+            yield "velocity_window_minutes", "must be at least 1"
+
+
+@dataclass(frozen=True)
+class ProducerConfig:
+    """librdkafka producer settings of the synthetic traffic producer (acks=all and idempotence are fixed)."""
+
+    compression: Literal["none", "gzip", "snappy", "lz4", "zstd"]
+    linger_ms: int
+    delivery_timeout_ms: int
+    max_message_bytes: int          # must not exceed the broker's message.max.bytes
+
+
+@dataclass(frozen=True)
+class StreamingConfig:
+    """Kafka -> bronze -> silver streaming jobs (lakehouse.streaming); flags override the run settings."""
+
+    topics: dict[str, str]          # contract (user_events, transaction_events, system_metrics) -> Kafka topic
+    trigger: Literal["available-now", "processing-time"]
+    processing_time: str            # micro-batch interval of the processing-time trigger, e.g. "30 seconds"
+    max_offsets_per_trigger: int    # Kafka records per bronze micro-batch, across partitions
+    min_partitions: Optional[int]   # Spark tasks per bronze micro-batch; null: one per Kafka partition
+    starting_offsets: Literal["earliest", "latest"]   # where a new bronze checkpoint starts
+    silver_max_files_per_trigger: int   # bronze files per silver micro-batch
+    dedup_window: str               # streaming dedup state kept this long (bronze ingest time); MERGE guards beyond
+    max_record_bytes: int           # larger Kafka values are quarantined unparsed
+    checkpoint_lock: Literal["file", "none"]   # file: exclusive flock next to a local checkpoint
+    fx_rates_seed: LocalPath        # CSV that seeds the reference.fx_rates Delta table when it is absent
+    fraud: FraudConfig
+    producer: ProducerConfig
+
+    def validate(self):
+        contracts = ("user_events", "transaction_events", "system_metrics")
+        if sorted(self.topics) != sorted(contracts):
+            yield "topics", f"must map exactly {', '.join(contracts)} to Kafka topic names"
+        for key in ("processing_time", "dedup_window"):
+            value = getattr(self, key)
+            if not re.fullmatch(r"[1-9][0-9]* (second|minute|hour|day)s?", value):
+                yield key, f"expected an interval like '30 seconds' or '2 hours', got {value!r}"
+        for key in ("max_offsets_per_trigger", "silver_max_files_per_trigger", "max_record_bytes"):
+            if getattr(self, key) < 1:
+                yield key, "must be at least 1"
+        if self.min_partitions is not None and self.min_partitions < 1:
+            yield "min_partitions", "must be at least 1 (or null)"
+
+
+LAKE_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class ExtractTableConfig:
+    """One Postgres table extracted into Delta (lakehouse.extract; README "Batch extracts").
+
+    Source names are used only after information_schema confirms them, and only quoted.
+    """
+
+    schema: str
+    table: str
+    primary_key: list[str]          # the table's primary key (or a unique index): merge key, tie-breaker
+    cursor_column: str              # a NOT NULL timestamp that every insert and update moves forward
+    target_layer: str               # the Delta table is <lake.root>/<target_layer>/<target_name>
+    target_name: str
+    fetch_size: int = 10000         # rows per JDBC round trip; the read streams only when it is set
+    partition_column: Optional[str] = None    # integer column splitting the read into num_partitions
+    partition_lower: Optional[int] = None     # stride bounds; null: the column's range in each window
+    partition_upper: Optional[int] = None
+    num_partitions: int = 1
+    max_rows_per_run: Optional[int] = None    # null: read everything up to the safe bound
+    safety_delay_s: Optional[float] = None    # null: extract.safety_delay_s
+
+    def validate(self):
+        if not self.primary_key:
+            yield "primary_key", "must name at least one column"
+        for key in ("target_layer", "target_name"):
+            if not LAKE_NAME.fullmatch(getattr(self, key)):
+                yield key, "must be lowercase letters, digits and underscores (it is a path segment)"
+        for key in ("fetch_size", "num_partitions", "max_rows_per_run"):
+            value = getattr(self, key)
+            if value is not None and value < 1:
+                yield key, "must be at least 1"
+        if self.num_partitions > 1 and self.partition_column is None:
+            yield "partition_column", "required when num_partitions > 1"
+        if (self.partition_lower is None) != (self.partition_upper is None):
+            yield "partition_lower", "set both partition_lower and partition_upper, or neither"
+        elif self.partition_lower is not None and self.partition_lower > self.partition_upper:
+            yield "partition_lower", "must not exceed partition_upper"
+        if self.safety_delay_s is not None and self.safety_delay_s < 0:
+            yield "safety_delay_s", "must not be negative"
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    """Incremental Postgres extracts (lakehouse.extract): the late-commit guard and the tables."""
+
+    # in_flight: bound by the oldest open transaction (primary; needs pg_read_all_stats or the
+    # writers' role). delay: now() - safety_delay only (replicas; needs a transaction timeout).
+    late_commit_guard: Literal["in_flight", "delay"]
+    safety_delay_s: float
+    tables: dict[str, ExtractTableConfig]
+
+    def validate(self):
+        if self.safety_delay_s < 0:
+            yield "safety_delay_s", "must not be negative"
+
+
+@dataclass(frozen=True)
+class LandedFilesConfig:
+    """Files landed by external loaders (Airbyte) ingested into bronze and silver (lakehouse.landed)."""
+
+    max_files_per_trigger: int
+    processing_time: str            # micro-batch interval of the processing-time trigger
+
+    def validate(self):
+        if self.max_files_per_trigger < 1:
+            yield "max_files_per_trigger", "must be at least 1"
+        if not re.fullmatch(r"[1-9][0-9]* (second|minute|hour|day)s?", self.processing_time):
+            yield "processing_time", f"expected an interval like '1 minute', got {self.processing_time!r}"
+
+
+@dataclass(frozen=True)
 class Config:
     """The effective configuration of one environment."""
 
@@ -138,5 +362,11 @@ class Config:
     kafka: KafkaConfig
     postgres: PostgresConfig
     services: ServicesConfig
+    emr: EmrConfig
+    airflow: AirflowConfig
+    maintenance: MaintenanceConfig
+    streaming: StreamingConfig
+    extract: ExtractConfig
+    landed_files: LandedFilesConfig
     env: str = field(default="local", metadata={"set_by": "loader"})
     project_root: str = field(default="", metadata={"set_by": "loader"})

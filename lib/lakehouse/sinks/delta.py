@@ -42,12 +42,20 @@ class MergeSpec:
         insert_only: never update matched rows (events are immutable: insert once).
         prune_column: a target partition column; the condition then names the values present
             in the source, so Delta reads only those partitions of the target.
+        delete_unmatched: the source is the whole table: target rows whose key it lacks are
+            deleted in the same commit (a full refresh that leaves the target equal to it).
     """
 
     keys: Sequence[str]
     newer_column: Optional[str] = None
     insert_only: bool = False
     prune_column: Optional[str] = None
+    delete_unmatched: bool = False
+
+    def __post_init__(self):
+        if self.delete_unmatched and (self.insert_only or self.prune_column):
+            # Pruning hides target partitions from the match: their rows would all be deleted.
+            raise ValueError("delete_unmatched cannot be combined with insert_only or prune_column")
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,7 @@ class MergeOutcome:
     table_version: int
     inserted: int = 0
     updated: int = 0
+    deleted: int = 0
 
 
 def ensure_table(spark, table: TableSpec) -> None:
@@ -97,6 +106,8 @@ def merge_into(
         update_when = f"s.`{spec.newer_column}` > t.`{spec.newer_column}`" if spec.newer_column else None
         merge = merge.whenMatchedUpdateAll(condition=update_when)
     merge = merge.whenNotMatchedInsertAll()
+    if spec.delete_unmatched:
+        merge = merge.whenNotMatchedBySourceDelete()
     with commit_options(spark, txn, user_metadata):
         merge.execute()
     after = _latest_version(target)
@@ -108,6 +119,7 @@ def merge_into(
         table_version=after,
         inserted=int(metrics.get("numTargetRowsInserted", 0)),
         updated=int(metrics.get("numTargetRowsUpdated", 0)),
+        deleted=int(metrics.get("numTargetRowsDeleted", 0)),
     )
 
 

@@ -1,0 +1,30 @@
+# Development account. Names must match conf/dev.yaml (tests/infra checks them).
+environment        = "dev"
+region             = "us-west-2"
+vpc_id             = "vpc-0dev0000000000000"
+private_subnet_ids = ["subnet-0dev0000000000001", "subnet-0dev0000000000002"]
+
+lake_bucket_name   = "company-data-lake-dev"
+raw_retention_days = 90
+
+artifacts_bucket_name  = "company-artifacts-dev"
+emr_log_retention_days = 14
+
+emr_service_role_name     = "dev-lakehouse-emr-service"
+emr_instance_profile_name = "dev-lakehouse-emr-instance"
+secret_ids                = ["dev/lakehouse/postgres"]
+
+msk_cluster_name          = "dev-data-kafka"
+kafka_broker_count        = 2
+kafka_instance_type       = "kafka.t3.small"
+kafka_storage_size        = 100
+kafka_default_replication = 2
+kafka_min_insync_replicas = 1
+
+airflow_role_name = "dev-airflow-worker"
+
+tags = {
+  Environment = "dev"
+  Platform    = "data"
+  Owner       = "data-engineering"
+}

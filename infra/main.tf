@@ -1,0 +1,54 @@
+# The AWS side of the lakehouse for one environment. The state lives in S3 (partial backend
+# configuration per environment), the values in envs/<env>.tfvars:
+#
+#   terraform init  -backend-config=envs/prod.backend.hcl
+#   terraform apply -var-file=envs/prod.tfvars
+
+terraform {
+  required_version = ">= 1.5"
+
+  backend "s3" {}
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 5.0"
+    }
+  }
+}
+
+provider "aws" {
+  region = var.region
+
+  default_tags {
+    tags = var.tags
+  }
+}
+
+module "lakehouse" {
+  source = "./modules/lakehouse"
+
+  environment                = var.environment
+  vpc_id                     = var.vpc_id
+  private_subnet_ids         = var.private_subnet_ids
+  lake_bucket_name           = var.lake_bucket_name
+  lake_prefix                = var.lake_prefix
+  checkpoint_prefix          = var.checkpoint_prefix
+  raw_retention_days         = var.raw_retention_days
+  artifacts_bucket_name      = var.artifacts_bucket_name
+  artifacts_prefix           = var.artifacts_prefix
+  emr_log_retention_days     = var.emr_log_retention_days
+  emr_service_role_name      = var.emr_service_role_name
+  emr_instance_profile_name  = var.emr_instance_profile_name
+  secret_ids                 = var.secret_ids
+  postgres_security_group_id = var.postgres_security_group_id
+  msk_cluster_name           = var.msk_cluster_name
+  kafka_version              = var.kafka_version
+  kafka_broker_count         = var.kafka_broker_count
+  kafka_instance_type        = var.kafka_instance_type
+  kafka_storage_size         = var.kafka_storage_size
+  kafka_default_replication  = var.kafka_default_replication
+  kafka_min_insync_replicas  = var.kafka_min_insync_replicas
+  airflow_role_name          = var.airflow_role_name
+  tags                       = var.tags
+}

@@ -1,0 +1,138 @@
+# EMR's two roles. The service role manages the cluster (AWS's v2 policy, scoped by tags); the
+# instance role is what the jobs run as, and reaches only the lake, the release, the logs, the
+# listed secrets and the key.
+
+data "aws_iam_policy_document" "emr_service_trust" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["elasticmapreduce.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "emr_service" {
+  name               = var.emr_service_role_name
+  assume_role_policy = data.aws_iam_policy_document.emr_service_trust.json
+  tags               = var.tags
+}
+
+# AmazonEMRServicePolicy_v2 acts only on resources tagged for-use-with-amazon-emr-managed-policies.
+resource "aws_iam_role_policy_attachment" "emr_service" {
+  role       = aws_iam_role.emr_service.name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AmazonEMRServicePolicy_v2"
+}
+
+data "aws_iam_policy_document" "emr_service_pass_role" {
+  statement {
+    sid       = "PassTheInstanceRoleOnly"
+    actions   = ["iam:PassRole"]
+    resources = [aws_iam_role.emr_instance.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["ec2.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "emr_service_pass_role" {
+  name   = "pass-instance-role"
+  role   = aws_iam_role.emr_service.id
+  policy = data.aws_iam_policy_document.emr_service_pass_role.json
+}
+
+data "aws_iam_policy_document" "ec2_trust" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["ec2.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "emr_instance" {
+  name               = var.emr_instance_profile_name
+  assume_role_policy = data.aws_iam_policy_document.ec2_trust.json
+  tags               = var.tags
+}
+
+resource "aws_iam_instance_profile" "emr_instance" {
+  name = var.emr_instance_profile_name
+  role = aws_iam_role.emr_instance.name
+}
+
+locals {
+  lake_arn      = aws_s3_bucket.this["lake"].arn
+  artifacts_arn = aws_s3_bucket.this["artifacts"].arn
+}
+
+data "aws_iam_policy_document" "emr_instance" {
+  statement {
+    sid       = "ListTheLakeAndCheckpoints"
+    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
+    resources = [local.lake_arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${var.lake_prefix}/*", "${var.checkpoint_prefix}/*", var.lake_prefix, var.checkpoint_prefix]
+    }
+  }
+
+  statement {
+    sid     = "ReadWriteTheLakeAndCheckpoints"
+    actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+    resources = [
+      "${local.lake_arn}/${var.lake_prefix}/*",
+      "${local.lake_arn}/${var.checkpoint_prefix}/*",
+    ]
+  }
+
+  statement {
+    sid       = "ReadReleasesAndJars"
+    actions   = ["s3:GetObject", "s3:ListBucket"]
+    resources = [
+      local.artifacts_arn,
+      "${local.artifacts_arn}/${var.artifacts_prefix}/releases/*",
+      "${local.artifacts_arn}/${var.artifacts_prefix}/jars/*",
+    ]
+  }
+
+  statement {
+    sid       = "WriteClusterLogs"
+    actions   = ["s3:PutObject"]
+    resources = ["${local.artifacts_arn}/${var.artifacts_prefix}/emr-logs/*"]
+  }
+
+  statement {
+    sid       = "ReadTheConfiguredSecrets"
+    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+    resources = [for secret in aws_secretsmanager_secret.this : secret.arn]
+  }
+
+  statement {
+    sid       = "UseTheLakehouseKey"
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+    resources = [aws_kms_key.lakehouse.arn]
+  }
+
+  statement {
+    sid       = "DescribeOwnCluster"
+    actions   = ["elasticmapreduce:DescribeCluster", "elasticmapreduce:ListBootstrapActions",
+                 "elasticmapreduce:ListInstanceGroups", "elasticmapreduce:ListInstances", "elasticmapreduce:ListSteps"]
+    resources = ["arn:${local.partition}:elasticmapreduce:${local.region}:${local.account_id}:cluster/*"]
+  }
+}
+
+resource "aws_iam_role_policy" "emr_instance" {
+  name   = "lakehouse-jobs"
+  role   = aws_iam_role.emr_instance.id
+  policy = data.aws_iam_policy_document.emr_instance.json
+}

@@ -1,0 +1,23 @@
+output "lake_bucket" {
+  value = aws_s3_bucket.this["lake"].bucket
+}
+
+output "artifacts_bucket" {
+  value = aws_s3_bucket.this["artifacts"].bucket
+}
+
+output "emr_security_groups" {
+  value = {
+    master  = aws_security_group.emr_primary.id
+    worker  = aws_security_group.emr_core.id
+    service = aws_security_group.emr_service_access.id
+  }
+}
+
+output "msk_bootstrap_brokers_tls" {
+  value = aws_msk_cluster.this.bootstrap_brokers_tls
+}
+
+output "orchestrator_policy_arn" {
+  value = aws_iam_policy.orchestrator.arn
+}

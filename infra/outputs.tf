@@ -1,0 +1,21 @@
+output "lake_bucket" {
+  value = module.lakehouse.lake_bucket
+}
+
+output "artifacts_bucket" {
+  value = module.lakehouse.artifacts_bucket
+}
+
+output "emr_security_groups" {
+  description = "For LAKEHOUSE__EMR__CLUSTER__{MASTER,WORKER,SERVICE}_SECURITY_GROUP on the Airflow workers."
+  value       = module.lakehouse.emr_security_groups
+}
+
+output "msk_bootstrap_brokers_tls" {
+  description = "conf/<env>.yaml: kafka.bootstrap_servers."
+  value       = module.lakehouse.msk_bootstrap_brokers_tls
+}
+
+output "orchestrator_policy_arn" {
+  value = module.lakehouse.orchestrator_policy_arn
+}

@@ -1,0 +1,49 @@
+"""Builds the wheel and uploads a release (wheel, job files, conf, bootstrap script, extra jars) to S3.
+
+The release goes to <emr.artifacts_uri>/<package version>/ of the chosen environment, where the
+DAGs' EMR steps read it. Run it from CI on every merge (`make ship-artifacts ENV=dev`).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Optional
+
+from lakehouse.orchestration.artifacts import ArtifactError, build_wheel, release_artifacts, upload
+from lakehouse.orchestration.commands import release_uri
+from lakehouse.runtime.entrypoint import configure_logging, parse_config
+from lakehouse.services.s3 import s3_client
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--jars-dir", default=".local/jars/spark",
+                        help="folder with the jars named in spark.extra_jars (default .local/jars/spark, `make jars`)")
+    parser.add_argument("--dry-run", action="store_true", help="build and list the release, upload nothing")
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    configure_logging("WARNING")
+    cfg, args = parse_config(__doc__, argv, add_arguments)
+    root = Path(cfg.project_root)
+    try:
+        with tempfile.TemporaryDirectory(prefix="lakehouse-release-") as out:
+            wheel = build_wheel(root, Path(out))
+            artifacts = release_artifacts(cfg, wheel, root / args.jars_dir)
+            print(f"release {release_uri(cfg)} ({len(artifacts)} files)")
+            if args.dry_run:
+                for artifact in artifacts:
+                    print(f"  would upload {artifact.source} -> {artifact.uri}")
+                return 0
+            for uri in upload(s3_client(cfg), artifacts):
+                print(f"  uploaded {uri}")
+    except ArtifactError as exc:
+        print(f"lakehouse-ship-artifacts: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

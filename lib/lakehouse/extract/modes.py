@@ -1,0 +1,125 @@
+"""The three writing modes: incremental, full refresh and backfill of a cursor range.
+
+Each returns the figures of its RunSummary. Everything that can refuse to run (names, values,
+the stored state, the late-commit guard) is checked before the first Spark job.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from lakehouse.config.model import Config, ExtractTableConfig
+from lakehouse.extract.bounds import end_position, has_rows, partition_range, upper_bound
+from lakehouse.extract.identifiers import SourceTable
+from lakehouse.extract.read import PartitionPlan, read_window
+from lakehouse.extract.state import METADATA_KEY, app_id, commit_metadata, read_state
+from lakehouse.extract.transforms import dedupe_latest, nullable_schema
+from lakehouse.extract.window import Window, spark_predicate
+from lakehouse.sinks.delta import MergeSpec, TableSpec, Txn, merge_into
+
+
+class ConcurrentRunError(RuntimeError):
+    """Another run of the same extract committed first; this run wrote nothing."""
+
+
+@dataclass(frozen=True)
+class TableRun:
+    """One table's run, every name already resolved in the catalog."""
+
+    name: str
+    spec: ExtractTableConfig
+    source: SourceTable
+    target: str  # Delta table path
+    guard: str
+    safety_delay_s: float
+
+    @property
+    def app(self) -> str:
+        return app_id(self.source)
+
+
+def incremental(spark, cfg: Config, run: TableRun, conn) -> dict[str, Any]:
+    """Reads the rows after the committed position, up to the last row below the safe bound."""
+    state = read_state(spark, run.target, run.app, run.source)
+    bound = upper_bound(conn, run.guard, run.safety_delay_s)
+    end, more = end_position(conn, run.source, state.position, bound, run.spec.max_rows_per_run)
+    figures = {"old_position": state.position, "new_position": state.position,
+               "upper_bound": bound.value, "held_back_by": bound.held_back_by}
+    if end is None:  # nothing new below the bound: no Spark job, no commit
+        return figures
+    metadata = commit_metadata(run.app, state.next_txn_version, "incremental", end, run.source,
+                               upper_bound=bound.value, previous_commit=state.table_version)
+    written = _read_and_merge(spark, cfg, run, conn, Window(after=state.position, through=end),
+                              MergeSpec(keys=run.source.primary_key, newer_column=run.source.cursor),
+                              Txn(run.app, state.next_txn_version), metadata)
+    return {**figures, **written, "new_position": end, "more_pending": more}
+
+
+def full_refresh(spark, cfg: Config, run: TableRun, conn) -> dict[str, Any]:
+    """Makes the target equal to the whole source table in one commit, deleting vanished keys.
+
+    The new position is the last row below the safe bound, not the last row read: rows of
+    transactions still open may yet commit below later rows, and the next incremental run must
+    still find them (rows read twice merge to the same result).
+    """
+    state = read_state(spark, run.target, run.app, run.source)
+    bound = upper_bound(conn, run.guard, run.safety_delay_s)
+    end, _ = end_position(conn, run.source, None, bound, None)
+    metadata = commit_metadata(run.app, state.next_txn_version, "full-refresh", end, run.source,
+                               upper_bound=bound.value)
+    written = _read_and_merge(spark, cfg, run, conn, Window(),
+                              MergeSpec(keys=run.source.primary_key, delete_unmatched=True),
+                              Txn(run.app, state.next_txn_version), metadata)
+    return {"old_position": state.position, "new_position": end, "upper_bound": bound.value,
+            "held_back_by": bound.held_back_by, **written}
+
+
+def backfill(spark, cfg: Config, run: TableRun, conn, since, until: Optional[Any]) -> dict[str, Any]:
+    """Re-reads rows with since <= cursor < until and merges them (newest wins).
+
+    The commit carries no transaction identifier of the extract, so the live position, found
+    through that identifier, does not move.
+    """
+    state = read_state(spark, run.target, run.app, run.source)
+    window = Window(cursor_from=since, cursor_before=until)
+    figures = {"old_position": state.position, "new_position": state.position}
+    if not has_rows(conn, run.source, window):
+        return figures
+    metadata = {METADATA_KEY: {"mode": "backfill", "since": since, "until": until}}
+    written = _read_and_merge(spark, cfg, run, conn, window,
+                              MergeSpec(keys=run.source.primary_key, newer_column=run.source.cursor),
+                              None, metadata)
+    return {**figures, **written}
+
+
+def partition_plan(conn, run: TableRun, window: Window) -> Optional[PartitionPlan]:
+    """Configured bounds, else the partition column's range inside the window (one indexed query)."""
+    spec = run.spec
+    if spec.partition_column is None or spec.num_partitions <= 1:
+        return None
+    if spec.partition_lower is not None and spec.partition_upper is not None:
+        bounds = (spec.partition_lower, spec.partition_upper)
+    else:
+        bounds = partition_range(conn, run.source, window)
+    return None if bounds is None else PartitionPlan(spec.partition_column, *bounds, spec.num_partitions)
+
+
+def _read_and_merge(spark, cfg: Config, run: TableRun, conn, window: Window, merge_spec: MergeSpec,
+                    txn: Optional[Txn], metadata: dict) -> dict[str, Any]:
+    df = read_window(spark, cfg.postgres, run.source, spark_predicate(window, run.source),
+                     run.spec.fetch_size, partition_plan(conn, run, window))
+    # One JDBC read, kept on the executors (memory, then disk) and never recomputed: the rows
+    # counted are the rows merged, however often the MERGE scans its source.
+    rows = df.localCheckpoint(eager=True)
+    rows_read = rows.count()
+    table = TableSpec(run.target, nullable_schema(rows.schema))
+    source = rows.transform(dedupe_latest(run.source.primary_key, [run.source.cursor]))
+    outcome = merge_into(source, table, merge_spec, txn, metadata)
+    if txn is not None and not outcome.committed:
+        raise ConcurrentRunError(
+            f"{run.name}: another run of this extract committed transaction {txn.app_id}/{txn.version} "
+            "first; this run wrote nothing, and the next one continues from that run's position"
+        )
+    return {"rows_read": rows_read, "inserted": outcome.inserted, "updated": outcome.updated,
+            "deleted": outcome.deleted, "rows_merged": outcome.inserted + outcome.updated + outcome.deleted,
+            "delta_version": outcome.table_version if outcome.committed else None}

@@ -1,0 +1,69 @@
+"""What one extract run did, as one log line an operator (or Airflow) can read."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Optional
+
+from lakehouse.extract.position import Position
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """Figures of one run of one table.
+
+    Attributes:
+        rows_read: rows the JDBC read returned (0 when the run found nothing to read).
+        rows_merged: target rows the commit inserted, updated or deleted.
+        old_position, new_position: the live position before and after (equal for a backfill
+            or a reconciliation, which never move it).
+        upper_bound: the late-commit-safe bound the run stopped below (incremental, full refresh).
+        held_back_by: what kept the bound below now() - safety_delay, if anything.
+        more_pending: the per-run row limit stopped the run before the bound.
+        delta_version: the commit that holds the data and the position (None: nothing committed);
+            for a reconciliation, the version compared with the source.
+        spark_jobs: Spark jobs the run started (0 for an empty incremental run).
+        hard_deletes, not_yet_extracted, hard_delete_sample: reconciliation figures.
+    """
+
+    table: str
+    mode: str
+    rows_read: int = 0
+    rows_merged: int = 0
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+    old_position: Optional[Position] = None
+    new_position: Optional[Position] = None
+    upper_bound: Optional[dt.datetime] = None
+    held_back_by: Optional[str] = None
+    more_pending: bool = False
+    delta_version: Optional[int] = None
+    spark_jobs: int = 0
+    elapsed_s: float = 0.0
+    hard_deletes: Optional[int] = None
+    not_yet_extracted: Optional[int] = None
+    hard_delete_sample: tuple = ()
+
+    def line(self) -> str:
+        parts = [
+            f"postgres-extract {self.table} [{self.mode}]",
+            f"rows_read={self.rows_read}",
+            f"rows_merged={self.rows_merged} (inserted={self.inserted} updated={self.updated} deleted={self.deleted})",
+            f"position {_show(self.old_position)} -> {_show(self.new_position)}",
+        ]
+        if self.upper_bound is not None:
+            parts.append(f"upper_bound={self.upper_bound.isoformat()}")
+        if self.held_back_by:
+            parts.append(f"held_back_by=[{self.held_back_by}]")
+        if self.more_pending:
+            parts.append("more_pending=true")
+        if self.hard_deletes is not None:
+            parts.append(f"hard_deletes={self.hard_deletes} sample={list(self.hard_delete_sample)}")
+            parts.append(f"not_yet_extracted={self.not_yet_extracted}")
+        parts.append(f"delta_version={self.delta_version} spark_jobs={self.spark_jobs} elapsed={self.elapsed_s:.2f}s")
+        return " ".join(parts)
+
+
+def _show(position: Optional[Position]) -> str:
+    return "none" if position is None else position.describe()

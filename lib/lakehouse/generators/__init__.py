@@ -1,0 +1,1 @@
+"""Synthetic traffic for the three topics, with known ground truth (demo, tests, benchmark)."""

@@ -1,0 +1,100 @@
+"""Ships a release to S3: everything the EMR steps of lakehouse.orchestration.commands reference.
+
+A release is <emr.artifacts_uri>/<version>/ holding the wheel (for --py-files), the job files,
+conf/*.yaml and the cluster's bootstrap script. The jars the cluster lacks go to the URIs listed
+in spark.extra_jars, copied from the local Maven folder (`make jars`) by file name.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from lakehouse.config import Config
+from lakehouse.orchestration.commands import package_version, release_uri, wheel_name
+from lakehouse.orchestration.emr import BOOTSTRAP_SCRIPT
+
+SOURCES = ("setup.py", "pyproject.toml", "lib", "jobs")
+BOOTSTRAP_SOURCE = "infra/emr/install-python-deps.sh"
+
+
+class ArtifactError(RuntimeError):
+    """A release cannot be built or is incomplete."""
+
+
+@dataclass(frozen=True)
+class Artifact:
+    source: Path
+    uri: str
+
+
+def build_wheel(project_root: Path, out_dir: Path) -> Path:
+    """Builds the package's wheel from a clean copy of its sources, so parallel builds never meet."""
+    with tempfile.TemporaryDirectory(prefix="lakehouse-wheel-") as tmp:
+        tree = Path(tmp, "lakehouse-jobs")
+        tree.mkdir()
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+        for name in SOURCES:
+            source = project_root / name
+            if source.is_dir():
+                shutil.copytree(source, tree / name, ignore=ignore)
+            else:
+                shutil.copy2(source, tree / name)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(out_dir), str(tree)],
+            capture_output=True, text=True, check=False,
+        )
+    if result.returncode != 0:
+        raise ArtifactError(f"building the wheel failed:\n{result.stdout}{result.stderr}")
+    wheel = out_dir / wheel_name(package_version())
+    if not wheel.is_file():
+        built = ", ".join(p.name for p in out_dir.glob("*.whl"))
+        raise ArtifactError(
+            f"expected {wheel.name} (the installed package's version) but built {built}; "
+            "reinstall the package (`make venv`) so the DAGs and the release agree"
+        )
+    return wheel
+
+
+def release_artifacts(cfg: Config, wheel: Path, jars_dir: Path) -> list[Artifact]:
+    """What one release consists of: local file -> S3 URI, for cfg's environment."""
+    root = Path(cfg.project_root)
+    release = release_uri(cfg)
+    artifacts = [Artifact(wheel, f"{release}/{wheel.name}")]
+    artifacts += [
+        Artifact(path, f"{release}/{path.relative_to(root).as_posix()}")
+        for path in sorted((root / "jobs").rglob("*.py"))
+        if "__pycache__" not in path.parts
+    ]
+    artifacts += [Artifact(path, f"{release}/conf/{path.name}") for path in sorted((root / "conf").glob("*.yaml"))]
+    artifacts.append(Artifact(root / BOOTSTRAP_SOURCE, f"{release}/{BOOTSTRAP_SCRIPT}"))
+    for uri in cfg.spark.extra_jars:
+        if not uri.startswith("s3://"):
+            continue
+        jar = jars_dir / uri.rsplit("/", 1)[-1]
+        if not jar.is_file():
+            raise ArtifactError(f"spark.extra_jars lists {uri} but {jar} does not exist; run `make jars`")
+        artifacts.append(Artifact(jar, uri))
+    return artifacts
+
+
+def upload(s3_client, artifacts: list[Artifact]) -> list[str]:
+    """Uploads every artifact (overwriting); returns the URIs written."""
+    written = []
+    for artifact in artifacts:
+        bucket, key = split_s3_uri(artifact.uri)
+        s3_client.upload_file(str(artifact.source), bucket, key)
+        written.append(artifact.uri)
+    return written
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    parsed = urlparse(uri)
+    if parsed.scheme not in ("s3", "s3a") or not parsed.netloc or not parsed.path.strip("/"):
+        raise ArtifactError(f"not an s3://bucket/key URI: {uri}")
+    return parsed.netloc, parsed.path.lstrip("/")

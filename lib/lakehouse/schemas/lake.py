@@ -1,0 +1,55 @@
+"""Schemas of the tables around the silver contracts: bronze, quarantine and the FX reference rates."""
+from __future__ import annotations
+
+from pyspark.sql.types import (
+    ArrayType,
+    BinaryType,
+    DateType,
+    DecimalType,
+    IntegerType,
+    LongType,
+    StringType,
+    StructField,
+    StructType,
+    TimestampType,
+)
+
+# bronze.<topic>: one row per Kafka record, exactly as read; append-only, partitioned by ingest_date.
+BRONZE = StructType([
+    StructField("topic", StringType()),
+    StructField("kafka_partition", IntegerType()),
+    StructField("kafka_offset", LongType()),
+    StructField("kafka_timestamp", TimestampType()),
+    StructField("kafka_timestamp_type", IntegerType()),
+    StructField("key", BinaryType()),
+    StructField("value", BinaryType()),
+    StructField("headers", ArrayType(StructType([
+        StructField("key", StringType()),
+        StructField("value", BinaryType()),
+    ]))),
+    StructField("ingested_at", TimestampType()),
+    StructField("ingest_date", DateType()),
+])
+
+# quarantine.<topic>: every record silver refused, with its reasons and where it is in Kafka and bronze.
+QUARANTINE = StructType([
+    StructField("topic", StringType()),
+    StructField("kafka_partition", IntegerType()),
+    StructField("kafka_offset", LongType()),
+    StructField("kafka_timestamp", TimestampType()),
+    StructField("key", BinaryType()),
+    StructField("value", BinaryType()),       # null when over streaming.max_record_bytes: read bronze
+    StructField("value_bytes", IntegerType()),
+    StructField("reasons", ArrayType(StringType())),
+    StructField("schema_version", StringType()),
+    StructField("ingested_at", TimestampType()),
+    StructField("ingest_date", DateType()),
+    StructField("quarantined_at", TimestampType()),
+])
+
+# reference.fx_rates: USD value of one unit of a currency, valid from rate_date until the next row.
+FX_RATES = StructType([
+    StructField("currency", StringType()),
+    StructField("rate_date", DateType()),
+    StructField("usd_per_unit", DecimalType(18, 8)),
+])

@@ -1,0 +1,1 @@
+"""Readers of the operational sources: Postgres connections for Python-side access."""

@@ -1,0 +1,1 @@
+"""Kafka -> bronze -> silver streaming jobs: run functions, foreachBatch handlers and their guards."""

@@ -1,0 +1,84 @@
+"""Kafka -> bronze: one append-only Delta table per topic, exactly once, through Delta's own sink.
+
+Exactly once: Spark records each micro-batch's offset range in the checkpoint before running it;
+the Delta sink commits the batch's files together with a transaction id (query id, batch id) in
+the table's log and skips a batch id it already committed. A crash at any point therefore either
+replays a batch Delta skips or re-runs one that never committed, and every Kafka offset lands once.
+Guards around it: a data-loss check before starting, an exclusive lock per checkpoint, and a new
+checkpoint continuing after the rows bronze already holds (lakehouse.streaming.start).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+
+from pyspark.sql import functions as F
+
+from lakehouse.config import Config
+from lakehouse.schemas import Contract
+from lakehouse.sinks.delta import ensure_table
+from lakehouse.streaming.backfill import run_backfill
+from lakehouse.streaming.kafka_source import kafka_source_options
+from lakehouse.streaming.lock import acquire_checkpoint_lock
+from lakehouse.streaming.options import BronzeOptions, bronze_options
+from lakehouse.streaming.runner import StreamingRun
+from lakehouse.streaming.start import plan_start
+from lakehouse.streaming.tables import bronze_checkpoint, bronze_table
+from lakehouse.transforms.bronze import with_bronze_columns
+
+log = logging.getLogger(__name__)
+
+
+def run_bronze(spark, cfg: Config, args: argparse.Namespace) -> None:
+    """The kafka_to_bronze job: stream every selected topic, or backfill a range when asked."""
+    options = bronze_options(cfg, args)
+    if options.backfill_from is not None:
+        run_backfill(spark, cfg, options)
+        return
+    start_bronze(spark, cfg, options).wait(until_all_done=options.trigger.runs_to_completion)
+
+
+def start_bronze(spark, cfg: Config, options: BronzeOptions) -> StreamingRun:
+    """Starts one query per topic; on any failure, stops those already started."""
+    run = StreamingRun(spark)
+    try:
+        for contract in options.contracts:
+            run.queries.append(_start_topic(spark, cfg, contract, options, run))
+    except BaseException:
+        run.stop()
+        raise
+    return run
+
+
+def _start_topic(spark, cfg: Config, contract: Contract, options: BronzeOptions, run: StreamingRun):
+    topic = cfg.streaming.topics[contract.name]
+    table = bronze_table(cfg, contract)
+    checkpoint = bronze_checkpoint(cfg, contract)
+    lock = acquire_checkpoint_lock(cfg, checkpoint)
+    if lock is not None:
+        run.locks.append(lock)
+    ensure_table(spark, table)
+    reader = (
+        spark.readStream.format("kafka")
+        .options(**kafka_source_options(cfg, topic))
+        .option("maxOffsetsPerTrigger", options.max_offsets_per_trigger)
+    )
+    if options.min_partitions:
+        reader = reader.option("minPartitions", options.min_partitions)
+    starting = plan_start(spark, cfg, topic, table.path, checkpoint, options.starting_offsets)
+    if starting is not None:
+        reader = reader.option("startingOffsets", starting)
+    query = (
+        reader.load()
+        .transform(with_bronze_columns(F.current_timestamp()))
+        .writeStream.format("delta")
+        .queryName(f"bronze.{contract.name} <- {topic}")
+        .outputMode("append")
+        .option("checkpointLocation", checkpoint)
+        .partitionBy(*table.partition_by)
+        .trigger(**options.trigger.spark_options())
+        .start(table.path)
+    )
+    log.info("bronze.%s: reading Kafka topic %s into %s (checkpoint %s, trigger %s)",
+             contract.name, topic, table.path, checkpoint, options.trigger.mode)
+    return query

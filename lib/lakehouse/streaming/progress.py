@@ -1,0 +1,40 @@
+"""Per-batch logs of every streaming query: rows in, duration, lag, dropped duplicates, state size."""
+from __future__ import annotations
+
+import logging
+
+from pyspark.sql.streaming import StreamingQueryListener
+
+log = logging.getLogger("lakehouse.streaming")
+
+
+class ProgressLogger(StreamingQueryListener):
+    """Logs one line per micro-batch, so a long catch-up shows how far it has got."""
+
+    def onQueryStarted(self, event) -> None:
+        log.info("%s started (query id %s, run id %s)", event.name, event.id, event.runId)
+
+    def onQueryProgress(self, event) -> None:
+        progress = event.progress
+        parts = [f"{progress.numInputRows} rows in"]
+        if "DeltaSink" in progress.sink.description:  # bronze: the sink appends every row it is given
+            parts.append(f"{progress.numInputRows} appended")
+        parts.append(f"{progress.batchDuration / 1000:.1f}s")
+        behind = [source.metrics.get("maxOffsetsBehindLatest") for source in progress.sources if source.metrics]
+        if any(value is not None for value in behind):
+            parts.append(f"max {max(int(v) for v in behind if v is not None)} offsets behind the topic's end")
+        for operator in progress.stateOperators:
+            dropped = operator.customMetrics.get("numDroppedDuplicateRows")
+            if dropped is not None:
+                parts.append(f"{dropped} repeats dropped")
+            parts.append(f"{operator.numRowsTotal} keys in dedup state")
+        log.info("%s batch %d: %s", progress.name, progress.batchId, ", ".join(parts))
+
+    def onQueryIdle(self, event) -> None:
+        pass
+
+    def onQueryTerminated(self, event) -> None:
+        if event.exception:
+            log.error("query %s failed: %s", event.id, event.exception.splitlines()[0])
+        else:
+            log.info("query %s stopped", event.id)

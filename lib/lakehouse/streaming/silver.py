@@ -1,0 +1,95 @@
+"""Bronze -> silver: typed, validated, deduplicated tables, and a quarantine for everything refused.
+
+Per contract, one query reads bronze as a Delta stream and runs, before foreachBatch:
+parse_records (contract checks, `reasons`) -> with_record_key -> dedupe_within_watermark (bounded
+state on bronze ingest time). The handler (lakehouse.streaming.silver_batch) then quarantines the
+rejected rows, dedupes the accepted ones within the batch and MERGEs them, idempotently per batch.
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import logging
+from typing import Optional
+
+from lakehouse.config import Config
+from lakehouse.schemas import Contract
+from lakehouse.sinks.delta import ensure_table
+from lakehouse.streaming.lock import acquire_checkpoint_lock
+from lakehouse.streaming.options import SilverOptions, silver_options
+from lakehouse.streaming.reference import ensure_fx_rates
+from lakehouse.streaming.runner import StreamingRun
+from lakehouse.streaming.silver_batch import SilverPlan, handle_silver_batch
+from lakehouse.streaming.tables import (
+    bronze_table,
+    quarantine_table,
+    review_table,
+    silver_checkpoint,
+    silver_table,
+)
+from lakehouse.transforms.dedup import dedupe_within_watermark, with_record_key
+from lakehouse.transforms.parsing import parse_records
+
+log = logging.getLogger(__name__)
+
+
+def run_silver(spark, cfg: Config, args: argparse.Namespace) -> None:
+    """The bronze_to_silver job."""
+    options = silver_options(cfg, args)
+    start_silver(spark, cfg, options).wait(until_all_done=options.trigger.runs_to_completion)
+
+
+def start_silver(spark, cfg: Config, options: SilverOptions) -> StreamingRun:
+    """Starts one query per contract; on any failure, stops those already started."""
+    run = StreamingRun(spark)
+    try:
+        needs_rates = any(c.name == "transaction_events" for c in options.contracts)
+        fx_rates_path = ensure_fx_rates(spark, cfg) if needs_rates else None
+        for contract in options.contracts:
+            run.queries.append(_start_contract(spark, cfg, contract, options, run, fx_rates_path))
+    except BaseException:
+        run.stop()
+        raise
+    return run
+
+
+def silver_plan(cfg: Config, contract: Contract, fx_rates_path: Optional[str] = None) -> SilverPlan:
+    """The handler's plan for one contract (transactions also get FX rates, fraud rules, review)."""
+    is_transactions = contract.name == "transaction_events"
+    return SilverPlan(
+        contract=contract,
+        checkpoint=silver_checkpoint(cfg, contract),
+        silver=silver_table(cfg, contract),
+        quarantine=quarantine_table(cfg, contract),
+        review=review_table(cfg) if is_transactions else None,
+        fx_rates_path=fx_rates_path if is_transactions else None,
+        fraud=cfg.streaming.fraud if is_transactions else None,
+    )
+
+
+def _start_contract(spark, cfg: Config, contract: Contract, options: SilverOptions, run: StreamingRun,
+                    fx_rates_path: Optional[str]):
+    plan = silver_plan(cfg, contract, fx_rates_path)
+    lock = acquire_checkpoint_lock(cfg, plan.checkpoint)
+    if lock is not None:
+        run.locks.append(lock)
+    bronze = bronze_table(cfg, contract)
+    for table in (bronze, plan.silver, plan.quarantine, plan.review):
+        if table is not None:
+            ensure_table(spark, table)  # silver may start before bronze ever ran
+    query = (
+        spark.readStream.format("delta")
+        .option("maxFilesPerTrigger", options.max_files_per_trigger)
+        .load(bronze.path)
+        .transform(parse_records(contract, cfg.streaming.max_record_bytes))
+        .transform(with_record_key(contract))
+        .transform(dedupe_within_watermark(cfg.streaming.dedup_window))
+        .writeStream.foreachBatch(functools.partial(handle_silver_batch, plan=plan))
+        .queryName(f"silver.{contract.silver_table} <- bronze.{contract.name}")
+        .option("checkpointLocation", plan.checkpoint)
+        .trigger(**options.trigger.spark_options())
+        .start()
+    )
+    log.info("silver.%s: reading %s into %s (checkpoint %s, trigger %s)",
+             contract.silver_table, bronze.path, plan.silver.path, plan.checkpoint, options.trigger.mode)
+    return query

@@ -1,0 +1,63 @@
+"""Where the streaming jobs' tables and checkpoints live, and how each table is laid out."""
+from __future__ import annotations
+
+from lakehouse.config import Config
+from lakehouse.schemas import FRAUD_REVIEW, SILVER_SCHEMAS, Contract
+from lakehouse.schemas.lake import BRONZE, FX_RATES, QUARANTINE
+from lakehouse.sinks.delta import MergeSpec, TableSpec
+
+BRONZE_JOB = "kafka_to_bronze"
+SILVER_JOB = "bronze_to_silver"
+
+# Delta refuses DELETE, UPDATE and MERGE clauses that would rewrite rows of an append-only table.
+APPEND_ONLY = {"delta.appendOnly": "true"}
+
+SILVER_PARTITIONS = {"user_events": "event_date", "transaction_events": "transaction_date",
+                     "system_metrics": "metric_date"}
+
+# How a row's identity meets the rows already in a table (lakehouse.sinks.delta.merge_into). Silver
+# MERGEs read only the partitions (dates) of the batch: a repeat is an exact copy with the same date.
+# An id reused with another date would be a producer bug; dbt's unique tests on silver report it.
+BY_KAFKA_POSITION = MergeSpec(keys=("topic", "kafka_partition", "kafka_offset"), insert_only=True)
+SILVER_MERGES = {
+    "user_events": MergeSpec(keys=("event_id",), insert_only=True, prune_column="event_date"),
+    "transaction_events": MergeSpec(keys=("transaction_id",), newer_column="updated_at",
+                                    prune_column="transaction_date"),
+    "system_metrics": MergeSpec(keys=("host", "service", "metric_name", "metric_timestamp"), insert_only=True,
+                                prune_column="metric_date"),
+}
+QUARANTINE_MERGE = MergeSpec(keys=BY_KAFKA_POSITION.keys, insert_only=True, prune_column="ingest_date")
+REVIEW_MERGE = MergeSpec(keys=("transaction_id",), newer_column="updated_at")
+FX_RATES_MERGE = MergeSpec(keys=("currency", "rate_date"), insert_only=True)
+
+
+def bronze_table(cfg: Config, contract: Contract) -> TableSpec:
+    return TableSpec(cfg.lake.table_path("bronze", contract.name), BRONZE, ("ingest_date",), APPEND_ONLY)
+
+
+def silver_table(cfg: Config, contract: Contract) -> TableSpec:
+    return TableSpec(
+        cfg.lake.table_path("silver", contract.silver_table),
+        SILVER_SCHEMAS[contract.name],
+        (SILVER_PARTITIONS[contract.name],),
+    )
+
+
+def quarantine_table(cfg: Config, contract: Contract) -> TableSpec:
+    return TableSpec(cfg.lake.table_path("quarantine", contract.name), QUARANTINE, ("ingest_date",))
+
+
+def review_table(cfg: Config) -> TableSpec:
+    return TableSpec(cfg.lake.table_path("silver", "fraud_review"), FRAUD_REVIEW)
+
+
+def fx_rates_table(cfg: Config) -> TableSpec:
+    return TableSpec(cfg.lake.table_path("reference", "fx_rates"), FX_RATES)
+
+
+def bronze_checkpoint(cfg: Config, contract: Contract) -> str:
+    return cfg.lake.checkpoint_path(BRONZE_JOB, contract.name)
+
+
+def silver_checkpoint(cfg: Config, contract: Contract) -> str:
+    return cfg.lake.checkpoint_path(SILVER_JOB, contract.name)

@@ -1,0 +1,372 @@
+"""The Postgres -> Delta extract under the cases where cursor-based extraction usually loses or
+duplicates rows: ties at the boundary, late commits, crashes, concurrent writes, hard deletes.
+
+Real Postgres, real Delta. Each test prints its missed / duplicated figures, which must be 0.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from lakehouse.extract.bounds import upper_bound
+from lakehouse.extract.identifiers import resolve_table
+from lakehouse.extract.state import app_id, read_state, table_version
+from lakehouse.sourcegen.writer import ConcurrentWriter
+from lakehouse.sources.postgres import connect
+from tests.conftest import PROJECT_ROOT
+from tests.integration.extract_support import compare, extract_config, run, source_schema, target_path, writer
+
+pytestmark = pytest.mark.usefixtures("postgres_service")
+
+DELAY = 0.5  # safety delay of these tests: rows are safe to read DELAY seconds after their commit
+
+
+def insert_orders(conn, schema: str, count: int, updated_at=None, customer: int = 1) -> None:
+    """`count` orders in one statement; `updated_at` None: the default, now()."""
+    conn.execute(
+        f'INSERT INTO "{schema}".orders (customer_id, order_date, order_total, status, quantity, updated_at)'
+        " SELECT %s, current_date, 10.00 + i, 'completed', 1, coalesce(%s, now()) FROM generate_series(1, %s) AS i",
+        (customer, updated_at, count),
+    )
+
+
+def committed_state(spark, cfg):
+    with connect(cfg.postgres, "tests") as conn:
+        table = resolve_table(conn, cfg.extract.tables["orders"])
+    return read_state(spark, target_path(cfg), app_id(table), table)
+
+
+def test_a_thousand_rows_sharing_one_cursor_value_are_split_across_runs_without_loss_or_repeat(spark, cfg):
+    with source_schema(cfg, users=5, orders=0) as schema:
+        tie = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
+        with writer(cfg) as conn:
+            insert_orders(conn, schema, 5, tie - dt.timedelta(seconds=1))
+            insert_orders(conn, schema, 1000, tie)
+            insert_orders(conn, schema, 5, tie + dt.timedelta(seconds=1))
+        job = extract_config(cfg, schema, delay=DELAY, max_rows_per_run=400)
+
+        summaries = []
+        for _ in range(10):
+            summaries.append(run(spark, job))
+            if not summaries[-1].more_pending:
+                break
+        reads = [s.rows_read for s in summaries]
+        assert reads == [400, 400, 210]
+        mid_tie = [s.new_position for s in summaries[:2]]
+        assert all(p.cursor == tie for p in mid_tie), "the first two runs end inside the tie"
+        assert [s.new_position for s in summaries] == sorted({s.new_position for s in summaries})
+        with writer(cfg) as conn:  # what a plain `cursor > last cursor` would have skipped after run 1
+            skipped = conn.execute(f'SELECT count(*) FROM "{schema}".orders WHERE updated_at = %s AND order_id > %s',
+                                   (tie, mid_tie[0].key[0])).fetchone()[0]
+        assert skipped > 0
+
+        figures = compare(spark, job)
+        duplicated_reads = sum(reads) - 1010
+        figures.show(f"ties: 1000 tied rows over {len(reads)} runs {reads} (cursor-only '>' would skip {skipped})")
+        print(f"ties: rows read more than once = {duplicated_reads}")
+        assert figures.all_zero
+        assert duplicated_reads == 0
+        assert run(spark, job).rows_read == 0
+
+
+def test_a_transaction_committing_an_older_timestamp_after_a_run_is_picked_up_by_the_next(spark, cfg):
+    with source_schema(cfg, users=5, orders=20) as schema:
+        job = extract_config(cfg, schema, delay=DELAY)
+        first = run(spark, job)
+        with writer(cfg) as conn:
+            insert_orders(conn, schema, 5)
+        time.sleep(DELAY + 0.3)
+
+        with writer(cfg) as late:
+            late.execute("BEGIN")
+            time.sleep(0.3)  # its rows carry now() = this transaction's start, older than what follows
+            late_id, late_cursor = late.execute(
+                f'INSERT INTO "{schema}".orders (customer_id, order_date, order_total, status, quantity)'
+                " VALUES (1, current_date, 99.99, 'pending', 1) RETURNING order_id, updated_at").fetchone()
+            with writer(cfg) as conn:
+                insert_orders(conn, schema, 10)  # committed, with cursors after the open transaction's
+            time.sleep(DELAY + 0.3)
+            with connect(job.postgres, "tests") as conn:
+                time_only = upper_bound(conn, "delay", DELAY).value
+            assert time_only > late_cursor, "a bound by time alone would move past the open transaction's row"
+
+            during = run(spark, job)
+            assert during.rows_read == 5, during.line()  # another session's open transaction would show here
+            assert during.upper_bound <= late_cursor
+            assert during.new_position.cursor < late_cursor
+            assert f"pid {late.info.backend_pid} " in during.held_back_by
+            late.execute("COMMIT")
+        time.sleep(DELAY + 0.3)
+        after = run(spark, job)
+
+        assert after.rows_read == 11, after.line()
+        assert after.new_position.cursor > late_cursor
+        figures = compare(spark, job)
+        duplicated_reads = first.rows_read + during.rows_read + after.rows_read - 36
+        figures.show(f"late commit: order {late_id} committed after a run moved on")
+        print(f"late commit: rows read more than once = {duplicated_reads}")
+        assert figures.all_zero
+        assert duplicated_reads == 0
+
+
+CRASHING_RUN = """
+import os, sys, time
+import lakehouse.extract.modes as modes
+
+real_merge = modes.merge_into
+
+def merge_then_hang(*args, **kwargs):
+    if os.environ["CRASH_POINT"] == "before-write":
+        print("CRASH-POINT reached: before the Delta write", flush=True)
+        time.sleep(600)
+    outcome = real_merge(*args, **kwargs)
+    print(f"CRASH-POINT reached: after the Delta commit {outcome.table_version}", flush=True)
+    time.sleep(600)
+
+modes.merge_into = merge_then_hang
+from lakehouse_jobs.batch.postgres_extract import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def run_job_and_kill(job_cfg, crash_point: str, timeout: float = 240) -> str:
+    """Runs the real job in its own process group, kills the group (SIGKILL) at `crash_point`;
+    returns everything the process printed."""
+    spec = job_cfg.extract.tables["orders"]
+    argv = ["--env", "local", "--tables", "orders",
+            "--set", f"lake.root={job_cfg.lake.root}", "--set", f"lake.checkpoint_root={job_cfg.lake.checkpoint_root}",
+            "--set", f"extract.tables.orders.schema={spec.schema}",
+            "--set", f"extract.tables.orders.target_name={spec.target_name}",
+            "--set", f"extract.safety_delay_s={job_cfg.extract.safety_delay_s}",
+            "--set", "spark.driver_memory=1g", "--set", "spark.shuffle_partitions=2"]
+    process = subprocess.Popen(
+        [sys.executable, "-c", CRASHING_RUN, *argv], cwd=PROJECT_ROOT, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("LAKEHOUSE__")}, "CRASH_POINT": crash_point},
+    )
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
+    output, deadline = [], time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=1)
+            except queue.Empty:
+                assert process.poll() is None, "the job ended before its crash point:\n" + "".join(output)
+                continue
+            output.append(line)
+            if line.startswith("CRASH-POINT reached"):
+                break
+        else:
+            pytest.fail("the job did not reach its crash point in time:\n" + "".join(output))
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)  # the driver and its JVM, like a lost EMR node
+        process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+    return "".join(output)
+
+
+@pytest.mark.slow
+def test_a_run_killed_after_its_delta_commit_is_neither_lost_nor_repeated(spark, cfg):
+    with source_schema(cfg, users=5, orders=100) as schema:
+        job = extract_config(cfg, schema, delay=DELAY)
+        time.sleep(DELAY)
+        output = run_job_and_kill(job, "after-write")
+
+        assert "rows_read=" not in output, "the killed run never got to its summary"
+        assert cfg.postgres.password.resolve() not in output
+        killed = committed_state(spark, job)
+        assert killed.txn_version == 0
+        assert killed.position is not None
+        assert compare(spark, job).all_zero  # what the killed run committed: all 100 rows, and its position
+
+        with writer(cfg) as conn:
+            insert_orders(conn, schema, 20)
+            conn.execute(f'UPDATE "{schema}".orders SET status = \'refunded\' WHERE order_id <= 5')
+        time.sleep(DELAY + 0.3)
+        rerun = run(spark, job)
+
+        assert rerun.old_position == killed.position
+        assert rerun.rows_read == 25, "exactly the rows changed after the killed run's commit"
+        figures = compare(spark, job)
+        figures.show("crash after the Delta commit, then rerun")
+        print(f"crash after commit: rows read more than once = {rerun.rows_read - 25}")
+        assert figures.all_zero
+
+
+@pytest.mark.slow
+def test_a_run_killed_before_its_delta_write_changes_nothing(spark, cfg):
+    with source_schema(cfg, users=5, orders=100) as schema:
+        job = extract_config(cfg, schema, delay=DELAY)
+        time.sleep(DELAY)
+        run(spark, job)
+        before = committed_state(spark, job)
+        version_before = table_version(spark, target_path(job))
+        with writer(cfg) as conn:
+            insert_orders(conn, schema, 10)
+        time.sleep(DELAY + 0.3)
+
+        output = run_job_and_kill(job, "before-write")
+
+        assert "CRASH-POINT reached: before the Delta write" in output
+        assert cfg.postgres.password.resolve() not in output
+        assert table_version(spark, target_path(job)) == version_before
+        assert committed_state(spark, job) == before
+        rerun = run(spark, job)
+        assert rerun.old_position == before.position
+        assert rerun.rows_read == 10
+        figures = compare(spark, job)
+        figures.show("crash before the Delta write, then rerun")
+        assert figures.all_zero
+
+
+def test_two_runs_from_the_same_state_cannot_both_commit(spark, cfg, monkeypatch):
+    import lakehouse.extract.modes as modes
+
+    with source_schema(cfg, users=5, orders=20) as schema:
+        job = extract_config(cfg, schema, delay=DELAY)
+        time.sleep(DELAY)
+        stale = committed_state(spark, job)  # what a second run read before the first one committed
+        first = run(spark, job)
+        version = table_version(spark, target_path(job))
+        with writer(cfg) as conn:
+            insert_orders(conn, schema, 5)
+        time.sleep(DELAY + 0.3)
+
+        monkeypatch.setattr(modes, "read_state", lambda *args: stale)
+        with pytest.raises(modes.ConcurrentRunError, match=r"committed transaction .*/0 first"):
+            run(spark, job)
+        monkeypatch.undo()
+
+        assert table_version(spark, target_path(job)) == version, "the late run wrote nothing"
+        assert committed_state(spark, job).position == first.new_position
+        assert run(spark, job).rows_read == 5
+        figures = compare(spark, job)
+        figures.show("two runs from one state")
+        assert figures.all_zero
+
+
+def test_a_random_concurrent_writer_during_five_runs_leaves_delta_equal_to_source(spark, cfg):
+    with source_schema(cfg, users=30, orders=200) as schema:
+        job = extract_config(cfg, schema, delay=DELAY, num_partitions=2)  # partitioned reads, bounds per run
+        summaries = [run(spark, job)]
+        with ConcurrentWriter(job.postgres, schema, seed=6, max_hold_s=0.3) as live:  # rolls back its 3rd
+            for _ in range(5):
+                time.sleep(1.5)  # let the writer commit (and begin) transactions between runs
+                summaries.append(run(spark, job))
+        stats = live.stats
+        time.sleep(DELAY + 0.3)
+        summaries.append(run(spark, job))
+
+        print(f"concurrent writer: {stats}")
+        assert stats.committed >= 20
+        assert stats.inserts
+        assert stats.updates
+        assert stats.rolled_back
+        during = summaries[1:6]
+        assert sum(s.rows_read > 0 for s in during) >= 3, "runs read while the writer was writing"
+        assert any(s.held_back_by for s in during), "open transactions held the bound back at least once"
+        positions = [s.new_position for s in summaries]
+        assert positions == sorted(positions)
+        figures = compare(spark, job)
+        figures.show(f"concurrent writer during {len(during)} runs")
+        assert figures.all_zero, summaries[-1].line()
+
+
+def test_full_refresh_makes_the_target_equal_to_the_source(spark, cfg):
+    from delta.tables import DeltaTable
+
+    with source_schema(cfg, users=5, orders=60) as schema:
+        job = extract_config(cfg, schema, delay=DELAY)
+        time.sleep(DELAY)
+        run(spark, job)
+        with writer(cfg) as conn:
+            conn.execute(f'DELETE FROM "{schema}".orders WHERE order_id IN (3, 4, 5)')
+            insert_orders(conn, schema, 7)
+        DeltaTable.forPath(spark, target_path(job)).update("order_id = 10", {"status": "'corrupted'"})
+        assert not compare(spark, job).all_zero
+
+        refresh = run(spark, job, mode="full-refresh")
+
+        assert refresh.rows_read == 64
+        assert refresh.deleted == 3
+        assert refresh.new_position is not None
+        assert refresh.new_position.cursor < refresh.upper_bound
+        figures = compare(spark, job)
+        figures.show("full refresh")
+        assert figures.all_zero
+        assert committed_state(spark, job).position == refresh.new_position
+
+
+def test_a_backfill_range_is_re_read_and_leaves_the_live_position_where_it_was(spark, cfg):
+    from delta.tables import DeltaTable
+
+    with source_schema(cfg, users=5, orders=0) as schema:
+        day = dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc)
+        with writer(cfg) as conn:
+            for offset in range(4):  # 10 orders on each of four days
+                insert_orders(conn, schema, 10, day + dt.timedelta(days=offset, hours=1))
+        job = extract_config(cfg, schema, delay=DELAY)
+        live = run(spark, job)
+        lost_in_range, lost_outside = "order_id BETWEEN 11 AND 15", "order_id BETWEEN 31 AND 33"
+        DeltaTable.forPath(spark, target_path(job)).delete(f"{lost_in_range} OR {lost_outside}")
+        before = committed_state(spark, job)
+
+        backfill = run(spark, job, mode="backfill", since="2024-03-02", until="2024-03-03T00:00:00Z")
+
+        assert backfill.rows_read == 10
+        assert backfill.inserted == 5
+        assert backfill.updated == 0
+        assert committed_state(spark, job) == before, "the live position and its transaction are untouched"
+        assert backfill.old_position == backfill.new_position == live.new_position
+        target = spark.read.format("delta").load(target_path(job))
+        assert target.where(lost_in_range).count() == 5
+        assert target.where(lost_outside).count() == 0
+        with writer(cfg) as conn:
+            insert_orders(conn, schema, 4)
+        time.sleep(DELAY + 0.3)
+        assert run(spark, job).rows_read == 4, "the next incremental run continues from the live position"
+
+
+def test_reconciliation_reports_hard_deletes_and_changes_nothing(spark, cfg):
+    with source_schema(cfg, users=5, orders=40) as schema:
+        job = extract_config(cfg, schema, delay=DELAY)
+        time.sleep(DELAY)
+        run(spark, job)
+        with writer(cfg) as conn:
+            conn.execute(f'DELETE FROM "{schema}".orders WHERE order_id IN (7, 21, 40)')
+            insert_orders(conn, schema, 2)
+        version = table_version(spark, target_path(job))
+
+        report = run(spark, job, mode="reconcile")
+
+        assert report.hard_deletes == 3
+        assert report.hard_delete_sample == (7, 21, 40)
+        assert report.not_yet_extracted == 2
+        assert table_version(spark, target_path(job)) == version, "reconciliation only reports"
+        assert "hard_deletes=3 sample=[7, 21, 40]" in report.line()
+
+
+def test_an_empty_incremental_run_starts_no_spark_job_and_reports_its_figures(spark, cfg, caplog):
+    with source_schema(cfg, users=5, orders=30) as schema:
+        job = extract_config(cfg, schema, delay=DELAY)
+        time.sleep(DELAY)
+        first = run(spark, job)
+        with caplog.at_level("INFO", logger="lakehouse.extract.run"):
+            empty = run(spark, job)
+
+        assert (empty.rows_read, empty.rows_merged, empty.spark_jobs, empty.delta_version) == (0, 0, 0, None)
+        assert empty.old_position == empty.new_position == first.new_position
+        assert empty.elapsed_s < 3, f"an empty run took {empty.elapsed_s:.2f}s"
+        logged = caplog.messages[-1]
+        for figure in ("rows_read=0", "rows_merged=0", f"position {first.new_position.describe()} -> ", "elapsed="):
+            assert figure in logged
+        print(f"empty run: {empty.elapsed_s:.3f}s, {empty.spark_jobs} Spark jobs")

@@ -1,0 +1,151 @@
+"""The silver foreachBatch handler replayed: with transaction ids a re-run batch changes nothing.
+
+The handler is called directly on a small batch (parsed bronze rows, as the stream hands it over),
+twice with the same batch id. The same checks run against handlers without the idempotence, to
+show they would catch a duplicate or a regression.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+
+import pytest
+from pyspark.sql import functions as F
+
+from lakehouse.schemas import CONTRACTS
+from lakehouse.sinks.delta import ensure_table, last_txn_version
+from lakehouse.streaming import silver_batch
+from lakehouse.streaming.reference import ensure_fx_rates
+from lakehouse.streaming.silver import silver_plan
+from lakehouse.streaming.silver_batch import handle_silver_batch, silver_app_id, write_silver_batch
+from lakehouse.transforms.dedup import with_record_key
+from lakehouse.transforms.parsing import filter_accepted, parse_records
+from lakehouse.transforms.transactions import enrich_amount_usd
+from tests.integration.streaming_support import stream_config
+from tests.unit.streaming.conftest import bronze_df, payload
+
+CONTRACT = CONTRACTS["transaction_events"]
+TXN = {"transaction_id": "t1", "user_id": "7", "amount": "25.00", "currency": "USD", "status": "pending",
+       "transaction_timestamp": "2024-06-01T10:00:00Z", "created_at": "2024-06-01T10:00:00Z",
+       "updated_at": "2024-06-01T10:00:00Z", "schema_version": "1.0"}
+
+
+def batch_of(spark, *values, first_offset: int = 0):
+    rows = bronze_df(spark, [None] * first_offset + list(values)).where(f"kafka_offset >= {first_offset}")
+    return rows.transform(parse_records(CONTRACT, 1_000_000)).transform(with_record_key(CONTRACT))
+
+
+@pytest.fixture
+def plan(spark, tmp_path):
+    cfg = stream_config(tmp_path, {"transaction_events": "unused"})
+    plan = silver_plan(cfg, CONTRACT, ensure_fx_rates(spark, cfg))
+    for spec in (plan.silver, plan.quarantine, plan.review):
+        ensure_table(spark, spec)  # as start_silver does
+    new_checkpoint(plan.checkpoint)
+    return plan
+
+
+def new_checkpoint(path: str) -> str:
+    """What Spark writes first into a new checkpoint: its query id."""
+    import pathlib
+
+    folder = pathlib.Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    query_id = str(uuid.uuid4())
+    (folder / "metadata").write_text(json.dumps({"id": query_id}))
+    return query_id
+
+
+def snapshot(spark, plan) -> dict:
+    """Each table's Delta version and rows (keys and versions), the state a replay must not change."""
+    state = {}
+    for spec in (plan.silver, plan.quarantine, plan.review):
+        history = spark.sql(f"DESCRIBE HISTORY delta.`{spec.path}`").selectExpr("max(version)").first()[0]
+        rows = sorted(tuple(str(v) for v in r) for r in spark.read.format("delta").load(spec.path)
+                      .drop("processed_at", "quarantined_at", "flagged_at").collect())
+        state[spec.path.rsplit("/", 2)[-2] + "." + spec.path.rsplit("/", 1)[-1]] = (history, rows)
+    return state
+
+
+def assert_unchanged(before: dict, after: dict) -> None:
+    for name in before:
+        assert after[name][1] == before[name][1], f"{name}: rows changed"
+        assert after[name][0] == before[name][0], f"{name}: a new table version was committed"
+
+
+def test_a_batch_replayed_with_the_same_id_changes_nothing(spark, plan):
+    flagged = {**TXN, "transaction_id": "t2", "amount": "25000.00"}  # over the USD threshold: review too
+    batch = batch_of(spark, payload(**TXN), b"{broken", payload(**flagged))
+    first = handle_silver_batch(batch, 5, plan)
+    assert (first.quarantined, first.inserted, first.flagged, first.skipped_writes) == (1, 2, 1, 0)
+    before = snapshot(spark, plan)
+    assert len(before["silver.transactions"][1]) == 2
+    assert len(before["quarantine.transaction_events"][1]) == 1
+
+    replay = handle_silver_batch(batch, 5, plan)
+
+    assert replay.skipped_writes == 3  # quarantine, silver and review: all skipped by Delta
+    assert_unchanged(before, snapshot(spark, plan))
+    app_id = silver_app_id(spark, plan.checkpoint)
+    assert last_txn_version(spark, plan.silver.path, app_id) == 5
+
+
+def test_without_transaction_ids_a_replay_commits_again_and_the_check_catches_it(spark, plan):
+    batch = batch_of(spark, payload(**TXN))
+    write_silver_batch(batch, 5, plan, txn=None)
+    before = snapshot(spark, plan)
+    write_silver_batch(batch, 5, plan, txn=None)  # no idempotence per batch: only the MERGE keys remain
+    with pytest.raises(AssertionError, match=r"silver\.transactions: a new table version was committed"):
+        assert_unchanged(before, snapshot(spark, plan))
+
+
+def test_a_plain_append_handler_duplicates_on_replay_and_the_check_catches_it(spark, plan):
+    def naive_handler(batch_df, batch_id):
+        """What foreachBatch without idempotence looks like: append whatever the batch holds."""
+        rates = spark.read.format("delta").load(plan.fx_rates_path)
+        accepted = batch_df.transform(enrich_amount_usd(rates)).transform(filter_accepted)
+        rows = silver_batch.silver_rows(accepted, plan, F.current_timestamp())
+        rows.write.format("delta").mode("append").save(plan.silver.path)
+
+    batch = batch_of(spark, payload(**TXN))
+    handle_silver_batch(batch, 0, plan)
+    before = snapshot(spark, plan)
+    naive_handler(batch, 0)
+    with pytest.raises(AssertionError, match=r"silver\.transactions: rows changed"):
+        assert_unchanged(before, snapshot(spark, plan))
+    assert spark.read.format("delta").load(plan.silver.path).where("transaction_id = 't1'").count() == 2
+
+
+def test_a_batch_that_crashed_half_way_completes_on_replay_without_duplicates(spark, plan, monkeypatch):
+    batch = batch_of(spark, payload(**TXN), b"{broken")
+    real_merge = silver_batch.merge_into
+
+    def crash_on_silver(source, table, spec, txn=None, **kwargs):
+        if table.path == plan.silver.path:
+            raise RuntimeError("driver killed after the quarantine commit")
+        return real_merge(source, table, spec, txn, **kwargs)
+
+    monkeypatch.setattr(silver_batch, "merge_into", crash_on_silver)
+    with pytest.raises(RuntimeError, match="driver killed"):
+        handle_silver_batch(batch, 0, plan)
+    monkeypatch.setattr(silver_batch, "merge_into", real_merge)
+
+    replay = handle_silver_batch(batch, 0, plan)
+    assert (replay.skipped_writes, replay.inserted) == (1, 1)  # the quarantine write had committed
+    state = snapshot(spark, plan)
+    assert [len(state[name][1]) for name in ("quarantine.transaction_events", "silver.transactions")] == [1, 1]
+
+
+def test_a_new_checkpoint_gets_a_new_app_id_so_its_batch_0_is_not_skipped(spark, plan):
+    handle_silver_batch(batch_of(spark, payload(**TXN)), 0, plan)
+    old_app_id = silver_app_id(spark, plan.checkpoint)
+    new_checkpoint(plan.checkpoint)  # the checkpoint was deleted and the query started again
+    newer = {**TXN, "status": "completed", "updated_at": "2024-06-01T11:00:00Z"}
+
+    report = handle_silver_batch(batch_of(spark, payload(**newer), first_offset=1), 0, plan)
+
+    assert (report.skipped_writes, report.updated) == (0, 1)
+    assert silver_app_id(spark, plan.checkpoint) != old_app_id
+    row = spark.read.format("delta").load(plan.silver.path).first()
+    assert (row.status, row.updated_at) == ("completed", dt.datetime(2024, 6, 1, 11))

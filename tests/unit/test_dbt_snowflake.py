@@ -1,0 +1,144 @@
+"""The dbt project on the Snowflake targets, without an account: it parses for dev and prod, and the
+run-operation macros generate the external-table DDL (dry run: printed, not run) for the silver contract."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from lakehouse.warehouse.dbt_runner import DbtRun, run_dbt
+from tests.conftest import local_config
+from tests.integration.silver_sample import PARTITIONS, SCHEMAS
+
+LAKE = "s3a://company-data-lake/lakehouse"
+NO_ACCOUNT = {"SNOWFLAKE_ACCOUNT": "no-such-account", "SNOWFLAKE_USER": "nobody"}
+# dbt source per silver table, and the Snowflake type of each contract (Spark) type in the external tables.
+SOURCES = {"user_events": ("events", "kafka_streams"), "transactions": ("transactions", "kafka_streams"),
+           "users": ("users", "batch_extracts"), "orders": ("orders", "batch_extracts"),
+           "accounts": ("salesforce", "batch_extracts")}
+SNOWFLAKE_TYPES = {"string": "varchar", "timestamp": "varchar", "date": "date", "int": "integer", "bigint": "bigint",
+                   "boolean": "boolean", "array<string>": "array"}
+
+
+def snowflake_dbt(tmp_path, *args: str, lake: str = LAKE, target: str = "dev") -> DbtRun:
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in NO_ACCOUNT.items():
+            patch.setenv(name, value)
+        return run_dbt(local_config(f"lake.root={lake}"), list(args), target=target, work_dir=str(tmp_path),
+                       duckdb_path=str(tmp_path / "local.duckdb"))
+
+
+def contract_columns(table: str) -> list[tuple[str, str]]:
+    """(name, Snowflake type) of each column of the silver contract, partition columns excluded."""
+    columns = [part.split(" ", 1) for part in re.split(r",\s(?![^(]*\))", SCHEMAS[table])]
+    return [(name, SNOWFLAKE_TYPES.get(kind, kind.replace("decimal", "number")))
+            for name, kind in columns if name not in PARTITIONS.get(table, [])]
+
+
+def statements(run: DbtRun) -> list[str]:
+    """The statements a dry run logged: each starts after a log timestamp and ends with ';'."""
+    text = re.sub(r"^\d\d:\d\d:\d\d\s+", "", run.output, flags=re.MULTILINE)
+    return [s.strip() for s in re.findall(r"^((?:create|alter) .*?);$", text, flags=re.MULTILINE | re.DOTALL)]
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    """One dbt work folder for the module, so dbt parses the project once and then partially."""
+    return tmp_path_factory.mktemp("dbt")
+
+
+@pytest.fixture(scope="module")
+def ddl(work) -> list[str]:
+    run = snowflake_dbt(work, "run-operation", "create_lake_external_tables", "--args", "{dry_run: true}")
+    assert run.returncode == 0, run.output[-3000:]
+    return statements(run)
+
+
+@pytest.mark.parametrize("target", ["dev", "prod"])
+def test_project_parses_for_snowflake(work, target):
+    run = snowflake_dbt(work, "parse", target=target)
+    assert run.returncode == 0, run.output[-3000:]
+    manifest = (work / "target" / "manifest.json").read_text()
+    assert '"adapter_type": "snowflake"' in manifest
+
+
+def test_schemas_then_stage_then_a_table_and_refresh_per_source(ddl):
+    assert ddl[:3] == [
+        "create schema if not exists RAW_DATA.LAKE",
+        "create schema if not exists RAW_DATA.batch_extracts",
+        "create schema if not exists RAW_DATA.kafka_streams",
+    ]
+    assert ddl[3].startswith("create stage if not exists RAW_DATA.LAKE.LAKE_STAGE")
+    tables = [s.split()[5] for s in ddl[4:] if s.startswith("create or replace external table")]
+    refreshes = [s.split()[3] for s in ddl[4:] if s.startswith("alter external table")]
+    expected = sorted(f"RAW_DATA.{schema}.{table}" for table, (_, schema) in SOURCES.items())
+    assert sorted(tables) == expected
+    assert refreshes == tables
+    assert len(ddl) == 4 + 2 * len(SOURCES)
+
+
+def test_stage_points_at_the_lake_root_as_an_s3_url(ddl):
+    assert ddl[3].split("\n")[1:] == [
+        "    url = 's3://company-data-lake/lakehouse/'",
+        "    storage_integration = LAKE_S3_INTEGRATION",
+        "    file_format = (type = parquet)",
+    ]
+
+
+@pytest.mark.parametrize("table", sorted(SOURCES))
+def test_external_table_has_the_contract_columns_typed_from_parquet(ddl, table):
+    _, schema = SOURCES[table]
+    statement = next(s for s in ddl if s.startswith(f"create or replace external table RAW_DATA.{schema}.{table} ("))
+    body, options = statement.split("\n)\n")
+    columns = [line.strip().rstrip(",") for line in body.split("\n")[1:]]
+    partition_columns = [c for c in columns if "metadata$filename" in c]
+    value_columns = [c for c in columns if c not in partition_columns]
+    assert value_columns == [f"{name} {kind} as (value:{name}::{kind})" for name, kind in contract_columns(table)]
+    assert [c.split()[0] for c in partition_columns] == PARTITIONS.get(table, [])
+    for name in PARTITIONS.get(table, []):
+        assert f"{name} date as (to_date(split_part(split_part(metadata$filename, '{name}=', 2), '/', 1)))" in columns
+    expected_options = [
+        f"location = @RAW_DATA.LAKE.LAKE_STAGE/silver/{table}/",
+        "file_format = (type = parquet)",
+        "table_format = delta",
+        "auto_refresh = false",
+        "refresh_on_create = false",
+    ]
+    if table in PARTITIONS:
+        expected_options.insert(0, f"partition by ({', '.join(PARTITIONS[table])})")
+    assert options.split("\n") == expected_options
+
+
+def test_refresh_operation_refreshes_every_external_table(work):
+    run = snowflake_dbt(work, "run-operation", "refresh_lake_external_tables", "--args", "{dry_run: true}")
+    assert run.returncode == 0, run.output[-3000:]
+    assert sorted(statements(run)) == sorted(
+        f"alter external table RAW_DATA.{schema}.{table} refresh" for table, (_, schema) in SOURCES.items())
+
+
+def test_storage_integration_allows_only_the_lake(work):
+    run = snowflake_dbt(work, "run-operation", "create_lake_storage_integration",
+                        "--args", "{aws_role_arn: 'arn:aws:iam::123456789012:role/snowflake-lake', dry_run: true}")
+    assert run.returncode == 0, run.output[-3000:]
+    assert statements(run) == ["\n".join([
+        "create storage integration if not exists LAKE_S3_INTEGRATION",
+        "    type = external_stage",
+        "    storage_provider = 'S3'",
+        "    enabled = true",
+        "    storage_aws_role_arn = 'arn:aws:iam::123456789012:role/snowflake-lake'",
+        "    storage_allowed_locations = ('s3://company-data-lake/lakehouse/')",
+    ])]
+
+
+def test_stage_refuses_a_lake_root_that_is_not_on_s3(tmp_path):
+    # On the local target: dbt-snowflake would hide the message behind a failed connection attempt.
+    run = snowflake_dbt(tmp_path, "run-operation", "create_lake_external_tables", "--args", "{dry_run: true}",
+                        lake=str(tmp_path / "lake"), target="local")
+    assert run.returncode != 0
+    assert "DBT_LAKE_ROOT must be an s3:// URI for Snowflake" in run.output
+
+
+def test_external_tables_are_only_created_on_snowflake(tmp_path):
+    run = snowflake_dbt(tmp_path, "run-operation", "create_lake_external_tables", target="local")
+    assert run.returncode != 0
+    assert "the lake's external tables exist on Snowflake only" in run.output
