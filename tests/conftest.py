@@ -5,6 +5,7 @@ Service fixtures start a service only when it is not already running (for exampl
 """
 from __future__ import annotations
 
+import logging
 import uuid
 from pathlib import Path
 
@@ -50,6 +51,9 @@ def spark(cfg, s3_service):
     session = build_spark(cfg, "tests")
     yield session
     session.stop()
+    # py4j closes its connection at interpreter exit and logs it; by then the handlers that tests
+    # installed (Airflow's, the jobs') may write to streams pytest already closed.
+    logging.getLogger("py4j").setLevel(logging.ERROR)
 
 
 def _run_service(cfg: Config, name: str):

@@ -2,39 +2,28 @@
 spark-submit of the job file against the local services, driven by `dag.test()`.
 
 - The table maintenance DAG runs on Delta tables written for the test.
-- The full pipeline (streaming -> hourly extract -> daily build, then the marts) needs the
-  streaming, Postgres and dbt work; it runs as soon as all of it exists and says what is missing
-  until then (see MISSING below).
+- The full pipeline: streaming -> hourly extract -> daily build, then the marts.
 """
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, unique_name
 from tests.dags.conftest import load_dag_bag
 
-PIPELINE_PIECES = [
-    "jobs/streaming/kafka_to_bronze.py",
-    "jobs/streaming/bronze_to_silver.py",
-    "jobs/batch/postgres_extract.py",
-    "jobs/batch/files_to_bronze.py",
-    "jobs/tools/produce_events.py",
-    "jobs/tools/seed_postgres.py",
-    "dbt/dbt_project.yml",
-    "dbt/models/marts",
-]
-MISSING = [piece for piece in PIPELINE_PIECES if not (PROJECT_ROOT / piece).exists()]
 
-
-def local_dags(monkeypatch, lake: Path) -> dict:
-    """The local environment's DAGs with the lake, checkpoints and dbt state in `lake`."""
+def local_dags(monkeypatch, lake: Path, topics: Optional[dict[str, str]] = None) -> dict:
+    """The local environment's DAGs with the lake, checkpoints and dbt state in `lake`, and the
+    streaming contracts mapped to `topics`."""
     overrides = {
         "lake__root": str(lake / "tables"),
         "lake__checkpoint_root": str(lake / "checkpoints"),
         "spark__driver_memory": "1g",
         "spark__shuffle_partitions": "2",
+        **{f"streaming__topics__{contract}": topic for contract, topic in (topics or {}).items()},
     }
     for name, value in {"DBT_DUCKDB_PATH": lake / "warehouse.duckdb", "DBT_TARGET_PATH": lake / "dbt-target",
                         "DBT_LOG_PATH": lake / "dbt-logs"}.items():
@@ -96,9 +85,25 @@ def test_a_failing_job_fails_the_dag_run(tmp_path, monkeypatch, airflow_db):
     assert ti.state == "failed"
 
 
+@pytest.fixture
+def pipeline_topics(cfg, kafka_service):
+    """Throwaway topics for the three contracts (created by the producer), deleted afterwards."""
+    from confluent_kafka.admin import AdminClient
+
+    from lakehouse.kafka.client import client_config
+
+    topics = {contract: unique_name(contract) for contract in ("user_events", "transaction_events", "system_metrics")}
+    yield topics
+    admin = AdminClient(client_config(cfg))
+    existing = set(admin.list_topics(timeout=10).topics)
+    created = [topic for topic in topics.values() if topic in existing]
+    if created:
+        for future in admin.delete_topics(created).values():
+            future.result(timeout=30)
+
+
 @pytest.mark.slow
-@pytest.mark.skipif(bool(MISSING), reason=f"full pipeline not written yet, missing: {', '.join(MISSING)}")
-def test_the_daily_pipeline_runs_locally_end_to_end(tmp_path, monkeypatch, airflow_db, kafka_service,
+def test_the_daily_pipeline_runs_locally_end_to_end(tmp_path, monkeypatch, airflow_db, pipeline_topics,
                                                      postgres_service, s3_service):
     """Sources -> streaming_pipeline -> postgres_extract_hourly -> daily_warehouse_build, as the
     scheduler would run them over a day; then the silver tables and the marts they produced."""
@@ -110,11 +115,10 @@ def test_the_daily_pipeline_runs_locally_end_to_end(tmp_path, monkeypatch, airfl
     import duckdb
     from deltalake import DeltaTable
 
-    # A new checkpoint reads the shared topics from the start (streaming.starting_offsets): the
-    # assertions below hold whatever else is there; only the time grows with the topics' backlog.
     started = dt.datetime.now(dt.timezone.utc)
+    topic_flags = [f"--set=streaming.topics.{contract}={topic}" for contract, topic in pipeline_topics.items()]
     for tool, args in (("seed_postgres", ["--users", "200", "--orders", "1000"]),
-                       ("produce_events", ["--create-topics", "--users", "200", "--user-events", "2000",
+                       ("produce_events", ["--create-topics", *topic_flags, "--users", "200", "--user-events", "2000",
                                            "--transactions", "500", "--system-metrics", "200"])):
         result = subprocess.run([sys.executable, "-m", f"lakehouse_jobs.tools.{tool}", "--env", "local", *args],
                                 cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
@@ -129,7 +133,7 @@ def test_the_daily_pipeline_runs_locally_end_to_end(tmp_path, monkeypatch, airfl
                           "AnnualRevenue": "1000.50", "BillingCountry": "US",
                           "CreatedDate": "2025-01-01T00:00:00Z", "LastModifiedDate": started.isoformat()},
     }) for i in range(3)) + "\n")
-    dags = local_dags(monkeypatch, tmp_path)
+    dags = local_dags(monkeypatch, tmp_path, pipeline_topics)
 
     for dag_id in ("streaming_pipeline", "postgres_extract_hourly", "daily_warehouse_build"):
         assert dags[dag_id].test().state == "success", dag_id

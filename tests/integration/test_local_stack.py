@@ -4,9 +4,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+import pytest
 from chispa import assert_df_equality
 
-from tests.conftest import unique_name
+from tests.conftest import local_config, unique_name
 
 
 def test_delta_table_written_by_the_session_factory_reads_back(spark, cfg):
@@ -102,3 +103,26 @@ def test_delta_table_on_the_local_s3_endpoint_through_s3a(spark, cfg, s3_service
     keys = [obj["Key"] for obj in client.list_objects_v2(Bucket=bucket)["Contents"]]
     assert "bronze/probe/_delta_log/00000000000000000000.json" in keys
     assert any(key.endswith(".parquet") for key in keys)
+
+
+def test_topics_are_created_under_the_names_streaming_maps_the_contracts_to(kafka_service):
+    from confluent_kafka.admin import AdminClient
+
+    from lakehouse.kafka.client import client_config
+    from lakehouse.kafka.topics import TopicError, ensure_topics
+
+    names = {contract: unique_name(contract) for contract in ("user_events", "transaction_events", "system_metrics")}
+    mapped = local_config(*(f"streaming.topics.{c}={t}" for c, t in names.items()))
+    assert ensure_topics(mapped, ["user_events", "system_metrics"]) == {
+        names["user_events"]: "created", names["system_metrics"]: "created"}
+    assert ensure_topics(mapped, ["user_events"]) == {names["user_events"]: "exists"}
+    admin = AdminClient(client_config(mapped))
+    try:
+        layout = admin.list_topics(timeout=10).topics
+        assert len(layout[names["user_events"]].partitions) == 10  # kafka.topics.user_events
+        assert len(layout[names["system_metrics"]].partitions) == 5
+        with pytest.raises(TopicError, match=r"not in kafka\.topics: clicks"):
+            ensure_topics(mapped, ["clicks"])
+    finally:
+        for future in admin.delete_topics([names["user_events"], names["system_metrics"]]).values():
+            future.result(timeout=30)
