@@ -1,12 +1,14 @@
 """Kafka offset look-ups for start positions and data-loss checks (earliest, latest, by time)."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from lakehouse.config import Config
 from lakehouse.kafka.client import client_config
 
 TIMEOUT_S = 30.0
+RETRY_PAUSE_S = 0.2
 
 
 class TopicNotFoundError(RuntimeError):
@@ -30,7 +32,7 @@ def topic_offsets(cfg: Config, topic: str) -> dict[int, PartitionRange]:
         partitions = _partitions(consumer, topic)
         ranges = {}
         for partition in partitions:
-            earliest, latest = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=TIMEOUT_S)
+            earliest, latest = _watermarks(consumer, TopicPartition(topic, partition))
             ranges[partition] = PartitionRange(earliest, latest)
         return ranges
     finally:
@@ -53,11 +55,27 @@ def offsets_at(cfg: Config, topic: str, timestamp_ms: int) -> dict[int, int]:
                 raise RuntimeError(f"offset look-up for {topic}[{tp.partition}] failed: {tp.error}")
             offset = tp.offset
             if offset < 0:  # no record at or after the time
-                offset = consumer.get_watermark_offsets(TopicPartition(topic, tp.partition), timeout=TIMEOUT_S)[1]
+                offset = _watermarks(consumer, TopicPartition(topic, tp.partition))[1]
             result[tp.partition] = offset
         return result
     finally:
         consumer.close()
+
+
+def _watermarks(consumer, partition) -> tuple[int, int]:
+    """(earliest, latest) of one partition, retrying while its leader is being elected: a topic
+    created a moment ago answers NOT_LEADER_FOR_PARTITION until its partitions have leaders."""
+    from confluent_kafka import KafkaError, KafkaException
+
+    transient = {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE, KafkaError.UNKNOWN_TOPIC_OR_PART}
+    deadline = time.monotonic() + TIMEOUT_S
+    while True:
+        try:
+            return consumer.get_watermark_offsets(partition, timeout=TIMEOUT_S)
+        except KafkaException as exc:
+            if exc.args[0].code() not in transient or time.monotonic() > deadline:
+                raise
+            time.sleep(RETRY_PAUSE_S)
 
 
 def _partitions(consumer, topic: str) -> list[int]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from typing import Optional
 
@@ -52,4 +53,19 @@ def ensure_topics(cfg: Config, contracts: Optional[Iterable[str]] = None, timeou
             raise TopicError(f"cannot create topic {name}: {exc}") from exc
         result[name] = "created"
         log.info("created topic %s (%d partitions)", name, to_create[name].num_partitions)
+    _wait_for_leaders(admin, list(futures), timeout)
     return result
+
+
+def _wait_for_leaders(admin, topics: list[str], timeout: float) -> None:
+    """Returns once every partition of `topics` has a leader, so the topics take reads and writes."""
+    deadline = time.monotonic() + timeout
+    for topic in topics:
+        while True:
+            metadata = admin.list_topics(topic, timeout=timeout).topics.get(topic)
+            leaderless = [p for p, m in (metadata.partitions.items() if metadata else []) if m.leader < 0 or m.error]
+            if metadata is not None and metadata.partitions and not leaderless:
+                break
+            if time.monotonic() > deadline:
+                raise TopicError(f"topic {topic} created, but partitions {leaderless} have no leader after {timeout}s")
+            time.sleep(0.1)
