@@ -128,6 +128,7 @@ def test_dbt_runs_against_the_environments_target_and_lake():
         "dbt", "source", "freshness", "--project-dir", f"{PROJECT_ROOT}/dbt", "--profiles-dir", f"{PROJECT_ROOT}/dbt",
         "--target", "prod"]
     assert dbt_env(prod) == {"DBT_LAKE_ROOT": "s3://company-data-lake/lakehouse", "DBT_TARGET": "prod",
+                             "DBT_PROFILES_DIR": f"{PROJECT_ROOT}/dbt", "DBT_PROJECT_DIR": f"{PROJECT_ROOT}/dbt",
                              "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_VERSION_CHECK": "false"}
     local = local_config("lake.root=/tmp/demo/lake/")
     assert dbt_env(local)["DBT_LAKE_ROOT"] == "/tmp/demo/lake"

@@ -7,24 +7,12 @@ environment variables dbt/profiles.yml names, set on the workers by the deployme
 """
 from __future__ import annotations
 
-import shutil
-import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from lakehouse.config import Config
-from lakehouse.orchestration.local import LocalJobError, LoggedProcess
-
-
-def dbt_binary() -> str:
-    """dbt next to this interpreter (the project's venv), else the one on PATH."""
-    beside = Path(sys.executable).with_name("dbt")
-    if beside.is_file():
-        return str(beside)
-    found = shutil.which("dbt")
-    if found is None:
-        raise LocalJobError("dbt not found next to the Python interpreter nor on PATH (pip install '.[dbt]')")
-    return found
+from lakehouse.orchestration.local import LoggedProcess
+from lakehouse.runtime.executables import venv_executable
+from lakehouse.warehouse.dbt_runner import dbt_variables, ensure_duckdb_folder
 
 
 def dbt_command(cfg: Config, dbt_args: Sequence[str]) -> list[str]:
@@ -38,28 +26,14 @@ def dbt_command(cfg: Config, dbt_args: Sequence[str]) -> list[str]:
 
 
 def dbt_env(cfg: Config) -> dict[str, str]:
-    """The variables the dbt project reads besides credentials (which the worker's environment holds).
-
-    The local target's DuckDB file is the one lakehouse.warehouse uses (next to the lake's folder),
-    so the demo, the tests and the DAGs build and read the same warehouse.
-    """
-    env = {
-        "DBT_LAKE_ROOT": cfg.lake.root.rstrip("/"),
-        "DBT_TARGET": cfg.airflow.dbt_target,
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DBT_VERSION_CHECK": "false",
-    }
-    if cfg.airflow.dbt_target == "local":
-        from lakehouse.warehouse.dbt_runner import local_warehouse_path
-
-        env["DBT_DUCKDB_PATH"] = str(local_warehouse_path(cfg))
-    return env
+    """The variables the dbt project reads besides credentials (which the worker's environment holds):
+    those of lakehouse.warehouse.dbt_runner, so the demo, the tests and the DAGs build the same warehouse."""
+    return dbt_variables(cfg, target=cfg.airflow.dbt_target)
 
 
 def dbt_process(command: Sequence[str], project_dir: str, env: dict[str, str]) -> LoggedProcess:
     """The process running a dbt_command from the project folder (relative paths in profiles resolve there)."""
     if not command or command[0] != "dbt":
         raise ValueError(f"expected a dbt command, got {list(command)[:1]}")
-    if env.get("DBT_DUCKDB_PATH"):
-        Path(env["DBT_DUCKDB_PATH"]).parent.mkdir(parents=True, exist_ok=True)
-    return LoggedProcess([dbt_binary(), *command[1:]], project_dir, env)
+    ensure_duckdb_folder(env)
+    return LoggedProcess([venv_executable("dbt", "pip install '.[dbt]'"), *command[1:]], project_dir, env)

@@ -8,31 +8,20 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import signal
 import subprocess
-import sys
 from collections import deque
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Optional
+
+from lakehouse.runtime.executables import spark_submit_env, spark_submit_executable
 
 TAIL_LINES = 40
 
 
 class LocalJobError(RuntimeError):
     """A local process (spark-submit, dbt) exited with a non-zero status."""
-
-
-def spark_submit_binary() -> str:
-    """pyspark's spark-submit next to this interpreter (the project's venv), else the one on PATH."""
-    beside = Path(sys.executable).with_name("spark-submit")
-    if beside.is_file():
-        return str(beside)
-    found = shutil.which("spark-submit")
-    if found is None:
-        raise LocalJobError("spark-submit not found next to the Python interpreter nor on PATH (pip install pyspark)")
-    return found
 
 
 def local_spark_submit(command: Sequence[str], cwd: str) -> LoggedProcess:
@@ -42,8 +31,7 @@ def local_spark_submit(command: Sequence[str], cwd: str) -> LoggedProcess:
     """
     if not command or command[0] != "spark-submit":
         raise ValueError(f"expected a spark-submit command, got {list(command)[:1]}")
-    python = {"PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
-    return LoggedProcess([spark_submit_binary(), *command[1:]], cwd, python)
+    return LoggedProcess([spark_submit_executable(), *command[1:]], cwd, spark_submit_env({}))
 
 
 class LoggedProcess:

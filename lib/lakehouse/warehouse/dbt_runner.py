@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 from lakehouse.config import Config
+from lakehouse.runtime.executables import venv_executable
 
 # The silver tables dbt reads, by the dbt source that declares them (dbt/models/staging/_sources.yml).
 SILVER_SOURCES = {"user_events": "events", "transactions": "transactions", "users": "users", "orders": "orders",
@@ -62,6 +62,33 @@ def missing_silver_tables(cfg: Config) -> list[str]:
     return [name for name in SILVER_SOURCES if not (root / "silver" / name / "_delta_log").is_dir()]
 
 
+def dbt_variables(
+    cfg: Config, target: str = "local", duckdb_path: Optional[str] = None, work_dir: Optional[str] = None
+) -> dict[str, str]:
+    """The variables dbt/profiles.yml and the project read: profile, target, lake root, DuckDB file.
+
+    Args:
+        target: an output of dbt/profiles.yml (local, dev, prod, emulator); Snowflake credentials
+            are not among these: they stay in the environment (SNOWFLAKE_*, DBT_ENV_SECRET_*).
+        duckdb_path: the local target's database file (default `local_warehouse_path`).
+        work_dir: where dbt writes target/ and logs/ (default dbt/target and dbt/logs).
+    """
+    env = {
+        "DBT_PROFILES_DIR": str(project_dir(cfg)),
+        "DBT_PROJECT_DIR": str(project_dir(cfg)),
+        "DBT_TARGET": target,
+        "DBT_LAKE_ROOT": cfg.lake.root.rstrip("/"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DBT_VERSION_CHECK": "false",
+    }
+    if target == "local":
+        env["DBT_DUCKDB_PATH"] = str(duckdb_path or local_warehouse_path(cfg))
+    if work_dir:
+        env["DBT_TARGET_PATH"] = str(Path(work_dir) / "target")
+        env["DBT_LOG_PATH"] = str(Path(work_dir) / "logs")
+    return env
+
+
 def dbt_environment(
     cfg: Config,
     target: str = "local",
@@ -69,31 +96,8 @@ def dbt_environment(
     work_dir: Optional[str] = None,
     environ: Optional[Mapping[str, str]] = None,
 ) -> dict[str, str]:
-    """Environment for dbt: the inherited one plus the project's profile, target and lake root.
-
-    Args:
-        target: an output of dbt/profiles.yml (local, dev, prod, emulator); Snowflake credentials
-            stay in the inherited environment (SNOWFLAKE_*, DBT_ENV_SECRET_*).
-        duckdb_path: the local target's database file (default `local_warehouse_path`).
-        work_dir: where dbt writes target/ and logs/ (default dbt/target and dbt/logs).
-    """
-    env = dict(os.environ if environ is None else environ)
-    env.update(
-        DBT_PROFILES_DIR=str(project_dir(cfg)),
-        DBT_PROJECT_DIR=str(project_dir(cfg)),
-        DBT_TARGET=target,
-        DBT_LAKE_ROOT=cfg.lake.root.rstrip("/"),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-        DBT_VERSION_CHECK="false",
-    )
-    if target == "local":
-        path = Path(duckdb_path) if duckdb_path else local_warehouse_path(cfg)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        env["DBT_DUCKDB_PATH"] = str(path)
-    if work_dir:
-        env["DBT_TARGET_PATH"] = str(Path(work_dir) / "target")
-        env["DBT_LOG_PATH"] = str(Path(work_dir) / "logs")
-    return env
+    """The inherited environment (os.environ by default) plus `dbt_variables`."""
+    return {**(os.environ if environ is None else environ), **dbt_variables(cfg, target, duckdb_path, work_dir)}
 
 
 def run_dbt(
@@ -112,7 +116,8 @@ def run_dbt(
         dbt_vars: passed as --vars (JSON), e.g. {"as_of_date": "2025-06-30"}.
     """
     env = dbt_environment(cfg, target, duckdb_path, work_dir)
-    command = [_dbt_executable(), *args]
+    ensure_duckdb_folder(env)
+    command = [venv_executable("dbt", "pip install '.[dbt]'"), *args]
     if dbt_vars:
         command += ["--vars", json.dumps(dict(dbt_vars))]
     results = Path(env.get("DBT_TARGET_PATH") or project_dir(cfg) / "target") / _results_file(args)
@@ -121,6 +126,12 @@ def run_dbt(
         command, cwd=project_dir(cfg), env=env, capture_output=True, text=True, timeout=timeout_s, check=False
     )
     return DbtRun(tuple(args), result.returncode, result.stdout + result.stderr, _statuses(results))
+
+
+def ensure_duckdb_folder(env: Mapping[str, str]) -> None:
+    """Creates the folder of the local target's database file, if the environment names one."""
+    if env.get("DBT_DUCKDB_PATH"):
+        Path(env["DBT_DUCKDB_PATH"]).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _results_file(args: Sequence[str]) -> str:
@@ -132,12 +143,6 @@ def _statuses(path: Path) -> dict[str, str]:
     if not path.is_file():
         return {}
     return {result["unique_id"]: result["status"] for result in json.loads(path.read_text())["results"]}
-
-
-def _dbt_executable() -> str:
-    """The dbt console script installed next to this interpreter (the project's virtualenv)."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.is_file() else "dbt"
 
 
 def _local_lake_root(cfg: Config) -> Path:

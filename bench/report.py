@@ -1,0 +1,196 @@
+"""The results table (each figure of ours with its baseline, the ratio and the goal) and the JSON file.
+
+Ratios are always ours / baseline; the goal says which direction is good. Goals are printed,
+never asserted: a run that misses one still writes its results.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from bench.context import BenchContext
+from bench.environment import config_summary, machine, versions
+from bench.harness import ROOT
+
+
+@dataclass
+class Row:
+    id: str
+    figure: str
+    ours: Optional[float]
+    unit: str
+    baseline: Optional[str] = None        # what the figure is compared with (B1, C0, "no pruning", ...)
+    baseline_value: Optional[float] = None
+    goal: Optional[str] = None
+    met: Optional[bool] = None
+    ratio: Optional[float] = None
+
+    def __post_init__(self):
+        if self.ours is not None and self.baseline_value:
+            self.ratio = self.ours / self.baseline_value
+
+
+def at_least(ratio: float):
+    return lambda row: None if row.ratio is None else row.ratio >= ratio
+
+
+def at_most(value: float):
+    return lambda row: None if row.ours is None else row.ours <= value
+
+
+def _goal(row: Row, text: str, check) -> Row:
+    row.goal, row.met = text, check(row)
+    return row
+
+
+def rows_for(ctx: BenchContext, selected: list[str]) -> list[Row]:
+    f = ctx.results.figures
+    g = ctx.results.get
+    rows: list[Row] = []
+    if "S1" in f:
+        rows.append(_goal(Row("S1", "bronze catch-up", g("S1", "events_per_s"), "events/s", "B1",
+                              g("B1", "events_per_s")), ">= 1.0x B1", at_least(1.0)))
+        rows.append(Row("S1", "bronze peak memory", g("S1", "peak_mb"), "MiB", "B1", g("B1", "peak_mb")))
+    if "S2" in f:
+        rows.append(_goal(Row("S2", "bronze + silver catch-up", g("S2", "events_per_s"), "events/s", "B2",
+                              g("B2", "events_per_s")), ">= 1.0x B2", at_least(1.0)))
+        rows.append(_goal(Row("S2", "silver rows", g("S2", "silver_rows"), "rows", "distinct ids",
+                              g("S2", "expected_distinct")), "= distinct ids", lambda r: g("S2", "rows_match")))
+    if "B2" in f:
+        rows.append(_goal(Row("B2", "B2 silver rows", g("B2", "silver_rows"), "rows", "distinct ids",
+                              g("B2", "expected_distinct")), "= distinct ids", lambda r: g("B2", "rows_match")))
+    rows += _freshness_rows(ctx)
+    rows += _merge_rows(ctx)
+    rows += _small_file_rows(ctx)
+    if "S6" in f:
+        ours = g("S6", "rows_per_s")
+        rows.append(_goal(Row("S6", "full extract (job time)", ours, "rows/s", "C0", g("C0", "rows_per_s")),
+                          ">= 0.5x C0", at_least(0.5)))
+        rows.append(_goal(Row("S6", "full extract (job time)", ours, "rows/s", "C1", g("C1", "rows_per_s")),
+                          ">= 1.0x C1", at_least(1.0)))
+        rows.append(Row("S6", "full extract (wall, with start-up)", g("S6", "rows_per_s_wall"), "rows/s", "C1",
+                        g("C1", "rows_per_s")))
+        rows.append(Row("S6", f"incremental run, {g('S6', 'incremental_rows'):,} rows (wall)",
+                        g("S6", "incremental_wall_s"), "s"))
+        rows.append(_goal(Row("S6", "empty incremental run (wall)", g("S6", "empty_wall_s"), "s"), "< 15 s",
+                          at_most(15.0)))
+    if "S7" in f:
+        for table in ("bronze", "silver"):
+            rows.append(_goal(Row("S7", f"{table} restart to first commit", g("S7", f"{table}_restart_s"), "s"),
+                              "< 20 s", at_most(20.0)))
+    for key in selected:
+        if key in ctx.results.errors:
+            rows.append(Row(key, f"FAILED: {ctx.results.errors[key].splitlines()[0][:100]}", None, ""))
+    return rows
+
+
+def _freshness_rows(ctx: BenchContext) -> list[Row]:
+    figures = ctx.results.figures.get("S3")
+    if not figures:
+        return []
+    rows = []
+    share = ctx.sizes.max_rate_share
+    for phase in figures["phases"]:
+        judged = abs(phase["share_of_max"] - share) < 1e-6
+        for table, limit in (("bronze", 3.0), ("silver", 6.0)):
+            for stat in ("p50", "p99"):
+                row = Row("S3", f"{table} freshness {stat} at {phase['rate']:,.0f}/s", phase[table][f"{stat}_s"], "s")
+                if judged and stat == "p99":
+                    _goal(row, f"<= {limit:g} s at {share:.0%} of max", at_most(limit))
+                rows.append(row)
+    return rows
+
+
+def _merge_rows(ctx: BenchContext) -> list[Row]:
+    figures = ctx.results.figures.get("S4")
+    if not figures:
+        return []
+    rows = []
+    for target in figures["targets"]:
+        variants = target["variants"]
+        for size, unpruned in variants["no_pruning"].items():
+            label = f"MERGE {int(size):,} into {target['rows']:,}"
+            for variant, name in (("partition_pruning", "partition pruning"),
+                                  ("pruning_deletion_vectors", "pruning + deletion vectors")):
+                rows.append(Row("S4", f"{label}, {name}", variants[variant][size]["median_ms"], "ms", "no pruning",
+                                unpruned["median_ms"]))
+    return rows
+
+
+def _small_file_rows(ctx: BenchContext) -> list[Row]:
+    figures = ctx.results.figures.get("S5")
+    if not figures:
+        return []
+    rows = []
+    for key, value in figures.items():
+        if key.endswith("_files_per_batch") and value["batches"]:
+            label = key[: -len("_files_per_batch")].replace("_", " ").replace("always on", "always-on")
+            rows.append(_goal(Row("S5", f"{label}: files/micro-batch max (mean {value['mean']:.1f})", value["max"],
+                                  "files"), "<= 4", at_most(4)))
+    for layer in ("bronze", "silver"):
+        before, after = figures[f"{layer}_before"], figures[f"{layer}_after"]
+        rows.append(Row("S5", f"{layer} files after OPTIMIZE", after["files"], "files", "before", before["files"]))
+        rows.append(Row("S5", f"{layer} deltalake scan after OPTIMIZE", after["scan_s"], "s", "before",
+                        before["scan_s"]))
+    return rows
+
+
+def _show(value: Optional[float], unit: str = "") -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if abs(value) >= 100 or float(value).is_integer():
+        text = f"{value:,.0f}"
+    elif abs(value) >= 10:
+        text = f"{value:,.1f}"
+    else:
+        text = f"{value:,.2f}"
+    return f"{text} {unit}".strip()
+
+
+def print_table(ctx: BenchContext, selected: list[str]) -> list[Row]:
+    rows = rows_for(ctx, selected)
+    header = ("id", "figure", "ours", "baseline", "ratio", "goal", "met")
+    table = [header] + [
+        (r.id, r.figure, _show(r.ours, r.unit),
+         f"{r.baseline} {_show(r.baseline_value, r.unit)}" if r.baseline else "",
+         f"{r.ratio:.2f}x" if r.ratio is not None else "", r.goal or "",
+         "" if r.met is None else ("yes" if r.met else "NO"))
+        for r in rows
+    ]
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    print()
+    for number, line in enumerate(table):
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+        if number == 0:
+            print("  ".join("-" * width for width in widths))
+    print(flush=True)
+    return rows
+
+
+def write_json(ctx: BenchContext, selected: list[str], rows: list[Row], started: float,
+               folder: Optional[Path] = None) -> Path:
+    folder = folder or ROOT / "bench" / "results"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{ctx.run_id}{'-quick' if ctx.quick else ''}.json"
+    document = {
+        "run_id": ctx.run_id,
+        "started_at": dt.datetime.fromtimestamp(started, dt.timezone.utc).isoformat(),
+        "duration_s": dt.datetime.now(dt.timezone.utc).timestamp() - started,
+        "quick": ctx.quick,
+        "selected": selected,
+        "steps": ctx.step_seconds,
+        "machine": machine(ctx),
+        "versions": versions(ctx),
+        "config": {"sizes": dataclasses.asdict(ctx.sizes), "event_logs": bool(ctx.event_logs), **config_summary(ctx)},
+        "table": [dataclasses.asdict(r) for r in rows],
+        "results": ctx.results.figures,
+        "errors": ctx.results.errors,
+    }
+    path.write_text(json.dumps(document, indent=2, default=str))
+    return path

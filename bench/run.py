@@ -1,0 +1,110 @@
+"""The benchmark: our jobs (S1..S7) and the baselines (B1, B2, C0, C1), measured in one run on one machine.
+
+    make bench                     # the issue's sizes (5M events, 5M-row table, minutes of freshness)
+    make bench QUICK=1             # tiny sizes, every scenario: a few minutes (the test suite runs it)
+    .venv/bin/python bench/run.py --only S1,B1 --size events=500000
+
+Prints a table of figures, each with its baseline, the ratio and the goal, and writes it all to
+bench/results/<run id>.json with the machine, the versions and the sizes. Starts the local services
+that are not running (Kafka, Postgres, S3) and stops, at the end, only those it started.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+import traceback
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.context import BenchContext
+from bench.harness import say
+from bench.profile import print_summaries
+from bench.report import print_table, write_json
+from bench.sizes import parse_override, sizes_for
+from bench.steps import IDS, STEPS
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: every scenario in a few minutes")
+    parser.add_argument("--only", help=f"comma-separated subset of {','.join(IDS)}")
+    parser.add_argument("--size", action="append", default=[], metavar="NAME=VALUE",
+                        help="override one size, e.g. --size events=500000 (see bench/sizes.py)")
+    parser.add_argument("--out", help="results folder (default bench/results)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the run's lake and checkpoints (topics and the Postgres schema are always dropped)")
+    parser.add_argument("--event-logs", action="store_true",
+                        help="Spark event logs for every job, and each job's costliest stages at the end")
+    args = parser.parse_args(argv)
+    selected = IDS if not args.only else [part.strip().upper() for part in args.only.split(",") if part.strip()]
+    unknown = sorted(set(selected) - set(IDS))
+    if unknown:
+        parser.error(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(IDS)}")
+    try:
+        overrides = dict(parse_override(text) for text in args.size)
+    except ValueError as exc:
+        parser.error(str(exc))
+    return args, [i for i in IDS if i in selected], overrides
+
+
+def main(argv=None) -> int:
+    from lakehouse.services import stack
+
+    args, selected, overrides = parse_args(argv)
+    ctx = BenchContext(sizes_for(args.quick, overrides), args.quick, keep=args.keep, event_logs=args.event_logs)
+    say("local services: starting those not running (kafka, postgres, s3)")
+    services = stack.up(ctx.cfg)
+    say(f"local services: started {', '.join(services) or 'none'}")
+    try:
+        return _run(args, selected, ctx)
+    finally:
+        stack.down(ctx.cfg, services)
+
+
+def _run(args, selected, ctx: BenchContext) -> int:
+    started = time.time()
+    ctx.shared["load_at_start"] = os.getloadavg()
+    say(f"benchmark run {ctx.run_id} ({'quick' if args.quick else 'full'} sizes): {', '.join(selected)}")
+    try:
+        for step in STEPS:
+            wanted = [i for i in step.ids if i in selected]
+            if not wanted:
+                continue
+            say(f"== {step.title} ({', '.join(wanted)})")
+            step_started, cpu_before = time.monotonic(), _children_cpu_s()
+            try:
+                step.run(ctx, wanted)
+            except Exception as exc:
+                for key in wanted:
+                    ctx.results.errors.setdefault(key, f"{type(exc).__name__}: {exc}")
+                say(f"!! {step.title} failed: {type(exc).__name__}: {exc}")
+                traceback.print_exc(file=sys.stdout)
+            ctx.step_seconds[step.title] = {"wall_s": time.monotonic() - step_started,
+                                            "children_cpu_s": _children_cpu_s() - cpu_before}
+            say(f"   {step.title}: {ctx.step_seconds[step.title]['wall_s']:.0f}s wall, "
+                f"{ctx.step_seconds[step.title]['children_cpu_s']:.0f}s CPU in its processes")
+    except KeyboardInterrupt:
+        say("interrupted: cleaning up")
+        raise
+    finally:
+        ctx.cleanup()
+    if ctx.event_logs:
+        print_summaries(ctx.event_logs)
+    rows = print_table(ctx, selected)
+    path = write_json(ctx, selected, rows, started, Path(args.out) if args.out else None)
+    say(f"results: {path} ({time.time() - started:.0f}s in all)")
+    return 1 if ctx.results.errors else 0
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds of every finished child process (and their waited-for descendants) so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""S3 freshness, S7 restart and S5 small files, on one pair of always-on jobs.
+
+The bronze and silver jobs run as spark-submit processes with a 1-second processing-time
+trigger on a private topic. A producer process sends at the idle rate until both jobs have
+committed batches, and `warmup_seconds` more (not measured); a second one sends at each S3 rate
+for `freshness_seconds`. Then, with a third one sending at the idle rate, S7 kills both drivers
+with SIGKILL and restarts them. After each producer the jobs must catch up exactly: every record
+once in bronze, every distinct id once in silver. Freshness and files per micro-batch come from
+the Delta logs; S5 then runs OPTIMIZE (the maintenance job) on both tables.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Optional
+
+from bench.context import BenchContext
+from bench.deltalog import DeltaLog
+from bench.freshness import bronze_latencies, percentiles, silver_latencies
+from bench.harness import BenchError, Proc, say, wait_for
+from bench.scenarios.catchup import BRONZE_JOB, SILVER_JOB
+from bench.scenarios.restart import kill_and_restart
+from bench.scenarios.small_files import small_files
+
+LAKE = "always_on"
+INDEXES_PER_PRODUCER = 10**10  # producer n sends event indexes from n * 10**10: ids never collide
+
+
+class LivePair:
+    """The running bronze and silver jobs of the session (replaced by S7's restart)."""
+
+    def __init__(self, ctx: BenchContext, topic: str):
+        sizes = ctx.sizes
+        self.ctx = ctx
+        self.overrides = ctx.overrides(LAKE, topic)
+        self.bronze_args = ("--topics", "user_events", "--trigger", "processing-time", "--processing-time",
+                            sizes.trigger, "--max-offsets-per-trigger", str(sizes.stream_max_offsets))
+        # maxFilesPerTrigger stays the configured one: bronze writes a file or so per second here.
+        self.silver_args = ("--tables", "user_events", "--trigger", "processing-time", "--processing-time",
+                            sizes.trigger)
+        self.bronze_log = DeltaLog(ctx.table_path(LAKE, "bronze", "user_events"))
+        self.silver_log = DeltaLog(ctx.table_path(LAKE, "silver", "user_events"))
+        self.starts = 0
+        self.bronze: Proc = None
+        self.silver: Proc = None
+
+    def start(self) -> None:
+        """Starts both jobs; on the first start, silver only once bronze has created its table.
+
+        Both jobs create bronze.user_events when it is missing, and two first CREATE TABLEs on one
+        path conflict (Delta's ProtocolChangedException), so the very first start is staggered.
+        """
+        self.starts += 1
+        suffix = "" if self.starts == 1 else f"-restart{self.starts - 1}"
+        self.bronze = self.ctx.job(f"live-bronze{suffix}", BRONZE_JOB, self.overrides, *self.bronze_args).start()
+        wait_for(lambda: self.bronze_log.version() >= 0, self.ctx.sizes.restart_timeout_s,
+                 "the bronze table to exist", procs=[self.bronze])
+        self.silver = self.ctx.job(f"live-silver{suffix}", SILVER_JOB, self.overrides, *self.silver_args).start()
+
+    @property
+    def procs(self) -> list[Proc]:
+        return [p for p in (self.bronze, self.silver) if p is not None]
+
+    def wait_started(self, timeout_s: float) -> None:
+        """Until both queries have created their checkpoints (they are then waiting for data)."""
+        marks = [self.ctx.checkpoint_path(LAKE, job, "user_events") + "/metadata"
+                 for job in ("kafka_to_bronze", "bronze_to_silver")]
+        wait_for(lambda: all(os.path.exists(m) for m in marks), timeout_s, "the always-on queries to start",
+                 procs=self.procs)
+
+    def progress(self) -> str:
+        return f"bronze {self.bronze_log.rows():,} rows, silver {self.silver_log.rows():,} rows"
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.stop()
+
+
+def freshness_rates(ctx: BenchContext) -> tuple[list[float], float, str]:
+    """The S3 rates: the fixed ones, plus `max_rate_share` of S1's measured rate (or of the default)."""
+    sizes = ctx.sizes
+    bronze = ctx.shared.get("bronze_catchup")
+    measured = bronze.get("events_per_s") if isinstance(bronze, dict) else None
+    maximum, source = (measured, "S1 bronze catch-up") if measured else (sizes.default_max_rate, "default")
+    share_rate = round(sizes.max_rate_share * maximum)
+    return [*sizes.freshness_rates, float(share_rate)], maximum, source
+
+
+def run(ctx: BenchContext, wanted: list[str]) -> None:
+    sizes = ctx.sizes
+    topic = ctx.create_topic("live", sizes.partitions)
+    rates, maximum, source = freshness_rates(ctx)
+    phases = [(rate, sizes.freshness_seconds) for rate in rates] if {"S3", "S5"} & set(wanted) else []
+    pair = LivePair(ctx, topic)
+    say(f"starting the always-on bronze and silver jobs (trigger {sizes.trigger}) on {topic}")
+    pair.start()
+    live = LiveTraffic(ctx, topic)
+    try:
+        pair.wait_started(sizes.restart_timeout_s)
+        live.start("warmup", [], sizes.idle_rate)
+        _warm_up(pair, sizes.warmup_seconds, sizes.restart_timeout_s)
+        live.stop()
+        if phases:
+            say("producing " + ", then ".join(f"{rate:,.0f}/s for {seconds:.0f}s" for rate, seconds in phases))
+            live.start("phases", phases, 0)
+            _wait_phases(pair, live.current, sum(seconds for _, seconds in phases))
+            live.stop()  # it has finished its phases: this collects its report
+        live.wait_caught_up(pair, sizes.job_timeout_s)
+        if "S7" in wanted:
+            live.start("restart", [], sizes.idle_rate)
+            ctx.results.put("S7", **kill_and_restart(ctx, pair))
+            live.stop()
+            live.wait_caught_up(pair, sizes.job_timeout_s)
+    finally:
+        live.stop()
+        pair.stop()
+    if "S3" in wanted:
+        ctx.results.put("S3", **_freshness(pair, live.reports["phases"], rates, maximum, source, sizes))
+    if "S5" in wanted:
+        ctx.results.put("S5", **small_files(ctx, LAKE, pair.overrides))
+
+
+class LiveTraffic:
+    """Fixed-rate producer processes, one at a time, each with its own range of event indexes."""
+
+    def __init__(self, ctx: BenchContext, topic: str):
+        self.ctx = ctx
+        self.topic = topic
+        self.current: Optional[Proc] = None
+        self.reports: dict[str, dict] = {}
+
+    def start(self, name: str, phases: list, idle_rate: float) -> None:
+        report = self.ctx.work / f"live-{name}.json"
+        first = len(self.reports) * INDEXES_PER_PRODUCER
+        self.current = self.ctx.python(
+            f"live-{name}", "bench.events", "rate", "--topic", self.topic, "--salt", str(self.ctx.salt + 1),
+            "--first", str(first), "--phases", ",".join(f"{r}:{s}" for r, s in phases), "--idle-rate", str(idle_rate),
+            "--report", str(report)).start()
+        self.reports[name] = {}
+        self._name, self._report = name, report
+
+    def stop(self) -> None:
+        """Stops the current producer (it flushes and writes its report)."""
+        if self.current is not None:
+            self.current.stop()
+            self.current.wait(60)
+            self.reports[self._name] = json.loads(self._report.read_text())
+            self.current = None
+
+    def wait_caught_up(self, pair: LivePair, timeout_s: float) -> None:
+        """Until bronze holds every record sent so far and silver every distinct id: exactly those counts."""
+        records = sum(r["records"] for r in self.reports.values())
+        distinct = sum(r["distinct"] for r in self.reports.values())
+        say(f"{records:,} records sent so far; waiting for both jobs to catch up")
+        wait_for(lambda: pair.bronze_log.rows() >= records and pair.silver_log.rows() >= distinct,
+                 timeout_s, "the always-on jobs to catch up", every_s=0.5, procs=pair.procs)
+        bronze, silver = pair.bronze_log.rows(), pair.silver_log.rows()
+        if bronze != records or silver != distinct:
+            raise BenchError(f"after catching up bronze holds {bronze:,} rows ({records:,} records sent), "
+                             f"silver {silver:,} ({distinct:,} distinct ids sent)")
+        say(f"caught up: bronze {bronze:,} rows, silver {silver:,} rows (each record and id exactly once)")
+
+
+def _warm_up(pair: LivePair, seconds: float, timeout_s: float) -> None:
+    """Until both jobs have committed batches of the idle traffic for `seconds` (JIT, caches, state)."""
+    say(f"warming up: idle traffic until both jobs commit, then {seconds:.0f}s more")
+    wait_for(lambda: pair.bronze_log.version() >= 1 and pair.silver_log.version() >= 1, timeout_s,
+             "the first commits of both always-on jobs", every_s=0.5, procs=pair.procs)
+    time.sleep(seconds)
+
+
+def _wait_phases(pair: LivePair, producer: Proc, seconds: float) -> None:
+    """Until the phases' producer exits, printing progress; the jobs must stay up meanwhile."""
+    deadline = time.monotonic() + seconds + 60
+    while producer.running and time.monotonic() < deadline:
+        time.sleep(min(10.0, max(seconds / 4, 0.5)))
+        for proc in pair.procs:
+            if not proc.running:
+                raise BenchError(f"{proc.name} exited during the freshness phases:\n{proc.tail()}")
+        say(f"  live jobs: {pair.progress()}")
+
+
+def _freshness(pair: LivePair, report: dict, rates: list[float], maximum: float, source: str, sizes) -> dict:
+    bronze = bronze_latencies(str(pair.bronze_log.folder.parent))
+    silver = silver_latencies(str(pair.silver_log.folder.parent), bronze)
+    phases = []
+    for phase in report["phases"]:
+        window = (phase["start_ms"], phase["end_ms"])
+        phases.append({
+            "rate": phase["rate"],
+            "achieved_rate": phase["records"] / ((window[1] - window[0]) / 1000),
+            "seconds": (window[1] - window[0]) / 1000,
+            "share_of_max": phase["rate"] / maximum,
+            "bronze": percentiles(bronze, *window),
+            "silver": percentiles(silver, *window),
+        })
+        say(f"freshness at {phase['rate']:,.0f}/s: bronze p50 {phases[-1]['bronze']['p50_s']:.2f}s "
+            f"p99 {phases[-1]['bronze']['p99_s']:.2f}s, silver p50 {phases[-1]['silver']['p50_s']:.2f}s "
+            f"p99 {phases[-1]['silver']['p99_s']:.2f}s")
+    return {"phases": phases, "max_rate": maximum, "max_rate_source": source, "trigger": sizes.trigger,
+            "warmup_s": sizes.warmup_seconds, "stream_max_offsets": sizes.stream_max_offsets,
+            "silver_max_files": pair.ctx.cfg.streaming.silver_max_files_per_trigger}

@@ -1,0 +1,94 @@
+"""`make bench QUICK=1` as a test: every scenario and baseline on tiny sizes, so the harness cannot rot.
+
+The figures of a quick run mean nothing (start-up dominates); the test checks that every scenario
+and baseline ran against the real jobs and services, reported positive figures, and that the
+table compares each of our figures with its baseline. Goals are never asserted.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import PROJECT_ROOT
+
+IDS = ("S1", "S2", "S3", "S4", "S5", "S6", "S7", "B1", "B2", "C0", "C1")
+QUICK_RUN_TIMEOUT_S = 1200
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory, kafka_service, postgres_service, s3_service) -> dict:
+    out = tmp_path_factory.mktemp("bench-results")
+    done = subprocess.run([sys.executable, "bench/run.py", "--quick", "--out", str(out)], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=QUICK_RUN_TIMEOUT_S)
+    assert done.returncode == 0, f"bench/run.py --quick failed:\n{done.stdout[-6000:]}\n{done.stderr[-3000:]}"
+    [path] = out.glob("*.json")
+    return {"document": json.loads(path.read_text()), "stdout": done.stdout}
+
+
+def _positive(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
+@pytest.mark.slow
+def test_every_scenario_and_baseline_reports_figures(quick_run):
+    document = quick_run["document"]
+    results = document["results"]
+    assert document["errors"] == {}
+    assert sorted(results) == sorted(IDS)
+    for key in ("S1", "B1"):
+        assert results[key]["events"] > 0
+        assert _positive(results[key]["events_per_s"])
+        assert _positive(results[key]["peak_mb"])
+    for key in ("S2", "B2"):
+        assert results[key]["rows_match"] is True
+        assert results[key]["silver_rows"] == results[key]["expected_distinct"] > 0
+        assert _positive(results[key]["events_per_s"])
+    for phase in results["S3"]["phases"]:
+        for table in ("bronze", "silver"):
+            assert phase[table]["rows"] > 0
+            assert _positive(phase[table]["p99_s"])
+            assert phase[table]["p99_s"] >= phase[table]["p50_s"]
+    for target in results["S4"]["targets"]:
+        assert sorted(target["variants"]) == ["no_pruning", "partition_pruning", "pruning_deletion_vectors"]
+        for variant in target["variants"].values():
+            for size in variant.values():
+                assert _positive(size["median_ms"])
+                assert all(m["numTargetRowsInserted"] > 0 for m in size["metrics"])
+                assert all(m["numTargetRowsUpdated"] > 0 for m in size["metrics"])
+    assert results["S5"]["always_on_bronze_files_per_batch"]["max"] >= 1
+    assert results["S5"]["bronze_after"]["files"] <= results["S5"]["bronze_before"]["files"]
+    assert results["S6"]["rows"] == results["C0"]["rows"] == results["C1"]["rows"] > 0
+    assert _positive(results["S6"]["incremental_wall_s"])
+    assert _positive(results["S6"]["empty_wall_s"])
+    assert _positive(results["S7"]["bronze_restart_s"])
+    assert _positive(results["S7"]["silver_restart_s"])
+
+
+@pytest.mark.slow
+def test_table_compares_each_figure_with_its_baseline(quick_run):
+    document = quick_run["document"]
+    rows = document["table"]
+    compared = {(row["id"], row["baseline"]) for row in rows if row["ratio"] is not None}
+    for pair in (("S1", "B1"), ("S2", "B2"), ("S6", "C0"), ("S6", "C1"), ("S4", "no pruning")):
+        assert pair in compared, f"no ratio of {pair[0]} to {pair[1]}"
+    for row in rows:
+        if row["baseline"] is not None and row["ours"] is not None:
+            assert _positive(row["ratio"]), row
+        if row["goal"] and row["ours"] is not None:
+            assert row["met"] in (True, False), row
+    assert {row["id"] for row in rows} == set(IDS) - {"B1", "C0", "C1"}
+    assert "ratio" in quick_run["stdout"]
+    assert "goal" in quick_run["stdout"]
+
+
+@pytest.mark.slow
+def test_results_record_machine_versions_and_config(quick_run):
+    document = quick_run["document"]
+    assert document["quick"] is True
+    assert document["machine"]["cpus"] >= 1
+    assert document["versions"]["pyspark"]
+    assert document["versions"]["deltalake"]
+    assert document["config"]["sizes"]["events"] == document["results"]["S1"]["events"]
