@@ -16,6 +16,7 @@ from tests.conftest import PROJECT_ROOT
 
 IDS = ("S1", "S2", "S3", "S4", "S5", "S6", "S7", "B1", "B2", "C0", "C1")
 QUICK_RUN_TIMEOUT_S = 1200
+pytestmark = pytest.mark.timeout(QUICK_RUN_TIMEOUT_S + 60)  # the run is in the fixture: above pytest's 900 s
 
 
 @pytest.fixture(scope="module")
