@@ -25,11 +25,13 @@ $(VENV)/.installed: setup.py requirements/constraints.txt
 	$(BIN)/python -m pip install -q -c requirements/constraints.txt -e '.[dev]'
 	@touch $@
 
-## JVM jars from Maven Central: Spark's (Delta, Kafka source, JDBC, S3A) and the Kafka broker's.
+## JVM jars: Spark's from Maven Central (Delta, Kafka source, JDBC, S3A) plus the project's UDFs
+## (jars/udf, built with Maven), and the Kafka broker's.
+UDF_SOURCES := $(shell find jars/udf/src -name '*.java')
 jars: $(JARS)/spark/.done $(JARS)/kafka-broker/.done
-$(JARS)/spark/.done: jars/spark/pom.xml
+$(JARS)/spark/.done: jars/spark/pom.xml jars/udf/pom.xml $(UDF_SOURCES)
 	@scripts/require-jvm-tools.sh
-	rm -rf $(JARS)/spark && mvn -q -B -f jars/spark/pom.xml package
+	rm -rf $(JARS)/spark && mvn -q -B -f jars/spark/pom.xml package && mvn -q -B -f jars/udf/pom.xml package
 	@touch $@
 $(JARS)/kafka-broker/.done: jars/kafka-broker/pom.xml
 	@scripts/require-jvm-tools.sh

@@ -17,7 +17,7 @@ from lakehouse.orchestration.emr import job_flow_overrides
 from lakehouse.services.s3 import s3_client
 from tests.conftest import PROJECT_ROOT, local_config
 
-JARS = ("postgresql-42.7.8.jar", "spark-sql-kafka-0-10_2.12-3.5.7.jar")
+JARS = ("postgresql-42.7.8.jar", "spark-sql-kafka-0-10_2.12-3.5.7.jar", "lakehouse-udf-1.jar")
 
 
 @pytest.fixture

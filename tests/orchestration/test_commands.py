@@ -15,7 +15,7 @@ VERSION = importlib.metadata.version("lakehouse-jobs")
 PROD_RELEASE = f"s3://company-artifacts/lakehouse/releases/{VERSION}"
 PROD_JARS = ",".join(f"s3://company-artifacts/lakehouse/jars/{jar}" for jar in (
     "spark-sql-kafka-0-10_2.12-3.5.7.jar", "spark-token-provider-kafka-0-10_2.12-3.5.7.jar",
-    "kafka-clients-3.4.1.jar", "commons-pool2-2.11.1.jar", "postgresql-42.7.8.jar"))
+    "kafka-clients-3.4.1.jar", "commons-pool2-2.11.1.jar", "postgresql-42.7.8.jar", "lakehouse-udf-1.jar"))
 
 
 def env_config(env: str, *overrides: str):
@@ -50,7 +50,7 @@ def test_local_command_runs_this_checkout_with_the_local_jars_and_no_release():
     jars = sorted(str(p) for p in (PROJECT_ROOT / ".local" / "jars" / "spark").glob("*.jar"))
     assert jars, "run `make jars` first"
     assert command == [
-        "spark-submit", "--master", "local[2]", "--jars", ",".join(jars), "--driver-memory", "3g",
+        "spark-submit", "--master", "local[2]", "--driver-class-path", ":".join(jars), "--driver-memory", "3g",
         f"{PROJECT_ROOT}/jobs/batch/table_maintenance.py",
         "--env", "local", "--conf-dir", f"{PROJECT_ROOT}/conf",
         "--skip-vacuum",

@@ -3,11 +3,12 @@
 `from_json` answers a malformed record, a wrong type or trailing garbage with nulls and no word.
 So each step that can fail records why, and a record is accepted only if `reasons` stays empty:
 
-1. the envelope: a null value, a value over the size limit, bytes that are not UTF-8;
-2. the document: it must be exactly one JSON object (checked by parsing it wrapped in `[...]`,
-   which also rejects trailing content), strict JSON (no single quotes, no NaN), no repeated keys;
-3. each field: present when required, converting to its kind (a typed parse with partial results
-   tells which field failed), inside its allowed set or range, timestamps not before 2020;
+1. the envelope: a null value, a value over the size limit;
+2. the document, in one strict pass (the `lakehouse_json_scan` UDF, lakehouse.spark.udfs): valid
+   UTF-8, exactly one strict JSON object (no single quotes, NaN, trailing content...), no repeated
+   key; it yields each contract field's JSON kind and text;
+3. each field: present when required, converting to its kind (the JSON kind tells a number from a
+   numeric string), inside its allowed set or range, timestamps not before 2020;
 4. rules across fields, e.g. `updated_at` not before `created_at`.
 
 Envelope and document failures stop the checks (one reason); field failures are all listed.
@@ -18,30 +19,20 @@ from typing import Callable
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import ArrayType, DecimalType, DoubleType, MapType, StringType, StructField, StructType
+from pyspark.sql.types import DecimalType, MapType, StringType
 
 from lakehouse.schemas.contract import MIN_TIMESTAMP, Contract, Field
+from lakehouse.spark.udfs import JSON_SCAN
 
 Transform = Callable[[DataFrame], DataFrame]
 
-JSON_OPTIONS = {
-    "mode": "PERMISSIVE",
-    "allowSingleQuotes": "false",
-    "allowNonNumericNumbers": "false",
-    "columnNameOfCorruptRecord": "_corrupt_record",
-}
 UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 USER_ID = r"^[1-9][0-9]{0,18}$"
 COUNTRY_CODE = r"^[A-Z]{2}$"
 ISO_TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})?$"
-# Decimals are parsed exactly at this width, then must fit the field's precision and scale unchanged.
+# Decimals are read exactly at this width, then must fit the field's precision and scale unchanged.
 EXACT_DECIMAL = DecimalType(38, 18)
-TYPED_KINDS = {
-    "decimal": EXACT_DECIMAL,
-    "double": DoubleType(),
-    "json_object": MapType(StringType(), StringType()),
-    "string_map": MapType(StringType(), StringType()),
-}
+STRING_MAP = MapType(StringType(), StringType())
 # Bronze columns carried to silver, quarantine and review rows.
 COORDINATES = ("topic", "kafka_partition", "kafka_offset", "kafka_timestamp", "key", "ingested_at", "ingest_date")
 
@@ -52,8 +43,7 @@ def parse_records(contract: Contract, max_record_bytes: int) -> Transform:
 
     def transform(df: DataFrame) -> DataFrame:
         return (
-            df.transform(_with_payload_text(max_record_bytes))
-            .transform(_with_parsed_payload(contract))
+            df.transform(_with_scanned_value(contract, max_record_bytes))
             .transform(_with_contract_fields(contract))
             .transform(_with_reasons(contract))
             .select(
@@ -68,51 +58,23 @@ def parse_records(contract: Contract, max_record_bytes: int) -> Transform:
     return transform
 
 
-def _with_payload_text(max_record_bytes: int) -> Transform:
-    """Adds `value_bytes`, `envelope_error` (null_value, record_too_large, invalid_utf8) and
-    `payload`, the value decoded as UTF-8 when the envelope is sound."""
+def _with_scanned_value(contract: Contract, max_record_bytes: int) -> Transform:
+    """Adds `value_bytes`, `_scan` (the JSON scan of a value within the size limit) and
+    `envelope_error`: null_value, record_too_large, invalid_utf8 or malformed_json."""
+    names = ",".join(f.name for f in contract.fields)
 
     def transform(df: DataFrame) -> DataFrame:
-        value = F.col("value")
-        decoded = F.decode(value, "UTF-8")
-        # Spark replaces invalid bytes with U+FFFD; valid UTF-8 is the only input that survives a round trip.
-        is_valid_utf8 = F.encode(decoded, "UTF-8") == value
+        value, size = F.col("value"), F.col("value_bytes")
+        scanned = F.when(size <= max_record_bytes, F.call_udf(JSON_SCAN, value, F.lit(names)))
         envelope_error = (
             F.when(value.isNull(), F.lit("null_value"))
-            .when(F.octet_length(value) > max_record_bytes, F.lit("record_too_large"))
-            .when(~is_valid_utf8, F.lit("invalid_utf8"))
+            .when(size > max_record_bytes, F.lit("record_too_large"))
+            .otherwise(F.col("_scan.error"))
         )
         return (
             df.withColumn("value_bytes", F.octet_length(value))
+            .withColumn("_scan", scanned)
             .withColumn("envelope_error", envelope_error)
-            .withColumn("payload", F.when(F.col("envelope_error").isNull(), decoded))
-        )
-
-    return transform
-
-
-def _with_parsed_payload(contract: Contract) -> Transform:
-    """Adds `raw` (every contract field as JSON text), `typed` (numeric and object fields parsed
-    to their types, field by field) and `payload_keys`; a payload that is not exactly one strict
-    JSON object sets `envelope_error` to malformed_json."""
-    raw_schema = StructType([StructField(f.name, StringType()) for f in contract.fields])
-    typed_schema = StructType(
-        [StructField(f.name, TYPED_KINDS[f.kind]) for f in contract.fields if f.kind in TYPED_KINDS]
-        + [StructField("_corrupt_record", StringType())]
-    )
-
-    def transform(df: DataFrame) -> DataFrame:
-        payload = F.col("payload")
-        wrapped = F.col("_wrapped")  # a column of its own, so the document is parsed once, not per use
-        is_one_object = (F.size(wrapped) == 1) & F.get(wrapped, 0).isNotNull()
-        malformed = payload.isNotNull() & ~F.coalesce(is_one_object, F.lit(False))
-        return (
-            df.withColumn("_wrapped", F.from_json(F.concat(F.lit("["), payload, F.lit("]")), ArrayType(raw_schema),
-                                                  JSON_OPTIONS))
-            .withColumn("raw", F.when(is_one_object, F.get(wrapped, 0)))
-            .withColumn("typed", F.when(is_one_object, F.from_json(payload, typed_schema, JSON_OPTIONS)))
-            .withColumn("payload_keys", F.when(is_one_object, F.json_object_keys(payload)))
-            .withColumn("envelope_error", F.coalesce("envelope_error", F.when(malformed, F.lit("malformed_json"))))
         )
 
     return transform
@@ -122,7 +84,7 @@ def _with_contract_fields(contract: Contract) -> Transform:
     """Adds one column per contract field, converted to its kind (null where it does not convert)."""
 
     def transform(df: DataFrame) -> DataFrame:
-        return df.withColumns({f.name: _field_value(f) for f in contract.fields})
+        return df.withColumns({f.name: _field_value(f, *_scanned(contract, f)) for f in contract.fields})
 
     return transform
 
@@ -132,12 +94,11 @@ def _with_reasons(contract: Contract) -> Transform:
 
     def transform(df: DataFrame) -> DataFrame:
         checks = [check for f in contract.fields for check in _field_checks(f, contract)]
-        keys = F.col("payload_keys")
-        checks.append((F.size(keys) != F.size(F.array_distinct(keys)), "duplicate_field"))
+        checks.append((F.col("_scan.duplicate_key"), "duplicate_field"))
         for earlier, later in contract.not_before:
             checks.append((F.col(later) < F.col(earlier), f"{later}_before_{earlier}"))
         flagged = F.array(*(F.when(failed, F.lit(reason)) for failed, reason in checks))
-        found = F.filter(flagged, lambda reason: reason.isNotNull())
+        found = F.array_except(flagged, F.array(F.lit(None).cast("string")))
         return df.withColumn(
             "reasons", F.when(F.col("envelope_error").isNotNull(), F.array("envelope_error")).otherwise(found)
         )
@@ -145,41 +106,56 @@ def _with_reasons(contract: Contract) -> Transform:
     return transform
 
 
-def _field_value(field: Field) -> Column:
+def _scanned(contract: Contract, field: Field) -> tuple[Column, Column]:
+    """(JSON kind, text) of the field's value in `_scan`; both null when the field is absent."""
+    position = [f.name for f in contract.fields].index(field.name)
+    return F.col("_scan.kinds")[position], F.col("_scan.texts")[position]
+
+
+def _exact_decimal(kind: Column, text: Column) -> Column:
+    """A JSON number or numeric string, read exactly (null when it is neither)."""
+    return F.when(kind.isin("number", "string"), text.cast(EXACT_DECIMAL))
+
+
+def _field_value(field: Field, kind: Column, text: Column) -> Column:
     """The field's value converted to its kind; null when absent or not convertible."""
-    raw = F.col("raw")[field.name]
     if field.kind == "uuid":
-        return F.lower(raw)
+        return F.lower(text)
     if field.kind == "timestamp":
-        return F.when(raw.rlike(ISO_TIMESTAMP), raw.cast("timestamp"))
+        return F.when(text.rlike(ISO_TIMESTAMP), text.cast("timestamp"))
     if field.kind == "decimal":
-        return F.col("typed")[field.name].cast(DecimalType(field.precision, field.scale))
-    if field.kind in ("double", "string_map"):
-        return F.col("typed")[field.name]
-    return raw
+        return _exact_decimal(kind, text).cast(DecimalType(field.precision, field.scale))
+    if field.kind == "double":
+        number = text.cast("double")
+        return F.when((kind == "number") & ~number.isin(float("inf"), float("-inf")), number)
+    if field.kind == "json_object":
+        return F.when(kind == "object", text)
+    if field.kind == "string_map":
+        return F.when(kind == "object", F.from_json(text, STRING_MAP))
+    return text
 
 
 def _field_checks(field: Field, contract: Contract) -> list[tuple[Column, str]]:
     """(failed, reason) pairs for one field; `failed` is null or false when the field is fine."""
-    raw = F.col("raw")[field.name]
+    kind, text = _scanned(contract, field)
     value = F.col(field.name)
-    present = raw.isNotNull()
+    present = text.isNotNull()
     checks = [(~present, f"missing_field:{field.name}")] if field.required else []
     if field.kind == "uuid":
-        checks.append((present & ~raw.rlike(UUID), f"invalid_format:{field.name}"))
+        checks.append((present & ~text.rlike(UUID), f"invalid_format:{field.name}"))
     elif field.kind == "user_id":
-        checks.append((present & ~raw.rlike(USER_ID), f"invalid_format:{field.name}"))
+        checks.append((present & ~text.rlike(USER_ID), f"invalid_format:{field.name}"))
     elif field.kind == "country_code":
-        checks.append((present & ~raw.rlike(COUNTRY_CODE), f"invalid_format:{field.name}"))
+        checks.append((present & ~text.rlike(COUNTRY_CODE), f"invalid_format:{field.name}"))
     elif field.kind == "enum":
-        checks.append((present & ~raw.isin(*field.allowed), f"not_allowed:{field.name}"))
+        checks.append((present & ~text.isin(*field.allowed), f"not_allowed:{field.name}"))
     elif field.kind == "schema_version":
-        checks.append((present & ~raw.rlike(rf"^{contract.major}(\.[0-9]+)*$"), "unsupported_schema_version"))
+        checks.append((present & ~text.rlike(rf"^{contract.major}(\.[0-9]+)*$"), "unsupported_schema_version"))
     elif field.kind == "timestamp":
         checks.append((present & value.isNull(), f"wrong_type:{field.name}"))
         checks.append((value < F.lit(MIN_TIMESTAMP).cast("timestamp"), f"before_2020:{field.name}"))
     elif field.kind == "decimal":
-        exact = F.col("typed")[field.name]
+        exact = _exact_decimal(kind, text)
         # Fits: converted without rounding or overflow (a value too wide for the field casts to null).
         fits = exact.isNotNull() & exact.eqNullSafe(value)
         checks.append((present & ~fits, f"wrong_type:{field.name}"))
@@ -187,8 +163,8 @@ def _field_checks(field: Field, contract: Contract) -> list[tuple[Column, str]]:
             checks.append((fits & (value < F.lit(field.minimum).cast(EXACT_DECIMAL)), f"out_of_range:{field.name}"))
         if field.maximum is not None:
             checks.append((fits & (value > F.lit(field.maximum).cast(EXACT_DECIMAL)), f"out_of_range:{field.name}"))
-    elif field.kind in TYPED_KINDS:
-        checks.append((present & F.col("typed")[field.name].isNull(), f"wrong_type:{field.name}"))
+    elif field.kind in ("double", "json_object", "string_map"):
+        checks.append((present & value.isNull(), f"wrong_type:{field.name}"))
     return checks
 
 
