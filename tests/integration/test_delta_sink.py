@@ -1,4 +1,4 @@
-"""The shared Delta MERGE writer on real Delta tables: dedup, newest wins, replays, commit metadata."""
+"""The shared Delta writers on real Delta tables: dedup, newest wins, replays, commit metadata, overwrite."""
 from __future__ import annotations
 
 import datetime as dt
@@ -15,6 +15,7 @@ from lakehouse.sinks.delta import (
     latest_user_metadata,
     merge_condition,
     merge_into,
+    overwrite_with,
 )
 from tests.conftest import unique_name
 
@@ -107,15 +108,19 @@ def test_an_empty_source_prunes_everything_and_changes_nothing(spark, table):
     assert read(spark, table).count() == 1
 
 
-def test_delete_unmatched_leaves_the_target_equal_to_a_complete_source(spark, table):
+def test_overwrite_leaves_the_target_equal_to_the_source_in_one_idempotent_commit(spark, table):
     merge_into(rows(spark, ("a", "v1", 1, D1), ("b", "v1", 1, D1), ("c", None, 1, D2)), table, MergeSpec(keys=["id"]))
     complete = rows(spark, ("a", "v2", 2, D1), ("d", "new", 1, D2))
-    outcome = merge_into(complete, table, MergeSpec(keys=["id"], delete_unmatched=True))
+    app_id = unique_name("refresh")
 
-    assert (outcome.inserted, outcome.updated, outcome.deleted) == (1, 1, 2)
+    outcome = overwrite_with(complete, table, Txn(app_id, 0), user_metadata={"position": [7, "d"]})
+    replay = overwrite_with(rows(spark, ("z", "stale", 1, D1)), table, Txn(app_id, 0))
+
+    assert outcome.committed
+    assert not replay.committed
+    assert replay.table_version == outcome.table_version
     assert_df_equality(read(spark, table), complete, ignore_row_order=True)
-
-
-def test_delete_unmatched_refuses_pruning_which_would_delete_the_unread_partitions():
-    with pytest.raises(ValueError, match="prune_column"):
-        MergeSpec(keys=["id"], delete_unmatched=True, prune_column="day")
+    assert latest_user_metadata(spark, table.path) == {"position": [7, "d"]}
+    assert last_txn_version(spark, table.path, app_id) == 0
+    partitions = spark.sql(f"DESCRIBE DETAIL delta.`{table.path}`").first()["partitionColumns"]
+    assert partitions == ["day"]

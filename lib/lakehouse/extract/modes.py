@@ -15,7 +15,7 @@ from lakehouse.extract.read import PartitionPlan, read_window
 from lakehouse.extract.state import METADATA_KEY, app_id, commit_metadata, read_state
 from lakehouse.extract.transforms import dedupe_latest, nullable_schema
 from lakehouse.extract.window import Window, spark_predicate
-from lakehouse.sinks.delta import MergeSpec, TableSpec, Txn, merge_into
+from lakehouse.sinks.delta import MergeSpec, TableSpec, Txn, merge_into, overwrite_with, table_rows
 
 
 class ConcurrentRunError(RuntimeError):
@@ -56,7 +56,8 @@ def incremental(spark, cfg: Config, run: TableRun, conn) -> dict[str, Any]:
 
 
 def full_refresh(spark, cfg: Config, run: TableRun, conn) -> dict[str, Any]:
-    """Makes the target equal to the whole source table in one commit, deleting vanished keys.
+    """Makes the target equal to the whole source table in one overwrite commit, so keys the source
+    lost are gone too (the figures count them as deleted).
 
     The new position is the last row below the safe bound, not the last row read: rows of
     transactions still open may yet commit below later rows, and the next incremental run must
@@ -67,9 +68,7 @@ def full_refresh(spark, cfg: Config, run: TableRun, conn) -> dict[str, Any]:
     end, _ = end_position(conn, run.source, None, bound, None)
     metadata = commit_metadata(run.app, state.next_txn_version, "full-refresh", end, run.source,
                                upper_bound=bound.value)
-    written = _read_and_merge(spark, cfg, run, conn, Window(),
-                              MergeSpec(keys=run.source.primary_key, delete_unmatched=True),
-                              Txn(run.app, state.next_txn_version), metadata)
+    written = _read_and_overwrite(spark, cfg, run, conn, Txn(run.app, state.next_txn_version), metadata)
     return {"old_position": state.position, "new_position": end, "upper_bound": bound.value,
             "held_back_by": bound.held_back_by, **written}
 
@@ -104,22 +103,80 @@ def partition_plan(conn, run: TableRun, window: Window) -> Optional[PartitionPla
     return None if bounds is None else PartitionPlan(spec.partition_column, *bounds, spec.num_partitions)
 
 
-def _read_and_merge(spark, cfg: Config, run: TableRun, conn, window: Window, merge_spec: MergeSpec,
-                    txn: Optional[Txn], metadata: dict) -> dict[str, Any]:
+def may_repeat_keys(run: TableRun) -> bool:
+    """Can one read return a key twice? Only a read split by a column outside the key: its
+    partitions are separate queries, and a row whose column changed between them is in two."""
+    spec = run.spec
+    return (spec.partition_column is not None and spec.num_partitions > 1
+            and spec.partition_column not in run.source.primary_key)
+
+
+def _window_rows(spark, cfg: Config, run: TableRun, conn, window: Window):
+    """The JDBC read of the window (lazy) and the target's table spec."""
     df = read_window(spark, cfg.postgres, run.source, spark_predicate(window, run.source),
                      run.spec.fetch_size, partition_plan(conn, run, window))
+    return df, TableSpec(run.target, nullable_schema(df.schema))
+
+
+def _read(spark, cfg: Config, run: TableRun, conn, window: Window):
+    """(rows, rows read, table spec): the window read once and kept on the executors, one row per key."""
+    df, table = _window_rows(spark, cfg, run, conn, window)
     # One JDBC read, kept on the executors (memory, then disk) and never recomputed: the rows
-    # counted are the rows merged, however often the MERGE scans its source.
+    # counted are the rows written, however often the write scans its source.
     rows = df.localCheckpoint(eager=True)
     rows_read = rows.count()
-    table = TableSpec(run.target, nullable_schema(rows.schema))
-    source = rows.transform(dedupe_latest(run.source.primary_key, [run.source.cursor]))
-    outcome = merge_into(source, table, merge_spec, txn, metadata)
+    if may_repeat_keys(run):
+        rows = rows.transform(dedupe_latest(run.source.primary_key, [run.source.cursor]))
+    return rows, rows_read, table
+
+
+def _read_and_merge(spark, cfg: Config, run: TableRun, conn, window: Window, merge_spec: MergeSpec,
+                    txn: Optional[Txn], metadata: dict) -> dict[str, Any]:
+    source, rows_read, table = _read(spark, cfg, run, conn, window)
+    outcome = merge_into(source, table, merge_spec, txn, metadata, source_is_materialized=True)
+    _check_committed(run, txn, outcome)
+    return {"rows_read": rows_read, "inserted": outcome.inserted, "updated": outcome.updated,
+            "deleted": outcome.deleted, "rows_merged": outcome.inserted + outcome.updated + outcome.deleted,
+            "delta_version": outcome.table_version if outcome.committed else None}
+
+
+def _read_and_overwrite(spark, cfg: Config, run: TableRun, conn, txn: Txn, metadata: dict) -> dict[str, Any]:
+    """The whole table into the target. Into an empty target (a first load) the rows stream from
+    JDBC straight into the Delta files, in one pass; otherwise they are read once, compared by key
+    with the target's (for the figures), then written."""
+    if _is_empty(spark, run.target) and not may_repeat_keys(run):
+        df, table = _window_rows(spark, cfg, run, conn, Window())
+        outcome = overwrite_with(df, table, txn, metadata)
+        _check_committed(run, txn, outcome)
+        return {"rows_read": outcome.inserted, "inserted": outcome.inserted, "updated": 0, "deleted": 0,
+                "rows_merged": outcome.inserted, "delta_version": outcome.table_version}
+    source, rows_read, table = _read(spark, cfg, run, conn, Window())
+    inserted, updated, deleted = key_changes(spark, run.target, source, run.source.primary_key)
+    outcome = overwrite_with(source, table, txn, metadata)
+    _check_committed(run, txn, outcome)
+    return {"rows_read": rows_read, "inserted": inserted, "updated": updated, "deleted": deleted,
+            "rows_merged": inserted + updated + deleted, "delta_version": outcome.table_version}
+
+
+def _is_empty(spark, path: str) -> bool:
+    from delta.tables import DeltaTable
+
+    return not DeltaTable.isDeltaTable(spark, path) or table_rows(spark, path) == 0
+
+
+def key_changes(spark, target_path: str, source, keys) -> tuple[int, int, int]:
+    """(inserted, updated, deleted) if `source` replaced the target: keys new, kept, and gone."""
+    source_rows = source.count()
+    if _is_empty(spark, target_path):
+        return source_rows, 0, 0
+    target_keys = spark.read.format("delta").load(target_path).select(*keys)
+    kept = source.select(*keys).join(target_keys, list(keys), "left_semi").count()
+    return source_rows - kept, kept, table_rows(spark, target_path) - kept
+
+
+def _check_committed(run: TableRun, txn: Optional[Txn], outcome) -> None:
     if txn is not None and not outcome.committed:
         raise ConcurrentRunError(
             f"{run.name}: another run of this extract committed transaction {txn.app_id}/{txn.version} "
             "first; this run wrote nothing, and the next one continues from that run's position"
         )
-    return {"rows_read": rows_read, "inserted": outcome.inserted, "updated": outcome.updated,
-            "deleted": outcome.deleted, "rows_merged": outcome.inserted + outcome.updated + outcome.deleted,
-            "delta_version": outcome.table_version if outcome.committed else None}

@@ -1,11 +1,11 @@
-"""One Delta MERGE writer for batch and streaming, idempotent across retries.
+"""One Delta MERGE writer for batch and streaming, idempotent across retries, and its overwrite twin.
 
 `merge_into` upserts (or insert-only merges) a DataFrame whose keys are unique into a Delta
-table, creating the table first if needed. With a `Txn`, the commit carries Delta's transaction
-identifier (app id, version): Delta skips a write whose version is not above the last one
-committed for that app id, so a micro-batch or extract replayed after a crash changes nothing.
-`user_metadata` is stored in the same commit (e.g. an extract's new cursor position), so data
-and state can never disagree.
+table, creating the table first if needed; `overwrite_with` replaces the table's rows. With a
+`Txn`, the commit carries Delta's transaction identifier (app id, version): Delta skips a write
+whose version is not above the last one committed for that app id, so a micro-batch or extract
+replayed after a crash changes nothing. `user_metadata` is stored in the same commit (e.g. an
+extract's new cursor position), so data and state can never disagree.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from typing import Optional
 TXN_APP_ID = "spark.databricks.delta.write.txnAppId"
 TXN_VERSION = "spark.databricks.delta.write.txnVersion"
 USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
+MATERIALIZE_SOURCE = "spark.databricks.delta.merge.materializeSource"
 
 
 @dataclass(frozen=True)
@@ -42,20 +43,12 @@ class MergeSpec:
         insert_only: never update matched rows (events are immutable: insert once).
         prune_column: a target partition column; the condition then names the values present
             in the source, so Delta reads only those partitions of the target.
-        delete_unmatched: the source is the whole table: target rows whose key it lacks are
-            deleted in the same commit (a full refresh that leaves the target equal to it).
     """
 
     keys: Sequence[str]
     newer_column: Optional[str] = None
     insert_only: bool = False
     prune_column: Optional[str] = None
-    delete_unmatched: bool = False
-
-    def __post_init__(self):
-        if self.delete_unmatched and (self.insert_only or self.prune_column):
-            # Pruning hides target partitions from the match: their rows would all be deleted.
-            raise ValueError("delete_unmatched cannot be combined with insert_only or prune_column")
 
 
 @dataclass(frozen=True)
@@ -93,24 +86,28 @@ def merge_into(
     spec: MergeSpec,
     txn: Optional[Txn] = None,
     user_metadata: Optional[Mapping[str, object]] = None,
+    source_is_materialized: bool = False,
 ) -> MergeOutcome:
-    """Merges `source` into the Delta table in one commit; see the module docstring."""
+    """Merges `source` into the Delta table in one commit; see the module docstring.
+
+    Args:
+        source_is_materialized: `source` is already computed and cannot change between reads
+            (e.g. `localCheckpoint()`ed), so Delta need not copy it once more before the MERGE.
+    """
     from delta.tables import DeltaTable
 
     spark = source.sparkSession
     ensure_table(spark, table)
     target = DeltaTable.forPath(spark, table.path)
-    before = _latest_version(target)
+    before = table_version(spark, table.path)
     merge = target.alias("t").merge(source.alias("s"), merge_condition(source, spec))
     if not spec.insert_only:
         update_when = f"s.`{spec.newer_column}` > t.`{spec.newer_column}`" if spec.newer_column else None
         merge = merge.whenMatchedUpdateAll(condition=update_when)
     merge = merge.whenNotMatchedInsertAll()
-    if spec.delete_unmatched:
-        merge = merge.whenNotMatchedBySourceDelete()
-    with commit_options(spark, txn, user_metadata):
+    with commit_options(spark, txn, user_metadata, {MATERIALIZE_SOURCE: "none"} if source_is_materialized else None):
         merge.execute()
-    after = _latest_version(target)
+    after = table_version(spark, table.path)
     if after == before:
         return MergeOutcome(committed=False, table_version=after)
     metrics = target.history(1).select("operationMetrics").first()[0] or {}
@@ -121,6 +118,28 @@ def merge_into(
         updated=int(metrics.get("numTargetRowsUpdated", 0)),
         deleted=int(metrics.get("numTargetRowsDeleted", 0)),
     )
+
+
+def overwrite_with(
+    source,
+    table: TableSpec,
+    txn: Optional[Txn] = None,
+    user_metadata: Optional[Mapping[str, object]] = None,
+) -> MergeOutcome:
+    """Replaces every row of the Delta table with `source` in one commit (the table is created if
+    absent; its partitioning and properties stay). `inserted` counts the rows written."""
+    from delta.tables import DeltaTable
+
+    spark = source.sparkSession
+    ensure_table(spark, table)
+    before = table_version(spark, table.path)
+    with commit_options(spark, txn, user_metadata):
+        source.write.format("delta").mode("overwrite").save(table.path)
+    after = table_version(spark, table.path)
+    if after == before:
+        return MergeOutcome(committed=False, table_version=after)
+    metrics = DeltaTable.forPath(spark, table.path).history(1).select("operationMetrics").first()[0] or {}
+    return MergeOutcome(committed=True, table_version=after, inserted=int(metrics.get("numOutputRows", 0)))
 
 
 def merge_condition(source, spec: MergeSpec) -> str:
@@ -139,10 +158,25 @@ def last_txn_version(spark, path: str, app_id: str) -> Optional[int]:
 
     if not DeltaTable.isDeltaTable(spark, path):
         return None
+    found = _snapshot(spark, path).transactions().get(app_id)
+    return int(found.get()) if found.isDefined() else None
+
+
+def table_rows(spark, path: str) -> int:
+    """Rows in the table's latest version, from the log's file statistics where they exist."""
+    return spark.read.format("delta").load(path).count()
+
+
+def table_version(spark, path: str) -> int:
+    """The table's latest version, from its transaction log on the driver (no Spark job)."""
+    return int(_snapshot(spark, path).version())
+
+
+def _snapshot(spark, path: str):
+    """The JVM snapshot of the table's latest version (DeltaLog caches and updates it incrementally)."""
     jvm = spark.sparkContext._jvm
     log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)
-    found = log.update(False, jvm.scala.Option.empty(), jvm.scala.Option.empty()).transactions().get(app_id)
-    return int(found.get()) if found.isDefined() else None
+    return log.update(False, jvm.scala.Option.empty(), jvm.scala.Option.empty())
 
 
 def latest_user_metadata(spark, path: str) -> Optional[dict]:
@@ -160,28 +194,29 @@ def latest_user_metadata(spark, path: str) -> Optional[dict]:
 
 
 @contextlib.contextmanager
-def commit_options(spark, txn: Optional[Txn], user_metadata: Optional[Mapping[str, object]]) -> Iterator[None]:
-    """Sets Delta's per-commit session options for one write, then removes them.
+def commit_options(spark, txn: Optional[Txn], user_metadata: Optional[Mapping[str, object]],
+                   extra: Optional[Mapping[str, str]] = None) -> Iterator[None]:
+    """Sets Delta's per-commit session options (and `extra` ones) for one write, then restores them.
 
     In foreachBatch, pass the batch DataFrame's session: each streaming query runs on its own
     cloned session, so concurrent queries do not see each other's options.
     """
-    options = {}
+    options = dict(extra or {})
     if txn is not None:
         options.update({TXN_APP_ID: txn.app_id, TXN_VERSION: str(txn.version)})
     if user_metadata is not None:
         options[USER_METADATA] = json.dumps(user_metadata, sort_keys=True, default=str)
+    previous = {key: spark.conf.get(key, None) for key in options}
     for key, value in options.items():
         spark.conf.set(key, value)
     try:
         yield
     finally:
-        for key in options:
-            spark.conf.unset(key)
-
-
-def _latest_version(target) -> int:
-    return int(target.history(1).select("version").first()[0])
+        for key, value in previous.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)
 
 
 def _sql_literal(value) -> str:
