@@ -16,7 +16,7 @@ class Sizes:
     preload_processes: int = 2
     # Our jobs' settings for a catch-up (see README "Performance").
     bronze_max_offsets: int = 1_000_000   # maxOffsetsPerTrigger: records per bronze micro-batch
-    silver_max_files: int = 1             # bronze files per silver micro-batch (a catch-up file: 1M records)
+    silver_max_files: int = 4             # bronze files per silver micro-batch (one per partition: a bronze batch)
     # Baselines' batch sizes (what a team would pick for a catch-up).
     b1_batch_records: int = 250_000       # records per Delta append, per partition process
     b2_chunk_rows: int = 1_000_000        # bronze rows per silver MERGE

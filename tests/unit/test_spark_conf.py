@@ -14,12 +14,14 @@ def local_config_with_keys(folder, *overrides):
     return local_config(f"s3.access_key=file:{folder}/ak", f"s3.secret_key=file:{folder}/sk", *overrides)
 
 
-def test_local_sessions_get_delta_and_the_maven_jars(tmp_path):
+def test_local_sessions_get_delta_and_the_maven_jars_on_the_class_path(tmp_path):
     conf = spark_conf(local_config_with_keys(tmp_path))
     assert conf["spark.sql.extensions"] == "io.delta.sql.DeltaSparkSessionExtension"
     assert conf["spark.sql.catalog.spark_catalog"] == "org.apache.spark.sql.delta.catalog.DeltaCatalog"
-    jar_names = {path.rsplit("/", 1)[-1] for path in conf["spark.jars"].split(",")}
-    assert {"delta-spark_2.12-3.3.3.jar", "spark-sql-kafka-0-10_2.12-3.5.7.jar", "hadoop-aws-3.3.4.jar"} <= jar_names
+    jar_names = {path.rsplit("/", 1)[-1] for path in conf["spark.driver.extraClassPath"].split(":")}
+    assert {"delta-spark_2.12-3.3.3.jar", "spark-sql-kafka-0-10_2.12-3.5.7.jar", "hadoop-aws-3.3.4.jar",
+            "lakehouse-udf-1.jar"} <= jar_names
+    assert "spark.jars" not in conf
     assert conf["spark.ui.enabled"] == "false"
     assert conf["spark.sql.shuffle.partitions"] == "4"
 
@@ -43,9 +45,16 @@ def test_emr_sessions_take_jars_from_config_and_no_s3a_settings():
 def test_spark_submit_args_carry_launch_options_and_no_secrets(tmp_path):
     args = spark_submit_args(local_config_with_keys(tmp_path))
     assert args[:2] == ["--master", "local[2]"]
-    assert "--jars" in args
+    assert "--driver-class-path" in args
+    assert "--jars" not in args
     assert "--driver-memory" in args
     assert not any("SK-test" in arg for arg in args)
+
+
+def test_a_remote_jar_with_a_local_master_still_goes_through_spark_jars(tmp_path):
+    conf = spark_conf(local_config_with_keys(tmp_path, "spark.extra_jars=[s3://bucket/jars/extra-1.jar]"))
+    assert conf["spark.jars"] == "s3://bucket/jars/extra-1.jar"
+    assert "s3://" not in conf["spark.driver.extraClassPath"]
 
 
 def test_missing_jars_folder_says_how_to_fetch_it(tmp_path):

@@ -255,9 +255,10 @@ class StreamingConfig:
     processing_time: str            # micro-batch interval of the processing-time trigger, e.g. "30 seconds"
     max_offsets_per_trigger: int    # Kafka records per bronze micro-batch, across partitions
     min_partitions: Optional[int]   # Spark tasks per bronze micro-batch; null: one per Kafka partition
+    source_options: dict[str, str]  # Java consumer settings of Spark's Kafka source (kafka.options: librdkafka)
     starting_offsets: Literal["earliest", "latest"]   # where a new bronze checkpoint starts
     silver_max_files_per_trigger: int   # bronze files per silver micro-batch
-    dedup_window: str               # streaming dedup state kept this long (bronze ingest time); MERGE guards beyond
+    dedup_window: Optional[str]     # streaming dedup state horizon (bronze ingest time); null: the MERGE alone
     max_record_bytes: int           # larger Kafka values are quarantined unparsed
     checkpoint_lock: Literal["file", "none"]   # file: exclusive flock next to a local checkpoint
     fx_rates_seed: LocalPath        # CSV that seeds the reference.fx_rates Delta table when it is absent
@@ -270,6 +271,8 @@ class StreamingConfig:
             yield "topics", f"must map exactly {', '.join(contracts)} to Kafka topic names"
         for key in ("processing_time", "dedup_window"):
             value = getattr(self, key)
+            if value is None and key == "dedup_window":
+                continue
             if not re.fullmatch(r"[1-9][0-9]* (second|minute|hour|day)s?", value):
                 yield key, f"expected an interval like '30 seconds' or '2 hours', got {value!r}"
         for key in ("max_offsets_per_trigger", "silver_max_files_per_trigger", "max_record_bytes"):

@@ -7,9 +7,11 @@ where `spark_submit_args` passes the jars on the command line instead.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from lakehouse.config import Config, ConfigError
+from lakehouse.spark.udfs import register_udfs
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +22,8 @@ DELTA_CONF = {
 
 
 def build_spark(cfg: Config, job_name: str):
-    """Returns the SparkSession for `job_name`, configured for Delta, Kafka, JDBC and S3A."""
+    """Returns the SparkSession for `job_name`, configured for Delta, Kafka, JDBC and S3A, with the
+    project's JVM functions registered."""
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.appName(f"{cfg.spark.app_name}-{job_name}")
@@ -30,6 +33,7 @@ def build_spark(cfg: Config, job_name: str):
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(cfg.spark.log_level)
+    register_udfs(spark)
     return spark
 
 
@@ -40,7 +44,9 @@ def spark_conf(cfg: Config) -> dict[str, str]:
     conf["spark.ui.enabled"] = str(cfg.spark.ui_enabled).lower()
     if cfg.spark.driver_memory:
         conf["spark.driver.memory"] = cfg.spark.driver_memory
-    jars = job_jars(cfg)
+    class_path, jars = _split_jars(cfg)
+    if class_path:
+        conf["spark.driver.extraClassPath"] = os.pathsep.join(class_path)
     if jars:
         conf["spark.jars"] = ",".join(jars)
     if _uses_s3a(cfg):
@@ -64,7 +70,7 @@ def job_jars(cfg: Config) -> list[str]:
 
 
 def spark_submit_args(cfg: Config) -> list[str]:
-    """Launch-time options for `spark-submit` (master, jars, driver memory).
+    """Launch-time options for `spark-submit` (master, jars or the local class path, driver memory).
 
     Everything else, secrets included, is applied by `build_spark` inside the job, so a process
     started with these arguments gets the same session as one started by pyspark, and no
@@ -73,7 +79,9 @@ def spark_submit_args(cfg: Config) -> list[str]:
     args: list[str] = []
     if cfg.spark.master:
         args += ["--master", cfg.spark.master]
-    jars = job_jars(cfg)
+    class_path, jars = _split_jars(cfg)
+    if class_path:
+        args += ["--driver-class-path", os.pathsep.join(class_path)]
     if jars:
         args += ["--jars", ",".join(jars)]
     if cfg.spark.driver_memory:
@@ -98,6 +106,17 @@ def s3a_conf(cfg: Config) -> dict[str, str]:
         conf["spark.hadoop.fs.s3a.access.key"] = s3.access_key.resolve()
         conf["spark.hadoop.fs.s3a.secret.key"] = s3.secret_key.resolve()
     return conf
+
+
+def _split_jars(cfg: Config) -> tuple[list[str], list[str]]:
+    """(class path, spark.jars): with a local master (driver and executors in one JVM) local jar
+    files go on the JVM's class path at launch, rather than through spark.jars, which copies each
+    of them (the AWS SDK bundle alone is 280 MB) to a temporary folder and loads them in a second
+    class loader. Elsewhere, and for URIs, spark.jars ships them to the executors."""
+    jars = job_jars(cfg)
+    if not (cfg.spark.master or "").startswith("local"):
+        return [], jars
+    return [j for j in jars if "://" not in j], [j for j in jars if "://" in j]
 
 
 def _uses_s3a(cfg: Config) -> bool:

@@ -77,14 +77,17 @@ def _start_contract(spark, cfg: Config, contract: Contract, options: SilverOptio
     for table in (bronze, plan.silver, plan.quarantine, plan.review):
         if table is not None:
             ensure_table(spark, table)  # silver may start before bronze ever ran
-    query = (
+    parsed = (
         spark.readStream.format("delta")
         .option("maxFilesPerTrigger", options.max_files_per_trigger)
         .load(bronze.path)
         .transform(parse_records(contract, cfg.streaming.max_record_bytes))
-        .transform(with_record_key(contract))
-        .transform(dedupe_within_watermark(cfg.streaming.dedup_window))
-        .writeStream.foreachBatch(functools.partial(handle_silver_batch, plan=plan))
+    )
+    window = cfg.streaming.dedup_window
+    if window is not None:
+        parsed = parsed.transform(with_record_key(contract)).transform(dedupe_within_watermark(window))
+    query = (
+        parsed.writeStream.foreachBatch(functools.partial(handle_silver_batch, plan=plan))
         .queryName(f"silver.{contract.silver_table} <- bronze.{contract.name}")
         .option("checkpointLocation", plan.checkpoint)
         .trigger(**options.trigger.spark_options())

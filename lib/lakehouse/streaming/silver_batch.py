@@ -101,6 +101,7 @@ def write_silver_batch(
     # Computed once and cut from the stream's plan: with persist() alone, the stream's progress showed
     # the dedup operator running again for each action of the batch (the MERGEs among them). Blocks
     # lost with an executor fail the batch, which the query re-runs; the writes make that harmless.
+    # Every MERGE source below is derived from it deterministically, so Delta need not copy it again.
     batch = batch_df.localCheckpoint(eager=True)
     held = [batch]
     quarantine = silver = review = None
@@ -109,18 +110,19 @@ def write_silver_batch(
         totals = batch.agg(F.count(F.lit(1)), F.count(F.when(is_rejected(), 1))).first()
         rows_in, rejected = int(totals[0]), int(totals[1])
         if rejected:
-            quarantine = merge_into(batch.transform(to_quarantine_rows(now)), plan.quarantine, QUARANTINE_MERGE, txn)
+            quarantine = merge_into(batch.transform(to_quarantine_rows(now)), plan.quarantine, QUARANTINE_MERGE, txn,
+                                    source_is_materialized=True)
         if rows_in > rejected:
-            rows = silver_rows(batch.transform(filter_accepted), plan, now)
-            if plan.review is not None:
-                rows = rows.localCheckpoint(eager=True)  # fraud flags scored once, for silver and review alike
-                held.append(rows)
-            silver = merge_into(rows, plan.silver, SILVER_MERGES[plan.contract.name], txn)
+            # Deduplicated (and, for transactions, scored) once: the MERGE's partition list, the MERGE
+            # itself and the review rows all read these rows.
+            rows = silver_rows(batch.transform(filter_accepted), plan, now).localCheckpoint(eager=True)
+            held.append(rows)
+            silver = merge_into(rows, plan.silver, SILVER_MERGES[plan.contract.name], txn, source_is_materialized=True)
             if plan.review is not None:
                 flagged_rows = rows.transform(to_review_rows(now))
                 flagged = flagged_rows.count()
                 if flagged:
-                    review = merge_into(flagged_rows, plan.review, REVIEW_MERGE, txn)
+                    review = merge_into(flagged_rows, plan.review, REVIEW_MERGE, txn, source_is_materialized=True)
     finally:
         for df in held:
             release(df)

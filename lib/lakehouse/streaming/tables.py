@@ -10,7 +10,12 @@ BRONZE_JOB = "kafka_to_bronze"
 SILVER_JOB = "bronze_to_silver"
 
 # Delta refuses DELETE, UPDATE and MERGE clauses that would rewrite rows of an append-only table.
-APPEND_ONLY = {"delta.appendOnly": "true"}
+# Statistics only for the Kafka position and times (what bronze is searched by): min/max of the
+# key, value and headers columns are never used and cost as much as writing them.
+BRONZE_PROPERTIES = {
+    "delta.appendOnly": "true",
+    "delta.dataSkippingStatsColumns": "topic,kafka_partition,kafka_offset,kafka_timestamp,ingested_at",
+}
 
 SILVER_PARTITIONS = {"user_events": "event_date", "transaction_events": "transaction_date",
                      "system_metrics": "metric_date"}
@@ -32,7 +37,7 @@ FX_RATES_MERGE = MergeSpec(keys=("currency", "rate_date"), insert_only=True)
 
 
 def bronze_table(cfg: Config, contract: Contract) -> TableSpec:
-    return TableSpec(cfg.lake.table_path("bronze", contract.name), BRONZE, ("ingest_date",), APPEND_ONLY)
+    return TableSpec(cfg.lake.table_path("bronze", contract.name), BRONZE, ("ingest_date",), BRONZE_PROPERTIES)
 
 
 def silver_table(cfg: Config, contract: Contract) -> TableSpec:
