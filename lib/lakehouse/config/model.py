@@ -271,9 +271,7 @@ class StreamingConfig:
             yield "topics", f"must map exactly {', '.join(contracts)} to Kafka topic names"
         for key in ("processing_time", "dedup_window"):
             value = getattr(self, key)
-            if value is None and key == "dedup_window":
-                continue
-            if not re.fullmatch(r"[1-9][0-9]* (second|minute|hour|day)s?", value):
+            if value is not None and not re.fullmatch(r"[1-9][0-9]* (second|minute|hour|day)s?", value):
                 yield key, f"expected an interval like '30 seconds' or '2 hours', got {value!r}"
         for key in ("max_offsets_per_trigger", "silver_max_files_per_trigger", "max_record_bytes"):
             if getattr(self, key) < 1:

@@ -144,34 +144,37 @@ def _read_and_overwrite(spark, cfg: Config, run: TableRun, conn, txn: Txn, metad
     """The whole table into the target. Into an empty target (a first load) the rows stream from
     JDBC straight into the Delta files, in one pass; otherwise they are read once, compared by key
     with the target's (for the figures), then written."""
-    if _is_empty(spark, run.target) and not may_repeat_keys(run):
+    target_rows = _row_count(spark, run.target)
+    if target_rows == 0 and not may_repeat_keys(run):
         df, table = _window_rows(spark, cfg, run, conn, Window())
         outcome = overwrite_with(df, table, txn, metadata)
         _check_committed(run, txn, outcome)
         return {"rows_read": outcome.inserted, "inserted": outcome.inserted, "updated": 0, "deleted": 0,
                 "rows_merged": outcome.inserted, "delta_version": outcome.table_version}
     source, rows_read, table = _read(spark, cfg, run, conn, Window())
-    inserted, updated, deleted = key_changes(spark, run.target, source, run.source.primary_key)
+    inserted, updated, deleted = key_changes(spark, run.target, target_rows, source, run.source.primary_key)
     outcome = overwrite_with(source, table, txn, metadata)
     _check_committed(run, txn, outcome)
     return {"rows_read": rows_read, "inserted": inserted, "updated": updated, "deleted": deleted,
             "rows_merged": inserted + updated + deleted, "delta_version": outcome.table_version}
 
 
-def _is_empty(spark, path: str) -> bool:
+def _row_count(spark, path: str) -> int:
+    """Rows of the Delta table at `path`; 0 when there is no table yet."""
     from delta.tables import DeltaTable
 
-    return not DeltaTable.isDeltaTable(spark, path) or table_rows(spark, path) == 0
+    return table_rows(spark, path) if DeltaTable.isDeltaTable(spark, path) else 0
 
 
-def key_changes(spark, target_path: str, source, keys) -> tuple[int, int, int]:
-    """(inserted, updated, deleted) if `source` replaced the target: keys new, kept, and gone."""
+def key_changes(spark, target_path: str, target_rows: int, source, keys) -> tuple[int, int, int]:
+    """(inserted, updated, deleted) if `source` replaced the target of `target_rows` rows: keys
+    new, kept, and gone."""
     source_rows = source.count()
-    if _is_empty(spark, target_path):
+    if target_rows == 0:
         return source_rows, 0, 0
     target_keys = spark.read.format("delta").load(target_path).select(*keys)
     kept = source.select(*keys).join(target_keys, list(keys), "left_semi").count()
-    return source_rows - kept, kept, table_rows(spark, target_path) - kept
+    return source_rows - kept, kept, target_rows - kept
 
 
 def _check_committed(run: TableRun, txn: Optional[Txn], outcome) -> None:
