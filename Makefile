@@ -26,9 +26,10 @@ $(VENV)/.installed: setup.py requirements/constraints.txt
 	@touch $@
 
 ## JVM jars: Spark's from Maven Central (Delta, Kafka source, JDBC, S3A) plus the project's UDFs
-## (jars/udf, built with Maven), and the Kafka broker's.
+## (jars/udf, built with Maven), the Kafka broker's, and the YARN mini cluster's (tests/deploy).
 UDF_SOURCES := $(shell find jars/udf/src -name '*.java')
-jars: $(JARS)/spark/.done $(JARS)/kafka-broker/.done
+YARN_SOURCES := $(shell find jars/yarn/src -name '*.java')
+jars: $(JARS)/spark/.done $(JARS)/kafka-broker/.done $(JARS)/yarn/.done
 $(JARS)/spark/.done: jars/spark/pom.xml jars/udf/pom.xml $(UDF_SOURCES)
 	@scripts/require-jvm-tools.sh
 	rm -rf $(JARS)/spark && mvn -q -B -f jars/spark/pom.xml package && mvn -q -B -f jars/udf/pom.xml package
@@ -36,6 +37,11 @@ $(JARS)/spark/.done: jars/spark/pom.xml jars/udf/pom.xml $(UDF_SOURCES)
 $(JARS)/kafka-broker/.done: jars/kafka-broker/pom.xml
 	@scripts/require-jvm-tools.sh
 	rm -rf $(JARS)/kafka-broker && mvn -q -B -f jars/kafka-broker/pom.xml package
+	@touch $@
+## The EMR stand-in of tests/deploy: Hadoop's YARN mini cluster and Spark's YARN support.
+$(JARS)/yarn/.done: jars/yarn/pom.xml $(YARN_SOURCES)
+	@scripts/require-jvm-tools.sh
+	rm -rf $(JARS)/yarn && mvn -q -B -f jars/yarn/pom.xml package
 	@touch $@
 
 services-up: setup

@@ -6,22 +6,25 @@ live in requirements/constraints.txt.
 """
 from setuptools import find_packages, setup
 
+# What the jobs import on the cluster. EMR provides pyspark; requirements/cluster.txt pins the rest
+# for EMR's Python 3.9, and tests/unit/test_cluster_requirements.py keeps the three in step.
 RUNTIME = [
     "pyspark>=3.5.3,<3.6",
     "delta-spark>=3.3.0,<3.4",
     "PyYAML>=5.4",
     # The Postgres extract's driver-side queries (catalog checks, bounds); 3.2.x on EMR's Python 3.9.
     "psycopg[binary]>=3.1",
+    # Kafka offset look-ups at a streaming job's start (data-loss checks, start positions).
+    "confluent-kafka>=2.3",
+    # secretsmanager: references.
+    "boto3>=1.28",
 ]
 
 EXTRAS = {
     # Local services, producers and the source generator.
     "local": [
-        "confluent-kafka>=2.3",
         "orjson>=3.9",
-        "psycopg[binary]>=3.1",
         "moto[server]>=5.0",
-        "boto3>=1.28",
     ],
     "dbt": [
         "dbt-core>=1.11,<1.12",
@@ -34,6 +37,7 @@ EXTRAS = {
     "airflow": [
         "apache-airflow>=3.1,<4",
         "apache-airflow-providers-amazon>=9.0",
+        "aiobotocore>=3.0",  # deferred EMR waits run in the triggerer on aiobotocore
         "astronomer-cosmos>=1.10",
     ],
     "bench": [

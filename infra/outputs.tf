@@ -19,3 +19,8 @@ output "msk_bootstrap_brokers_tls" {
 output "orchestrator_policy_arn" {
   value = module.lakehouse.orchestrator_policy_arn
 }
+
+output "delta_log_table" {
+  description = "conf/<env>.yaml: lake.log_store_table."
+  value       = module.lakehouse.delta_log_table
+}

@@ -7,12 +7,16 @@
   PagerDuty when their connections exist; logged otherwise), and the DAG defaults: no catch-up,
   max_active_runs=1, tags, and a deadline for the daily build (Airflow 3 replaced SLAs) where
   airflow.daily_deadline_hours is set (dev, prod).
-- spark_job: one task group per job. With `emr.runner: emr` it is `submit_step >> wait_for_step`
-  (an add-steps task that never submits the same step twice, then a deferrable step sensor);
-  with `emr.runner: local` it is one `spark_submit` task running the same command locally.
-- emr_cluster: the cluster the jobs of a DAG run use: `emr.cluster_id`, or a transient cluster
-  created by `create_cluster` (setup) and ended by `terminate_cluster` (teardown: it runs when
-  everything else is done, whatever the outcome, and does not decide the run's state).
+- spark_job: one task per job, the same task id on every runner. With `emr.runner: emr` it runs
+  the job as an EMR step and waits for it (deferrable); a retry submits the step again only if it
+  failed. With `emr.runner: local` it runs the same command with spark-submit on the worker.
+- emr_cluster: the cluster the jobs of a DAG run use: `emr.cluster_id` if set; else the frequent
+  DAGs share the long-running ingest cluster (`find_ingest_cluster` finds it, or creates it when
+  none is up), and the daily DAGs create a transient cluster (`create_cluster`, setup) and end it
+  (`terminate_cluster`, teardown: runs when everything else is done, whatever the outcome).
+- Pools (airflow/pools.json, one slot each, deferred tasks included): every task that writes a
+  group of tables runs in that group's pool, so table maintenance never runs while the group's
+  writer does; the ingest cluster is looked up one task at a time, so two DAGs never create two.
 - dbt_task: one dbt command, run on the worker against the environment's target.
 """
 from __future__ import annotations
@@ -26,7 +30,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from airflow.providers.amazon.aws.operators.emr import EmrCreateJobFlowOperator, EmrTerminateJobFlowOperator
-from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference, TaskGroup
+from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
 
 from lakehouse.config import Config, load_config
 from lakehouse.orchestration import commands, emr
@@ -34,8 +38,8 @@ from lakehouse.orchestration.alerts import AlertChannels, FailureAlertNotifier, 
 from lakehouse.orchestration.dbt import dbt_command, dbt_env
 from lakehouse.orchestration.operators import (
     DbtOperator,
-    IdempotentEmrAddStepsOperator,
-    LakehouseEmrStepSensor,
+    IngestClusterOperator,
+    LakehouseEmrStepOperator,
     LocalSparkSubmitOperator,
 )
 
@@ -43,6 +47,12 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 START_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)
 RETRIES = 2
 RETRY_DELAY = timedelta(minutes=5)
+INGEST_CLUSTER_POOL = "lakehouse_ingest_cluster"
+
+
+def writer_pool(writer: str) -> str:
+    """The pool of the tasks that write (or maintain) the tables of `writer` (maintenance.tables.*.writer)."""
+    return f"lakehouse_{writer}_tables"
 
 
 @functools.lru_cache(maxsize=1)
@@ -93,60 +103,85 @@ def dag_kwargs(*tags: str, daily_deadline: bool = False) -> dict[str, Any]:
     return kwargs
 
 
+def _aws(cfg: Config) -> dict[str, Any]:
+    return {"aws_conn_id": cfg.emr.aws_conn_id, "region_name": cfg.s3.region}
+
+
 @contextlib.contextmanager
-def emr_cluster(dag_id: str) -> Iterator[Optional[Any]]:
-    """Yields the job_flow_id for the spark_job groups created inside the block (None locally)."""
+def emr_cluster(dag_id: str, purpose: emr.Purpose) -> Iterator[Optional[Any]]:
+    """Yields the job_flow_id for the spark_job tasks created inside the block (None locally).
+
+    Args:
+        dag_id: names the transient cluster.
+        purpose: "ingest" for the frequent DAGs (the shared long-running cluster), "transient"
+            for the daily ones (a cluster per run).
+    """
     cfg = config()
     if cfg.emr.runner == "local" or cfg.emr.cluster_id:
         yield cfg.emr.cluster_id if cfg.emr.runner == "emr" else None
         return
-    aws = {"aws_conn_id": cfg.emr.aws_conn_id, "region_name": cfg.s3.region}
+    if purpose == "ingest":
+        find = IngestClusterOperator(
+            task_id="find_ingest_cluster",
+            environment=cfg.env,
+            job_flow_overrides=emr.job_flow_overrides(cfg, emr.ingest_cluster_name(cfg), "ingest"),
+            pool=INGEST_CLUSTER_POOL,
+            **_aws(cfg),
+        )
+        yield find.output
+        return
     create = EmrCreateJobFlowOperator(
         task_id="create_cluster",
         emr_conn_id=None,  # the whole request comes from the config
-        job_flow_overrides=emr.job_flow_overrides(
-            cfg, f"{cfg.emr.cluster.name}-{cfg.env}-{dag_id}-{{{{ run_id }}}}", commands.release_uri(cfg)
-        ),
-        wait_for_completion=False,  # steps queue on a starting cluster; the sensors do the waiting
-        **aws,
+        job_flow_overrides=emr.job_flow_overrides(cfg, f"{cfg.emr.cluster.name}-{cfg.env}-{dag_id}-{{{{ run_id }}}}"),
+        wait_for_completion=False,  # steps queue on a starting cluster; the step tasks do the waiting
+        **_aws(cfg),
     )
     terminate = EmrTerminateJobFlowOperator(
-        task_id="terminate_cluster", job_flow_id=create.output, deferrable=cfg.emr.deferrable, **aws
+        task_id="terminate_cluster", job_flow_id=create.output, deferrable=cfg.emr.deferrable, **_aws(cfg)
     )
     with terminate.as_teardown(setups=create):
         yield create.output
 
 
-def spark_job(group_id: str, job: str, job_args: Sequence[str] = (), job_flow_id: Optional[Any] = None) -> TaskGroup:
-    """The task group that runs `job` once per DAG run, on EMR or locally (see the module doc)."""
+def spark_job(task_id: str, job: str, job_args: Sequence[str] = (), job_flow_id: Optional[Any] = None,
+              writer: Optional[str] = None):
+    """The task that runs `job` once per DAG run, on EMR or locally (see the module doc).
+
+    Args:
+        writer: the group of tables the job writes (maintenance.tables.*.writer): the task runs
+            in that group's pool.
+    """
     cfg = config()
-    with TaskGroup(group_id, tooltip=f"{job} {' '.join(job_args)}".strip()) as group:
-        if cfg.emr.runner == "local":
-            LocalSparkSubmitOperator(
-                task_id="spark_submit",
-                command=commands.spark_submit_command(cfg, job, job_args),
-                job_file=str(Path(cfg.project_root, commands.job_file(job))),
-                cwd=cfg.project_root,
-            )
-            return group
-        aws = {"aws_conn_id": cfg.emr.aws_conn_id, "region_name": cfg.s3.region}
-        submit = IdempotentEmrAddStepsOperator(
-            task_id="submit_step", job_flow_id=job_flow_id, steps=[commands.emr_step(cfg, job, job_args)], **aws
+    pool = {"pool": writer_pool(writer)} if writer else {}
+    if cfg.emr.runner == "local":
+        return LocalSparkSubmitOperator(
+            task_id=task_id,
+            command=commands.spark_submit_command(cfg, job, job_args),
+            job_file=str(Path(cfg.project_root, commands.job_file(job))),
+            cwd=cfg.project_root,
+            **pool,
         )
-        poke_interval = cfg.emr.poke_interval_s
-        wait = LakehouseEmrStepSensor(
-            task_id="wait_for_step",
-            job_flow_id=job_flow_id,
-            step_id=f"{{{{ ti.xcom_pull(task_ids='{submit.task_id}')[0] }}}}",
-            deferrable=cfg.emr.deferrable,
-            poke_interval=poke_interval,
-            max_attempts=max(1, cfg.emr.step_timeout_minutes * 60 // poke_interval),
-            timeout=cfg.emr.step_timeout_minutes * 60,
-            mode="reschedule",  # without deferral, free the worker slot between pokes
-            **aws,
-        )
-        submit >> wait
-    return group
+    poke_interval = cfg.emr.poke_interval_s
+    return LakehouseEmrStepOperator(
+        task_id=task_id,
+        job_flow_id=job_flow_id,
+        step=commands.emr_step(cfg, job, job_args),
+        deferrable=cfg.emr.deferrable,
+        waiter_delay=poke_interval,
+        waiter_max_attempts=max(1, cfg.emr.step_timeout_minutes * 60 // poke_interval),
+        execution_timeout=timedelta(minutes=cfg.emr.step_timeout_minutes),
+        **pool,
+        **_aws(cfg),
+    )
+
+
+def maintained_tables_by_writer() -> dict[str, list[str]]:
+    """maintenance.tables grouped by the job that writes them, e.g. {"extract": ["silver.orders", ...]}."""
+    groups: dict[str, list[str]] = {}
+    for name, table in config().maintenance.tables.items():
+        groups.setdefault(table.writer, []).append(name)
+    return groups
 
 
 def dbt_task(task_id: str, dbt_args: Sequence[str]) -> DbtOperator:

@@ -6,13 +6,14 @@ operational Postgres (read replica) into its silver Delta table, from where the 
 stopped. The job keeps its own position in the Delta commit, so a retried or overlapping run
 neither loses nor duplicates rows.
 
+On EMR the job runs as a step on the long-running **ingest cluster** (shared with the streaming
+pipeline; README "Cost model"): `find_ingest_cluster` returns it, creating it when none is up. The
+task runs in the `lakehouse_extract_tables` pool, which keeps table maintenance off its tables.
+
 #### Task graph
 ```
 extract_postgres
 ```
-On EMR the job is a group `submit_step >> wait_for_step`; without `emr.cluster_id` the run
-creates its cluster first (`create_cluster`) and ends it last (`terminate_cluster`, teardown).
-Locally the job is one `spark_submit` task.
 """
 from __future__ import annotations
 
@@ -24,5 +25,5 @@ with DAG(
     schedule="5 * * * *",
     doc_md=__doc__,
     **settings.dag_kwargs("batch", "postgres", "emr"),
-) as dag, settings.emr_cluster(dag.dag_id) as cluster:
-    settings.spark_job("extract_postgres", "postgres_extract", ["--mode", "incremental"], cluster)
+) as dag, settings.emr_cluster(dag.dag_id, "ingest") as cluster:
+    settings.spark_job("extract_postgres", "postgres_extract", ["--mode", "incremental"], cluster, writer="extract")

@@ -15,13 +15,14 @@ for ever, need its own health checks and restarts, and cannot be tested end to e
 price is freshness: about 15 minutes plus start-up instead of seconds. Jobs that need seconds
 run the same code with `--trigger processing-time` outside this DAG.
 
+On EMR both jobs run as steps on the long-running **ingest cluster** (shared with the hourly
+extract; README "Cost model"): `find_ingest_cluster` returns it, creating it when none is up. Both
+tasks run in the `lakehouse_streaming_tables` pool, which keeps table maintenance off their tables.
+
 #### Task graph
 ```
 ingest_bronze >> refine_silver
 ```
-On EMR each job is a group `submit_step >> wait_for_step`; without `emr.cluster_id` the run
-creates its cluster first (`create_cluster`) and ends it last (`terminate_cluster`, teardown).
-Locally each job is one `spark_submit` task.
 """
 from __future__ import annotations
 
@@ -33,7 +34,9 @@ with DAG(
     schedule="*/15 * * * *",
     doc_md=__doc__,
     **settings.dag_kwargs("streaming", "emr"),
-) as dag, settings.emr_cluster(dag.dag_id) as cluster:
-    bronze = settings.spark_job("ingest_bronze", "kafka_to_bronze", ["--trigger", "available-now"], cluster)
-    silver = settings.spark_job("refine_silver", "bronze_to_silver", ["--trigger", "available-now"], cluster)
+) as dag, settings.emr_cluster(dag.dag_id, "ingest") as cluster:
+    bronze = settings.spark_job("ingest_bronze", "kafka_to_bronze", ["--trigger", "available-now"], cluster,
+                                writer="streaming")
+    silver = settings.spark_job("refine_silver", "bronze_to_silver", ["--trigger", "available-now"], cluster,
+                                writer="streaming")
     bronze >> silver

@@ -6,16 +6,17 @@
 configured retention, never below Delta's 7-day default (the job refuses unless forced by hand
 with `--force-retention`). It prints one line per table saying what it did.
 
-Runs at 03:30 UTC, after the daily build, when the lake is quietest; an OPTIMIZE that collides
-with a concurrent MERGE fails that table only and the task is retried.
+One task per group of tables, named after the job that writes them (`maintenance.tables.*.writer`),
+and run in that writer's pool: OPTIMIZE and VACUUM of a table never overlap its writer's run, and a
+group whose writer is busy waits without holding up the others. Runs at 03:30 UTC, after the
+daily build, on a transient cluster (`create_cluster` / `terminate_cluster`).
 
 #### Task graph
 ```
-optimize_and_vacuum
+maintain_streaming_tables
+maintain_extract_tables
+maintain_landed_files_tables
 ```
-On EMR the job is a group `submit_step >> wait_for_step`; without `emr.cluster_id` the run
-creates its cluster first (`create_cluster`) and ends it last (`terminate_cluster`, teardown).
-Locally the job is one `spark_submit` task.
 """
 from __future__ import annotations
 
@@ -27,5 +28,7 @@ with DAG(
     schedule="30 3 * * *",
     doc_md=__doc__,
     **settings.dag_kwargs("maintenance", "delta", "emr"),
-) as dag, settings.emr_cluster(dag.dag_id) as cluster:
-    settings.spark_job("optimize_and_vacuum", "table_maintenance", [], cluster)
+) as dag, settings.emr_cluster(dag.dag_id, "transient") as cluster:
+    for writer, tables in sorted(settings.maintained_tables_by_writer().items()):
+        settings.spark_job(f"maintain_{writer}_tables", "table_maintenance", ["--tables", ",".join(tables)], cluster,
+                           writer=writer)

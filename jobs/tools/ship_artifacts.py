@@ -1,7 +1,9 @@
-"""Builds the wheel and uploads a release (wheel, job files, conf, bootstrap script, extra jars) to S3.
+"""Builds the wheel and the cluster's Python dependencies and uploads a release to S3.
 
-The release goes to <emr.artifacts_uri>/<package version>/ of the chosen environment, where the
-DAGs' EMR steps read it. Run it from CI on every merge (`make ship-artifacts ENV=dev`).
+The release (wheel, packed dependencies, job files, conf) goes to <emr.artifacts_uri>/<package
+version>/ of the chosen environment, where the DAGs' EMR steps read it; the extra jars and the
+reference data go to the URIs the config names. Run it from CI on every merge
+(`make ship-artifacts ENV=dev`).
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from typing import Optional
 
 from lakehouse.orchestration.artifacts import ArtifactError, build_wheel, release_artifacts, upload
 from lakehouse.orchestration.commands import release_uri
+from lakehouse.orchestration.python_env import PythonEnvError, build_python_deps
 from lakehouse.runtime.entrypoint import configure_logging, parse_config
 from lakehouse.services.s3 import s3_client
 
@@ -31,7 +34,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="lakehouse-release-") as out:
             wheel = build_wheel(root, Path(out))
-            artifacts = release_artifacts(cfg, wheel, root / args.jars_dir)
+            python_deps = build_python_deps(cfg, Path(out))
+            artifacts = release_artifacts(cfg, wheel, python_deps, root / args.jars_dir)
             print(f"release {release_uri(cfg)} ({len(artifacts)} files)")
             if args.dry_run:
                 for artifact in artifacts:
@@ -39,7 +43,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 return 0
             for uri in upload(s3_client(cfg), artifacts):
                 print(f"  uploaded {uri}")
-    except ArtifactError as exc:
+    except (ArtifactError, PythonEnvError) as exc:
         print(f"lakehouse-ship-artifacts: {exc}", file=sys.stderr)
         return 1
     return 0

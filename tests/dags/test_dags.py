@@ -3,16 +3,19 @@ each task graph is the one its documentation draws (in every environment's shape
 """
 from __future__ import annotations
 
+import json
 import re
 import socket
 from datetime import timedelta
 
 import pytest
 
+from tests.conftest import PROJECT_ROOT
 from tests.dags.conftest import dag_files, load_dag_bag
 
 ENVS = ("local", "dev", "prod")
-CLUSTER_TASKS = {"create_cluster", "terminate_cluster"}
+CLUSTER_TASKS = {"create_cluster", "terminate_cluster", "find_ingest_cluster"}
+POOLS = PROJECT_ROOT / "airflow" / "pools.json"
 
 
 @pytest.fixture
@@ -41,18 +44,10 @@ def documented_graph(doc: str) -> tuple[set[str], set[tuple[str, str]]]:
 
 
 def job_level_graph(dag) -> tuple[set[str], set[tuple[str, str]]]:
-    """The DAG's graph with each task group collapsed to its id and the cluster tasks left out."""
-
-    def node(task_id: str) -> str:
-        return task_id.split(".")[0]
-
-    nodes = {node(t.task_id) for t in dag.tasks} - CLUSTER_TASKS
-    edges = {
-        (node(t.task_id), node(down))
-        for t in dag.tasks
-        for down in t.downstream_task_ids
-        if node(t.task_id) != node(down) and not {node(t.task_id), node(down)} & CLUSTER_TASKS
-    }
+    """The DAG's graph without the cluster tasks (which the docs describe in prose)."""
+    nodes = {t.task_id for t in dag.tasks} - CLUSTER_TASKS
+    edges = {(t.task_id, down) for t in dag.tasks for down in t.downstream_task_ids
+             if not {t.task_id, down} & CLUSTER_TASKS}
     return nodes, edges
 
 
@@ -101,78 +96,126 @@ def test_documented_graphs_are_the_agreed_pipeline(monkeypatch):
     assert graphs == {
         "streaming_pipeline": {("ingest_bronze", "refine_silver")},
         "postgres_extract_hourly": {"extract_postgres"},
-        "daily_warehouse_build": {("ingest_files", "check_source_freshness"),
+        "daily_warehouse_build": {("ingest_files", "refresh_external_tables"),
+                                  ("refresh_external_tables", "check_source_freshness"),
                                   ("check_source_freshness", "build_warehouse")},
-        "table_maintenance": {"optimize_and_vacuum"},
+        "table_maintenance": {"maintain_streaming_tables", "maintain_extract_tables", "maintain_landed_files_tables"},
     }
 
 
-def test_on_emr_each_job_is_submit_then_a_deferrable_wait_inside_a_transient_cluster(monkeypatch):
-    from lakehouse.orchestration.operators import IdempotentEmrAddStepsOperator, LakehouseEmrStepSensor
+def job_tasks(dag) -> list:
+    return [t for t in dag.tasks if t.task_id not in CLUSTER_TASKS and t.task_type != "DbtOperator"]
 
-    bag = load_dag_bag(monkeypatch, "prod")
-    for dag in bag.dags.values():
+
+@pytest.mark.parametrize(("dag_id", "purpose"), [("streaming_pipeline", "ingest"),
+                                                 ("postgres_extract_hourly", "ingest"),
+                                                 ("daily_warehouse_build", "transient"),
+                                                 ("table_maintenance", "transient")])
+def test_on_emr_each_job_is_one_retryable_step_task_on_its_kind_of_cluster(monkeypatch, dag_id, purpose):
+    from lakehouse.orchestration.operators import IngestClusterOperator, LakehouseEmrStepOperator
+
+    dag = load_dag_bag(monkeypatch, "prod").dags[dag_id]
+    jobs = job_tasks(dag)
+    assert jobs
+    assert all(isinstance(task, LakehouseEmrStepOperator) for task in jobs)
+    if purpose == "ingest":
+        find = dag.get_task("find_ingest_cluster")
+        assert isinstance(find, IngestClusterOperator)
+        assert find.pool == "lakehouse_ingest_cluster"
+        assert find.job_flow_overrides["Name"] == "lakehouse-prod-ingest"
+        tags = {tag["Key"]: tag["Value"] for tag in find.job_flow_overrides["Tags"]}
+        assert tags["lakehouse-cluster"] == "ingest"
+        assert find.job_flow_overrides["AutoTerminationPolicy"] == {"IdleTimeout": 3600}
+        assert not {"create_cluster", "terminate_cluster"} & set(dag.task_ids)
+        upstream = find
+    else:
         create, terminate = dag.get_task("create_cluster"), dag.get_task("terminate_cluster")
-        assert create.is_setup, dag.dag_id
-        assert terminate.is_teardown, dag.dag_id
+        assert create.is_setup
+        assert terminate.is_teardown
         assert terminate.trigger_rule == "all_done_setup_success"  # all done, whatever the outcome
-        submits = [t for t in dag.tasks if isinstance(t, IdempotentEmrAddStepsOperator)]
-        waits = [t for t in dag.tasks if isinstance(t, LakehouseEmrStepSensor)]
-        assert submits, dag.dag_id
-        assert len(submits) == len(waits), dag.dag_id
-        for submit in submits:
-            group = submit.task_id.split(".")[0]
-            wait = dag.get_task(f"{group}.wait_for_step")
-            assert submit.task_id == f"{group}.submit_step"
-            assert submit.downstream_task_ids == {wait.task_id}
-            assert create.task_id in submit.upstream_task_ids
-            assert wait.deferrable is True
-            assert f"ti.xcom_pull(task_ids='{submit.task_id}')[0]" in wait.step_id
-            assert terminate.task_id in wait.get_flat_relative_ids(upstream=False)
-            assert len(submit.steps) == 1
-            assert "Name" not in submit.steps[0]  # named per run on submission
+        assert "find_ingest_cluster" not in dag.task_ids
+        upstream = create
+    for task in jobs:
+        assert upstream.task_id in task.upstream_task_ids, task.task_id
+        assert task.deferrable is True
+        assert task.retries == 2
+        assert len(task.steps) == 1
+        assert "Name" not in task.steps[0]
+        assert task.pool.startswith("lakehouse_")
+        assert task.pool.endswith("_tables")
 
 
-def test_with_an_existing_cluster_id_no_cluster_is_created_or_terminated(monkeypatch):
+def test_with_an_existing_cluster_id_no_cluster_is_looked_up_created_or_terminated(monkeypatch):
     bag = load_dag_bag(monkeypatch, "prod", emr__cluster_id="j-1SHAREDCLUSTER")
     for dag in bag.dags.values():
         assert not {t.task_id for t in dag.tasks} & CLUSTER_TASKS, dag.dag_id
-        for task in dag.tasks:
-            if task.task_id.endswith((".submit_step", ".wait_for_step")):
-                assert task.job_flow_id == "j-1SHAREDCLUSTER"
+        for task in job_tasks(dag):
+            assert task.job_flow_id == "j-1SHAREDCLUSTER"
 
 
-def test_locally_each_job_is_one_spark_submit_of_its_job_file(monkeypatch):
+def test_locally_each_job_is_one_spark_submit_of_its_job_file_under_the_same_task_id(monkeypatch):
     from lakehouse.orchestration.operators import LocalSparkSubmitOperator
 
-    bag = load_dag_bag(monkeypatch, "local")
+    local, prod = load_dag_bag(monkeypatch, "local").dags, load_dag_bag(monkeypatch, "prod").dags
     jobs = {}
-    for dag in bag.dags.values():
+    for dag in local.values():
         assert not {t.task_id for t in dag.tasks} & CLUSTER_TASKS
-        for task in dag.tasks:
-            if isinstance(task, LocalSparkSubmitOperator):
-                assert task.task_id.endswith(".spark_submit")
-                assert task.command[0] == "spark-submit"
-                assert task.job_file in task.command
-                jobs[task.task_id] = task.job_file.split("/jobs/")[1]
+        assert {t.task_id for t in job_tasks(dag)} == {t.task_id for t in job_tasks(prod[dag.dag_id])}
+        for task in job_tasks(dag):
+            assert isinstance(task, LocalSparkSubmitOperator)
+            assert task.command[0] == "spark-submit"
+            assert task.job_file in task.command
+            jobs[task.task_id] = task.job_file.split("/jobs/")[1]
     assert jobs == {
-        "ingest_bronze.spark_submit": "streaming/kafka_to_bronze.py",
-        "refine_silver.spark_submit": "streaming/bronze_to_silver.py",
-        "extract_postgres.spark_submit": "batch/postgres_extract.py",
-        "ingest_files.spark_submit": "batch/files_to_bronze.py",
-        "optimize_and_vacuum.spark_submit": "batch/table_maintenance.py",
+        "ingest_bronze": "streaming/kafka_to_bronze.py",
+        "refine_silver": "streaming/bronze_to_silver.py",
+        "extract_postgres": "batch/postgres_extract.py",
+        "ingest_files": "batch/files_to_bronze.py",
+        "maintain_streaming_tables": "batch/table_maintenance.py",
+        "maintain_extract_tables": "batch/table_maintenance.py",
+        "maintain_landed_files_tables": "batch/table_maintenance.py",
     }
 
 
+@pytest.mark.parametrize("env", ENVS)
+def test_maintenance_never_shares_a_table_with_a_running_writer(env, monkeypatch):
+    """Every task that writes a table group and its maintenance task share one pool of one slot that counts
+    deferred tasks (an EMR step's wait), so OPTIMIZE and VACUUM never run beside the group's writer."""
+    from lakehouse.config import load_config
+    from tests.conftest import CONF_DIR
+
+    pools = json.loads(POOLS.read_text())
+    cfg = load_config(env, CONF_DIR, environ={})
+    dags = load_dag_bag(monkeypatch, env).dags
+    used = {task.pool for dag in dags.values() for task in dag.tasks if task.pool != "default_pool"}
+    assert used <= set(pools)
+    writers = {table.writer for table in cfg.maintenance.tables.values()}
+    for writer in writers:
+        pool = f"lakehouse_{writer}_tables"
+        assert pools[pool] == {**pools[pool], "slots": 1, "include_deferred": True}
+        maintain = dags["table_maintenance"].get_task(f"maintain_{writer}_tables")
+        assert maintain.pool == pool
+        tables = maintain.command[-1] if env == "local" else maintain.steps[0]["HadoopJarStep"]["Args"][-1]
+        assert sorted(tables.split(",")) == sorted(n for n, t in cfg.maintenance.tables.items() if t.writer == writer)
+    writer_pools = {dag_id: {t.pool for t in job_tasks(dag)} for dag_id, dag in dags.items()}
+    assert writer_pools["streaming_pipeline"] == {"lakehouse_streaming_tables"}
+    assert writer_pools["postgres_extract_hourly"] == {"lakehouse_extract_tables"}
+    assert writer_pools["daily_warehouse_build"] == {"lakehouse_landed_files_tables"}
+
+
 @pytest.mark.parametrize(("env", "target"), [("local", "local"), ("dev", "dev"), ("prod", "prod")])
-def test_the_daily_build_gates_dbt_on_source_freshness_and_has_a_deadline(env, target, monkeypatch):
+def test_the_daily_build_refreshes_then_gates_dbt_on_source_freshness_and_has_a_deadline(env, target, monkeypatch):
     bag = load_dag_bag(monkeypatch, env)
     dag = bag.dags["daily_warehouse_build"]
+    refresh = dag.get_task("refresh_external_tables")
     freshness, build = dag.get_task("check_source_freshness"), dag.get_task("build_warehouse")
+    assert refresh.command[:3] == ["dbt", "run-operation", "refresh_lake_external_tables"]
     assert freshness.command[:3] == ["dbt", "source", "freshness"]
     assert build.command[:2] == ["dbt", "build"]
-    for task in (freshness, build):
+    for task in (refresh, freshness, build):
         assert task.command[task.command.index("--target") + 1] == target
+    assert refresh.task_id in freshness.upstream_task_ids
+    assert dag.get_task("ingest_files").task_id in refresh.upstream_task_ids
     assert freshness.task_id in build.upstream_task_ids
     if env == "local":
         assert not dag.deadline  # nobody to alert on a laptop
@@ -187,6 +230,6 @@ def test_the_daily_build_gates_dbt_on_source_freshness_and_has_a_deadline(env, t
 def test_streaming_runs_are_available_now_runs(monkeypatch):
     bag = load_dag_bag(monkeypatch, "prod")
     dag = bag.dags["streaming_pipeline"]
-    for group in ("ingest_bronze", "refine_silver"):
-        args = dag.get_task(f"{group}.submit_step").steps[0]["HadoopJarStep"]["Args"]
+    for task_id in ("ingest_bronze", "refine_silver"):
+        args = dag.get_task(task_id).steps[0]["HadoopJarStep"]["Args"]
         assert args[-2:] == ["--trigger", "available-now"]

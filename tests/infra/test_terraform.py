@@ -1,9 +1,14 @@
-"""infra/ without terraform (not installed here): every file parses as HCL, variables are declared and
-set, and the names conf/<env>.yaml points at (buckets, prefixes, roles, secrets, Kafka) are the
-ones the environment's tfvars create."""
+"""infra/ without `terraform init` (the providers cannot be downloaded here): every file parses as
+HCL and is `terraform fmt`-clean, variables are declared and set, the names conf/<env>.yaml points at
+(buckets, prefixes, roles, secrets, Kafka, the Delta log table) are the ones the environment's tfvars
+create, and the nodes' role may read exactly the artifacts the config points the jobs at."""
 from __future__ import annotations
 
+import dataclasses
+import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import hcl2
@@ -16,6 +21,8 @@ INFRA = PROJECT_ROOT / "infra"
 MODULE = INFRA / "modules" / "lakehouse"
 HCL_FILES = sorted([*INFRA.rglob("*.tf"), *INFRA.glob("envs/*.tfvars"), *INFRA.glob("envs/*.hcl")])
 ENVS = ("dev", "prod")
+CONF_ENVS = sorted(path.stem for path in CONF_DIR.glob("*.yaml") if path.stem != "base")
+DELTA_LOG_STORE_ACTIONS = {"dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}
 
 
 def load(path: Path) -> dict:
@@ -69,6 +76,22 @@ def policy_statements(name: str) -> dict[str, dict]:
     raise AssertionError(f"no aws_iam_policy_document {name}")
 
 
+def s3_uris(value, key: str = ""):
+    """(dotted config key, URI) of every s3:// or s3a:// string in a Config, walked recursively."""
+    if isinstance(value, str):
+        if re.match(r"s3a?://", value):
+            yield key, value
+    elif dataclasses.is_dataclass(value):
+        for field in dataclasses.fields(value):
+            yield from s3_uris(getattr(value, field.name), f"{key}.{field.name}".lstrip("."))
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            yield from s3_uris(item, f"{key}.{name}")
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from s3_uris(item, f"{key}[{index}]")
+
+
 @pytest.mark.parametrize("path", HCL_FILES, ids=lambda p: str(p.relative_to(INFRA)))
 def test_every_terraform_file_parses(path):
     assert load(path)
@@ -80,7 +103,7 @@ def test_the_infra_has_what_the_platform_needs():
                   "aws_s3_bucket_public_access_block", "aws_s3_bucket_versioning", "aws_s3_bucket_policy",
                   "aws_s3_bucket_lifecycle_configuration", "aws_iam_role", "aws_iam_instance_profile",
                   "aws_security_group", "aws_msk_configuration", "aws_msk_cluster", "aws_kms_key",
-                  "aws_secretsmanager_secret"):
+                  "aws_secretsmanager_secret", "aws_dynamodb_table"):
         assert rtype in found, rtype
 
 
@@ -169,17 +192,119 @@ def test_the_instance_role_reaches_only_the_lake_the_release_the_logs_and_the_se
     assert writes["resources"] == ["${local.lake_arn}/${var.lake_prefix}/*",
                                    "${local.lake_arn}/${var.checkpoint_prefix}/*"]
     assert statements["WriteClusterLogs"]["actions"] == ["s3:PutObject"]
-    assert statements["ReadReleasesAndJars"]["actions"] == ["s3:GetObject", "s3:ListBucket"]
+    assert statements["ReadReleasesJarsAndReference"]["actions"] == ["s3:GetObject"]
+    listing = statements["ListReleasesJarsAndReference"]
+    assert (listing["actions"], listing["resources"]) == (["s3:ListBucket"], ["${local.artifacts_arn}"])
+    for sid, statement in statements.items():  # never a whole bucket's listing
+        if "s3:ListBucket" in statement["actions"]:
+            assert [c["variable"] for c in statement.get("condition", [])] == ["s3:prefix"], sid
     assert statements["ReadTheConfiguredSecrets"]["resources"] == (
         "${[for secret in aws_secretsmanager_secret.this : secret.arn]}")
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_the_orchestrator_only_touches_clusters_tagged_with_its_environment(env):
+@pytest.mark.parametrize("purpose", ["transient", "ingest"])
+def test_the_orchestrator_only_touches_clusters_tagged_with_its_environment(env, purpose):
     from lakehouse.orchestration.emr import job_flow_overrides
 
     statements = policy_statements("orchestrator")
     assert statements["CreateTaggedClusters"]["condition"][0]["variable"] == "aws:RequestTag/environment"
     assert statements["UseAndEndOwnClusters"]["condition"][0]["variable"] == "aws:ResourceTag/environment"
-    request = job_flow_overrides(load_config(env, CONF_DIR, environ={}), "c", "s3://b/r")
+    request = job_flow_overrides(load_config(env, CONF_DIR, environ={}), "c", purpose)
     assert {"Key": "environment", "Value": tfvars(env)["environment"]} in request["Tags"]
+
+
+def test_the_orchestrator_may_list_every_cluster_but_use_only_its_environments():
+    statements = policy_statements("orchestrator")
+    # find_cluster: ListClusters cannot be scoped, so it stands alone; DescribeCluster and the rest can.
+    unscoped = {sid for sid, statement in statements.items() if "*" in statement["resources"]}
+    assert unscoped == {"CreateTaggedClusters", "ListClustersToFindTheIngestCluster"}
+    assert statements["ListClustersToFindTheIngestCluster"]["actions"] == ["elasticmapreduce:ListClusters"]
+    assert "condition" in statements["CreateTaggedClusters"]
+    scoped = statements["UseAndEndOwnClusters"]
+    assert {"elasticmapreduce:DescribeCluster", "elasticmapreduce:AddJobFlowSteps", "elasticmapreduce:DescribeStep",
+            "elasticmapreduce:ListSteps", "elasticmapreduce:TerminateJobFlows"} <= set(scoped["actions"])
+    emr_actions = {a for statement in statements.values() for a in statement["actions"] if a.startswith("elastic")}
+    assert emr_actions == {"elasticmapreduce:RunJobFlow", "elasticmapreduce:ListClusters", *scoped["actions"]}
+    # CI ships exactly what the jobs read.
+    reads = policy_statements("emr_instance")["ReadReleasesJarsAndReference"]["resources"]
+    assert sorted(statements["ShipReleases"]["resources"]) == sorted(reads)
+
+
+def test_the_delta_log_table_has_deltas_keys_ttl_encryption_and_recovery():
+    table = resources(MODULE)["aws_dynamodb_table"]["delta_log"]
+    assert (table["hash_key"], table["range_key"]) == ("tablePath", "fileName")
+    assert {a["name"]: a["type"] for a in table["attribute"]} == {"tablePath": "S", "fileName": "S"}
+    assert table["billing_mode"] == "PAY_PER_REQUEST"
+    assert table["ttl"] == [{"__is_block__": True, "attribute_name": "expireTime", "enabled": True}]
+    encryption = table["server_side_encryption"][0]
+    assert (encryption["enabled"], encryption["kms_key_arn"]) == (True, "${aws_kms_key.lakehouse.arn}")
+    assert table["point_in_time_recovery"][0]["enabled"] is True
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_config_commits_through_the_delta_log_table_terraform_creates(env):
+    cfg = load_config(env, CONF_DIR, environ={})
+    name = resources(MODULE)["aws_dynamodb_table"]["delta_log"]["name"]
+    assert cfg.lake.log_store == "dynamodb"
+    assert cfg.lake.log_store_table == name.replace("${var.environment}", tfvars(env)["environment"])
+
+
+@pytest.mark.parametrize("env", CONF_ENVS)
+def test_only_the_local_environment_uses_deltas_default_log_store(env):
+    expected = "default" if env == "local" else "dynamodb"
+    assert load_config(env, CONF_DIR, environ={}).lake.log_store == expected
+
+
+def test_the_instance_role_may_use_only_the_delta_log_table_and_only_for_what_the_log_store_calls():
+    statements = policy_statements("emr_instance")
+    dynamodb = {sid: s for sid, s in statements.items() if any(a.startswith("dynamodb:") for a in s["actions"])}
+    assert list(dynamodb) == ["CommitThroughTheDeltaLogTable"]
+    statement = dynamodb["CommitThroughTheDeltaLogTable"]
+    assert set(statement["actions"]) == DELTA_LOG_STORE_ACTIONS  # no CreateTable: Terraform creates it
+    assert statement["resources"] == ["${aws_dynamodb_table.delta_log.arn}"]
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_instance_role_reads_exactly_the_artifacts_the_jobs_read(env):
+    cfg = load_config(env, CONF_DIR, environ={})
+    values = tfvars(env)
+    artifacts, prefix = values["artifacts_bucket_name"], variables(INFRA)["artifacts_prefix"]["default"]
+    statements = policy_statements("emr_instance")
+    uris = dict(s3_uris(cfg))
+    assert {"emr.artifacts_uri", "emr.log_uri", "streaming.fx_rates_seed", "spark.extra_jars[0]"} <= set(uris)
+    assert {re.match(r"s3a?://([^/]+)/", uri).group(1) for uri in uris.values()} <= {
+        values["lake_bucket_name"], artifacts}
+
+    # Every URI the jobs read in the artifacts bucket needs `<prefix>/<its folder>/*`; a release is
+    # <emr.artifacts_uri>/<version>/... The clusters' logs (emr.log_uri) are written: WriteClusterLogs.
+    needed: dict[str, list[str]] = {}
+    for key, uri in uris.items():
+        bucket, _, path = re.sub(r"^s3a?://", "", uri).partition("/")
+        if bucket != artifacts or key == "emr.log_uri":
+            continue
+        if key == "emr.artifacts_uri":
+            path += "/<version>/lakehouse.whl"
+        assert re.fullmatch(rf"{re.escape(prefix)}/[^/]+/.*[^/]", path), f"{key}: {uri} is no file under {prefix}/"
+        folder = path.split("/")[1]
+        needed.setdefault(f"${{local.artifacts_arn}}/${{var.artifacts_prefix}}/{folder}/*", []).append(key)
+
+    granted = {resource for statement in statements.values() if "s3:GetObject" in statement["actions"]
+               for resource in statement["resources"] if resource.startswith("${local.artifacts_arn}")}
+    assert set(needed) == granted, needed  # no missing read, no excess read
+    listed = statements["ListReleasesJarsAndReference"]["condition"][0]["values"]
+    assert sorted(listed) == sorted(resource.removeprefix("${local.artifacts_arn}/") for resource in granted)
+    assert uris["emr.log_uri"] == f"s3://{artifacts}/{prefix}/emr-logs/"
+    assert statements["WriteClusterLogs"]["resources"] == ["${local.artifacts_arn}/${var.artifacts_prefix}/emr-logs/*"]
+
+
+def test_terraform_fmt_leaves_nothing_to_change():
+    terraform = shutil.which("terraform")
+    if terraform is None:
+        pytest.fail("terraform is needed for this check (`terraform fmt -check -recursive infra`): install it "
+                    "(any version >= 1.5; fmt needs no providers)")
+    result = subprocess.run(
+        [terraform, "fmt", "-check", "-recursive", "-diff", "-no-color", str(INFRA)],
+        capture_output=True, text=True, timeout=120, check=False, env={**os.environ, "CHECKPOINT_DISABLE": "1"},
+    )
+    assert result.returncode == 0, f"run `terraform fmt -recursive infra`:\n{result.stdout}{result.stderr}"

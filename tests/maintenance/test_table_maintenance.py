@@ -56,7 +56,7 @@ def active_files(spark, path: str) -> int:
 
 
 def test_optimize_zorders_small_files_and_vacuum_keeps_files_within_retention(spark, cfg, layer, capsys):
-    cfg = with_tables(cfg, layer, {"orders": MaintainedTableConfig(zorder_by=["customer_id"])})
+    cfg = with_tables(cfg, layer, {"orders": MaintainedTableConfig("extract", zorder_by=["customer_id"])})
     orders = cfg.lake.table_path(layer, "orders")
     write_in_small_files(spark, orders, 4)
     before = spark.read.format("delta").load(orders).collect()
@@ -76,7 +76,7 @@ def test_optimize_zorders_small_files_and_vacuum_keeps_files_within_retention(sp
 
 
 def test_a_forced_short_retention_deletes_the_replaced_files(spark, cfg, layer):
-    cfg = with_tables(cfg, layer, {"orders": MaintainedTableConfig()})
+    cfg = with_tables(cfg, layer, {"orders": MaintainedTableConfig("extract")})
     orders = cfg.lake.table_path(layer, "orders")
     write_in_small_files(spark, orders, 3)
     check_before = spark.conf.get(RETENTION_CHECK, "true")
@@ -92,7 +92,7 @@ def test_a_forced_short_retention_deletes_the_replaced_files(spark, cfg, layer):
 
 @pytest.mark.parametrize(("flags", "config_retention"), [(("--retention-hours", "24"), None), ((), 48)])
 def test_a_retention_below_7_days_is_refused_before_touching_any_table(spark, cfg, layer, flags, config_retention):
-    cfg = with_tables(cfg, layer, {"orders": MaintainedTableConfig()}, retention=config_retention)
+    cfg = with_tables(cfg, layer, {"orders": MaintainedTableConfig("extract")}, retention=config_retention)
     orders = cfg.lake.table_path(layer, "orders")
     write_in_small_files(spark, orders, 2)
 
@@ -109,15 +109,15 @@ def test_a_retention_below_7_days_is_refused_before_touching_any_table(spark, cf
 
 
 def test_a_table_not_written_yet_is_skipped_and_reported(spark, cfg, layer):
-    cfg = with_tables(cfg, layer, {"accounts": MaintainedTableConfig()})
+    cfg = with_tables(cfg, layer, {"accounts": MaintainedTableConfig("extract")})
     (line,) = run(spark, cfg, parse())
     assert line.split(" [")[0] == (
         f"{layer}.accounts: skipped, no Delta table at {cfg.lake.table_path(layer, 'accounts')}")
 
 
 def test_one_failing_table_does_not_stop_the_others_and_fails_the_job(spark, cfg, layer, capsys):
-    cfg = with_tables(cfg, layer, {"broken": MaintainedTableConfig(zorder_by=["no_such_column"]),
-                                   "orders": MaintainedTableConfig()})
+    cfg = with_tables(cfg, layer, {"broken": MaintainedTableConfig("extract", zorder_by=["no_such_column"]),
+                                   "orders": MaintainedTableConfig("extract")})
     write_in_small_files(spark, cfg.lake.table_path(layer, "broken"), 2)
     write_in_small_files(spark, cfg.lake.table_path(layer, "orders"), 2)
 
@@ -131,7 +131,8 @@ def test_one_failing_table_does_not_stop_the_others_and_fails_the_job(spark, cfg
 
 
 def test_tables_flag_selects_a_subset_and_rejects_unknown_names(spark, cfg, layer):
-    cfg = with_tables(cfg, layer, {"orders": MaintainedTableConfig(), "users": MaintainedTableConfig()})
+    extract = MaintainedTableConfig("extract")
+    cfg = with_tables(cfg, layer, {"orders": extract, "users": extract})
     write_in_small_files(spark, cfg.lake.table_path(layer, "users"), 2)
     (line,) = run(spark, cfg, parse("--tables", f"{layer}.users", "--skip-optimize"))
     assert line.split(" [")[0] == f"{layer}.users: VACUUM (the table's own retention): 0 files deleted"

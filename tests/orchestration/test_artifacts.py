@@ -1,11 +1,13 @@
 """`lakehouse-ship-artifacts` against the local S3 endpoint: the release holds everything the EMR
-steps and the cluster request reference, and the wheel is the package."""
+steps reference, the wheel is the package, and the packed dependencies are the cluster's pins for its
+Python and CPU, without what the cluster provides."""
 from __future__ import annotations
 
 import io
 import os
 import subprocess
 import sys
+import tarfile
 import uuid
 import zipfile
 from pathlib import Path
@@ -13,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from lakehouse.orchestration.commands import JOB_FILES, package_version, spark_submit_command
-from lakehouse.orchestration.emr import job_flow_overrides
 from lakehouse.services.s3 import s3_client
 from tests.conftest import PROJECT_ROOT, local_config
 
@@ -38,6 +39,7 @@ def ship(bucket: str, *extra: str, jars=JARS) -> subprocess.CompletedProcess:
 def emr_like_config(bucket: str):
     """The local config as an EMR environment would see it: the runner, the release and the jars on S3."""
     return local_config("emr.runner=emr", f"emr.artifacts_uri=s3://{bucket}/releases", "spark.jars_dir=null",
+                        "emr.cluster.service_role=r", "emr.cluster.instance_profile=p",
                         "spark.extra_jars=[" + ",".join(f"s3://{bucket}/jars/{jar}" for jar in JARS) + "]")
 
 
@@ -59,11 +61,21 @@ def test_the_release_holds_everything_the_steps_and_the_cluster_reference(bucket
     referenced = set()
     for job in existing_jobs:
         for arg in spark_submit_command(cfg, job):
-            referenced.update(uri for uri in arg.split(",") if uri.startswith("s3://"))
-    bootstrap = job_flow_overrides(cfg, "c", f"s3://{bucket}/releases/{version}")["BootstrapActions"]
-    referenced.add(bootstrap[0]["ScriptBootstrapAction"]["Path"])
+            referenced.update(uri.split("#")[0] for uri in arg.split(",") if uri.startswith("s3://"))
     assert referenced - shipped == set()
-    assert f"s3://{bucket}/releases/{version}/conf/prod.yaml" in shipped
+    assert {f"s3://{bucket}/releases/{version}/conf/{name}.yaml" for name in ("base", "local")} <= shipped
+    assert f"s3://{bucket}/releases/{version}/conf/prod.yaml" not in shipped  # one environment per release
+
+    deps_key = f"releases/{version}/python-deps-cp39-aarch64.tar.gz"   # local's instance types are Graviton
+    deps = s3_client(cfg).get_object(Bucket=bucket, Key=deps_key)["Body"].read()
+    with tarfile.open(fileobj=io.BytesIO(deps)) as archive:
+        members = archive.getnames()
+    tops = {name.split("/")[0] for name in members}
+    assert {"yaml", "psycopg", "psycopg_binary", "confluent_kafka", "boto3", "delta"} <= tops
+    assert not {"pyspark", "py4j", "lakehouse", "bin"} & tops   # the cluster's own; the wheel; scripts
+    extensions = [name for name in members if name.endswith(".so")]
+    assert extensions
+    assert all("cpython-39-aarch64-linux-gnu" in name for name in extensions if "cpython" in name)
 
     wheel_key = f"releases/{version}/lakehouse_jobs-{version}-py3-none-any.whl"
     wheel = s3_client(cfg).get_object(Bucket=bucket, Key=wheel_key)
@@ -85,6 +97,16 @@ def test_a_dry_run_lists_the_release_and_uploads_nothing(bucket):
 def test_a_jar_missing_locally_fails_before_uploading(bucket):
     result = ship(bucket, jars=("postgresql-42.7.8.jar", "not-fetched-1.0.jar"))
     assert result.returncode == 1
-    assert f"spark.extra_jars lists s3://{bucket}/jars/not-fetched-1.0.jar but " in result.stderr
+    assert f"spark.extra_jars names s3://{bucket}/jars/not-fetched-1.0.jar but " in result.stderr
     assert "run `make jars`" in result.stderr
     assert keys(bucket) == set()
+
+
+def test_reference_data_the_config_names_on_s3_ships_and_a_missing_one_fails_naming_it(bucket):
+    result = ship(bucket, "--set", f"streaming.fx_rates_seed=s3://{bucket}/reference/fx_rates.csv")
+    assert result.returncode == 0, result.stderr
+    assert "reference/fx_rates.csv" in keys(bucket)
+    result = ship(bucket, "--set", f"streaming.fx_rates_seed=s3://{bucket}/reference/rates_v2.csv")
+    assert result.returncode == 1
+    assert f"streaming.fx_rates_seed names s3://{bucket}/reference/rates_v2.csv but " in result.stderr
+    assert "conf/reference/rates_v2.csv does not exist" in result.stderr

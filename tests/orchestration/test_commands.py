@@ -13,9 +13,10 @@ from tests.conftest import CONF_DIR, PROJECT_ROOT, local_config
 
 VERSION = importlib.metadata.version("lakehouse-jobs")
 PROD_RELEASE = f"s3://company-artifacts/lakehouse/releases/{VERSION}"
-PROD_JARS = ",".join(f"s3://company-artifacts/lakehouse/jars/{jar}" for jar in (
+PROD_JARS = ",".join([*(f"s3://company-artifacts/lakehouse/jars/{jar}" for jar in (
     "spark-sql-kafka-0-10_2.12-3.5.7.jar", "spark-token-provider-kafka-0-10_2.12-3.5.7.jar",
-    "kafka-clients-3.4.1.jar", "commons-pool2-2.11.1.jar", "postgresql-42.7.8.jar", "lakehouse-udf-1.jar"))
+    "kafka-clients-3.4.1.jar", "commons-pool2-2.11.1.jar", "postgresql-42.7.8.jar", "lakehouse-udf-1.jar")),
+    "local:/usr/share/aws/delta/lib/delta-storage-s3-dynamodb.jar"])
 
 
 def env_config(env: str, *overrides: str):
@@ -28,6 +29,11 @@ def test_prod_command_runs_the_release_on_s3_with_the_jars_the_cluster_lacks():
         "spark-submit",
         "--jars", PROD_JARS,
         "--deploy-mode", "cluster",
+        "--conf", "spark.yarn.maxAppAttempts=1",
+        "--conf", "spark.yarn.appMasterEnv.AWS_DEFAULT_REGION=us-west-2",
+        "--archives", f"{PROD_RELEASE}/python-deps-cp39-aarch64.tar.gz#pydeps",
+        "--conf", "spark.yarn.appMasterEnv.PYTHONPATH=$PWD/pydeps",
+        "--conf", "spark.executorEnv.PYTHONPATH=$PWD/pydeps",
         "--py-files", f"{PROD_RELEASE}/lakehouse_jobs-{VERSION}-py3-none-any.whl",
         "--files", f"{PROD_RELEASE}/conf/base.yaml,{PROD_RELEASE}/conf/prod.yaml",
         f"{PROD_RELEASE}/jobs/batch/postgres_extract.py",
@@ -42,7 +48,8 @@ def test_dev_command_reads_the_dev_artifacts_bucket():
     assert command[command.index("--py-files") + 1] == f"{release}/lakehouse_jobs-{VERSION}-py3-none-any.whl"
     assert f"{release}/jobs/streaming/kafka_to_bronze.py" in command
     assert command[-6:] == ["--env", "dev", "--conf-dir", ".", "--trigger", "available-now"]
-    assert all(jar.startswith("s3://company-artifacts-dev/") for jar in command[command.index("--jars") + 1].split(","))
+    jars = command[command.index("--jars") + 1].split(",")
+    assert all(jar.startswith(("s3://company-artifacts-dev/", "local:/usr/share/aws/")) for jar in jars)
 
 
 def test_local_command_runs_this_checkout_with_the_local_jars_and_no_release():
@@ -84,10 +91,10 @@ def test_unknown_job_names_the_known_ones():
 
 def test_step_names_are_deterministic_per_run_and_task_and_fit_emr():
     run = "scheduled__2026-11-25T02:00:00+00:00"
-    name = step_name("daily_warehouse_build", "ingest_files.submit_step", run)
-    assert name == "daily_warehouse_build.ingest_files.submit_step.scheduled__2026-11-25T02:00:00+00:00"
-    assert step_name("daily_warehouse_build", "ingest_files.submit_step", run) == name
-    assert step_name("daily_warehouse_build", "ingest_files.submit_step", "manual__x") != name
+    name = step_name("daily_warehouse_build", "ingest_files", run)
+    assert name == "daily_warehouse_build.ingest_files.scheduled__2026-11-25T02:00:00+00:00"
+    assert step_name("daily_warehouse_build", "ingest_files", run) == name
+    assert step_name("daily_warehouse_build", "ingest_files", "manual__x") != name
     long_a = step_name("d" * 200, "t", "a" * 100)
     long_b = step_name("d" * 200, "t", "a" * 99 + "b")
     assert len(long_a) == len(long_b) == 256
@@ -96,7 +103,7 @@ def test_step_names_are_deterministic_per_run_and_task_and_fit_emr():
 
 def test_transient_cluster_request_for_prod():
     cfg = env_config("prod", "emr.cluster.subnet_id=subnet-0abc", "emr.cluster.master_security_group=sg-1")
-    request = job_flow_overrides(cfg, "lakehouse-prod-run", f"{PROD_RELEASE}")
+    request = job_flow_overrides(cfg, "lakehouse-prod-run", "transient")
     assert request["ReleaseLabel"] == "emr-7.13.0"
     assert request["Applications"] == [{"Name": "Spark"}]
     assert {"Classification": "delta-defaults", "Properties": {"delta.enabled": "true"}} in request["Configurations"]
@@ -108,9 +115,20 @@ def test_transient_cluster_request_for_prod():
     assert "EmrManagedSlaveSecurityGroup" not in request["Instances"]
     assert request["Instances"]["KeepJobFlowAliveWhenNoSteps"] is True
     assert request["AutoTerminationPolicy"] == {"IdleTimeout": 3600}
-    assert request["BootstrapActions"][0]["ScriptBootstrapAction"]["Path"] == (
-        f"{PROD_RELEASE}/bootstrap/install-python-deps.sh")
+    assert request["StepConcurrencyLevel"] == 1
+    assert "BootstrapActions" not in request   # the release carries its Python dependencies
     assert {"Key": "environment", "Value": "prod"} in request["Tags"]
+    assert {"Key": "lakehouse-cluster", "Value": "transient"} in request["Tags"]
+
+
+def test_the_ingest_cluster_request_differs_in_name_lifetime_concurrency_and_tag_only():
+    cfg = env_config("prod")
+    transient, ingest = job_flow_overrides(cfg, "n", "transient"), job_flow_overrides(cfg, "n", "ingest")
+    assert ingest["AutoTerminationPolicy"] == {"IdleTimeout": 60 * cfg.emr.ingest_cluster.idle_timeout_minutes}
+    assert ingest["StepConcurrencyLevel"] == 2
+    assert {"Key": "lakehouse-cluster", "Value": "ingest"} in ingest["Tags"]
+    different = {key for key in transient if transient[key] != ingest[key]}
+    assert {"StepConcurrencyLevel", "Tags"} <= different <= {"AutoTerminationPolicy", "StepConcurrencyLevel", "Tags"}
 
 
 def test_config_refuses_an_emr_release_older_than_7():

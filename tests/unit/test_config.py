@@ -5,6 +5,7 @@ import re
 import textwrap
 
 import pytest
+import yaml
 
 from lakehouse.config import ConfigError, SecretError, SecretRef, describe, load_config
 from tests.conftest import CONF_DIR
@@ -64,7 +65,8 @@ def test_relative_local_paths_resolve_against_the_project_root(conf_dir):
 
 
 def test_unknown_key_names_the_key_the_file_and_the_known_keys(conf_dir):
-    (conf_dir / "local.yaml").write_text((conf_dir / "local.yaml").read_text() + "\nkafka:\n  bootstrap: x\n")
+    (conf_dir / "local.yaml").write_text((conf_dir / "local.yaml").read_text().replace("\nkafka:\n",
+                                                                                       "\nkafka:\n  bootstrap: x\n"))
     assert error_of("local", conf_dir, environ={}) == textwrap.dedent("""\
         invalid config for env 'local':
           kafka.bootstrap: unknown key; known keys here: bootstrap_servers, options, security_protocol, topics \
@@ -81,11 +83,11 @@ def test_wrong_type_names_the_key_the_value_and_where_it_came_from(conf_dir):
 
 
 def test_missing_value_names_the_key_and_the_files_searched(conf_dir):
-    base = (conf_dir / "base.yaml").read_text()
-    (conf_dir / "base.yaml").write_text(re.sub(r"\n  region: us-west-2", "", base))
+    prod = (conf_dir / "prod.yaml").read_text()
+    (conf_dir / "prod.yaml").write_text(re.sub(r"\n  user: lakehouse_reader", "", prod))
     assert error_of("prod", conf_dir, environ={}).endswith(
-        "s3.region: missing value (not set in conf/base.yaml or conf/prod.yaml); "
-        "add it there or pass --set s3.region=..."
+        "postgres.user: missing value (not set in conf/base.yaml or conf/prod.yaml); "
+        "add it there or pass --set postgres.user=..."
     )
 
 
@@ -145,3 +147,56 @@ def test_secret_references_resolve_or_say_what_is_missing(tmp_path, monkeypatch)
     assert SecretRef.parse("file:pw", str(tmp_path)).resolve() == "from-file"
     with pytest.raises(SecretError, match="does not exist"):
         SecretRef.parse("file:absent", str(tmp_path)).resolve()
+
+
+# Each environment's own resources: never in base.yaml, always named by the environment's file.
+ENVIRONMENT_RESOURCES = (
+    "lake.root", "lake.checkpoint_root", "s3.region", "kafka.bootstrap_servers", "postgres.host",
+    "postgres.database", "postgres.user", "postgres.password", "emr.aws_conn_id", "emr.artifacts_uri",
+    "emr.log_uri", "emr.cluster.service_role", "emr.cluster.instance_profile", "airflow.alert_emails",
+    "airflow.dbt_target", "streaming.fx_rates_seed",
+)
+
+
+def leaves(tree: dict, prefix: str = ""):
+    for key, value in tree.items():
+        if isinstance(value, dict) and value:
+            yield from leaves(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+def test_base_names_no_environments_resources():
+    base = dict(leaves(yaml.safe_load((CONF_DIR / "base.yaml").read_text())))
+    assert set(ENVIRONMENT_RESOURCES) & set(base) == set()
+    looks_like_a_resource = re.compile(r"s3a?://|@|\.internal|amazonaws\.com|\b(prod|dev)\b|company")
+    assert [(key, value) for key, value in base.items() if looks_like_a_resource.search(str(value))] == []
+
+
+@pytest.mark.parametrize("env", ["local", "dev", "prod"])
+@pytest.mark.parametrize("key", ENVIRONMENT_RESOURCES)
+def test_an_environment_that_forgets_one_of_its_resources_fails_naming_it(conf_dir, env, key):
+    path = conf_dir / f"{env}.yaml"
+    tree = yaml.safe_load(path.read_text())
+    *parents, leaf = key.split(".")
+    node = tree
+    for part in parents:
+        node = node[part]
+    del node[leaf]
+    path.write_text(yaml.safe_dump(tree))
+    assert f"{key}: missing value (not set in conf/base.yaml or conf/{env}.yaml)" in error_of(env, conf_dir, environ={})
+
+
+def test_an_emr_environment_needs_its_roles():
+    message = error_of("local", CONF_DIR, ["emr.runner=emr"], environ={})
+    assert "emr.cluster.service_role: required when runner is emr" in message
+    assert "emr.cluster.instance_profile: required when runner is emr" in message
+
+
+def test_the_nodes_cpu_follows_the_instance_types_and_must_be_one():
+    assert load_config("prod", CONF_DIR, environ={}).emr.cluster.architecture == "aarch64"   # m6g: Graviton
+    x86 = load_config("prod", CONF_DIR, ["emr.cluster.master_instance_type=m6i.xlarge",
+                                         "emr.cluster.core_instance_type=m6i.2xlarge"], environ={})
+    assert x86.emr.cluster.architecture == "x86_64"
+    message = error_of("prod", CONF_DIR, ["emr.cluster.master_instance_type=m6i.xlarge"], environ={})
+    assert "emr.cluster.master_instance_type: m6i.xlarge and core_instance_type m6g.2xlarge must share one" in message

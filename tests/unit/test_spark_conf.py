@@ -60,3 +60,25 @@ def test_a_remote_jar_with_a_local_master_still_goes_through_spark_jars(tmp_path
 def test_missing_jars_folder_says_how_to_fetch_it(tmp_path):
     with pytest.raises(ConfigError, match=r"run `make jars`"):
         spark_conf(local_config_with_keys(tmp_path, f"spark.jars_dir={tmp_path}"))
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_shared_environments_commit_through_the_dynamodb_log_store_with_emrs_jar(env):
+    cfg = load_config(env, CONF_DIR, environ={})
+    conf = spark_conf(cfg)
+    assert conf["spark.delta.logStore.s3.impl"] == "io.delta.storage.S3DynamoDBLogStore"
+    assert conf["spark.delta.logStore.s3a.impl"] == "io.delta.storage.S3DynamoDBLogStore"
+    assert conf["spark.io.delta.storage.S3DynamoDBLogStore.ddb.tableName"] == f"{env}-lakehouse-delta-log"
+    assert conf["spark.io.delta.storage.S3DynamoDBLogStore.ddb.region"] == cfg.s3.region
+    jars = spark_submit_args(cfg)[spark_submit_args(cfg).index("--jars") + 1].split(",")
+    assert jars[-1] == "local:/usr/share/aws/delta/lib/delta-storage-s3-dynamodb.jar"  # on every EMR 7 node
+
+
+def test_local_sessions_keep_deltas_default_log_store(tmp_path):
+    conf = spark_conf(local_config_with_keys(tmp_path))
+    assert not any(key.startswith(("spark.delta.logStore", "spark.io.delta.storage")) for key in conf)
+
+
+def test_the_dynamodb_log_store_needs_its_table():
+    with pytest.raises(ConfigError, match=r"lake\.log_store_table: required when log_store is dynamodb"):
+        load_config("prod", CONF_DIR, ["lake.log_store_table=null"], environ={})

@@ -8,7 +8,8 @@
     After every deploy, and whenever a source's columns change (creates the stage and the external tables):
         dbt run-operation create_lake_external_tables --target prod
 
-    After every write to the lake (Delta external tables cannot auto-refresh; Airflow runs this after the jobs):
+    Before every build (Delta external tables cannot auto-refresh): daily_warehouse_build's
+    `refresh_external_tables` task runs, before the freshness gate,
         dbt run-operation refresh_lake_external_tables --target prod
 
     The stage points at $DBT_LAKE_ROOT (s3://bucket/prefix, the lake.root of conf/<env>.yaml). Every source
@@ -45,7 +46,14 @@ create storage integration if not exists {{ var('lake_storage_integration') }}
     {% do _run_lake_statements(statements, dry_run) %}
 {% endmacro %}
 
+{#- Run before `dbt source freshness` (daily_warehouse_build does): Delta external tables never refresh
+    themselves, so their metadata is as old as the last refresh. Other targets read the Delta tables
+    directly: nothing to refresh there. -#}
 {% macro refresh_lake_external_tables(dry_run=false) %}
+    {%- if not dry_run and target.type != 'snowflake' -%}
+        {{ log("target '" ~ target.name ~ "' (" ~ target.type ~ ") reads the lake's Delta tables directly: no external tables to refresh", info=true) }}
+        {{ return(none) }}
+    {%- endif -%}
     {%- set statements = [] -%}
     {%- for node in lake_external_sources() -%}
         {%- do statements.append(external_table_refresh(node)) -%}

@@ -1,6 +1,6 @@
 # EMR's two roles. The service role manages the cluster (AWS's v2 policy, scoped by tags); the
-# instance role is what the jobs run as, and reaches only the lake, the release, the logs, the
-# listed secrets and the key.
+# instance role is what the jobs run as, and reaches only the lake, the Delta log table, what the
+# jobs read from the artifacts bucket, the logs, the listed secrets and the key.
 
 data "aws_iam_policy_document" "emr_service_trust" {
   statement {
@@ -75,9 +75,16 @@ locals {
 }
 
 data "aws_iam_policy_document" "emr_instance" {
+  # GetBucketLocation carries no s3:prefix, so it cannot sit under the prefix condition below.
+  statement {
+    sid       = "LocateTheLake"
+    actions   = ["s3:GetBucketLocation"]
+    resources = [local.lake_arn]
+  }
+
   statement {
     sid       = "ListTheLakeAndCheckpoints"
-    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
+    actions   = ["s3:ListBucket"]
     resources = [local.lake_arn]
     condition {
       test     = "StringLike"
@@ -95,13 +102,41 @@ data "aws_iam_policy_document" "emr_instance" {
     ]
   }
 
+  # S3DynamoDBLogStore's calls, on its table only: DescribeTable when a driver starts (the table
+  # exists: Terraform made it, so no CreateTable), a conditional PutItem to claim a commit and a
+  # plain one to mark it complete, GetItem and Query (latest entry of a table) to find and recover
+  # unfinished commits.
   statement {
-    sid       = "ReadReleasesAndJars"
-    actions   = ["s3:GetObject", "s3:ListBucket"]
+    sid       = "CommitThroughTheDeltaLogTable"
+    actions   = ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
+    resources = [aws_dynamodb_table.delta_log.arn]
+  }
+
+  # What the jobs read from the artifacts bucket and nothing else (tests/infra checks this against
+  # the S3 URIs the config names): the release (emr.artifacts_uri: wheel, packed Python deps, job
+  # files, config), the extra jars (spark.extra_jars) and the reference data (streaming.fx_rates_seed).
+  statement {
+    sid       = "ListReleasesJarsAndReference"
+    actions   = ["s3:ListBucket"]
+    resources = [local.artifacts_arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values = [
+        "${var.artifacts_prefix}/releases/*",
+        "${var.artifacts_prefix}/jars/*",
+        "${var.artifacts_prefix}/reference/*",
+      ]
+    }
+  }
+
+  statement {
+    sid     = "ReadReleasesJarsAndReference"
+    actions = ["s3:GetObject"]
     resources = [
-      local.artifacts_arn,
       "${local.artifacts_arn}/${var.artifacts_prefix}/releases/*",
       "${local.artifacts_arn}/${var.artifacts_prefix}/jars/*",
+      "${local.artifacts_arn}/${var.artifacts_prefix}/reference/*",
     ]
   }
 
@@ -124,9 +159,11 @@ data "aws_iam_policy_document" "emr_instance" {
   }
 
   statement {
-    sid       = "DescribeOwnCluster"
-    actions   = ["elasticmapreduce:DescribeCluster", "elasticmapreduce:ListBootstrapActions",
-                 "elasticmapreduce:ListInstanceGroups", "elasticmapreduce:ListInstances", "elasticmapreduce:ListSteps"]
+    sid = "DescribeOwnCluster"
+    actions = [
+      "elasticmapreduce:DescribeCluster",
+      "elasticmapreduce:ListInstanceGroups", "elasticmapreduce:ListInstances", "elasticmapreduce:ListSteps",
+    ]
     resources = ["arn:${local.partition}:elasticmapreduce:${local.region}:${local.account_id}:cluster/*"]
   }
 }

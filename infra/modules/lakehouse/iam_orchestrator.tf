@@ -1,5 +1,6 @@
-# What Airflow needs to run the DAGs' EMR path: create, use and end clusters tagged with its
-# environment, pass the two EMR roles, and ship releases (lakehouse-ship-artifacts from CI).
+# What Airflow needs to run the DAGs' EMR path: find the ingest cluster, create, use and end
+# clusters tagged with its environment, pass the two EMR roles, and ship releases and the
+# reference data (lakehouse-ship-artifacts from CI).
 
 data "aws_iam_policy_document" "orchestrator" {
   statement {
@@ -11,6 +12,16 @@ data "aws_iam_policy_document" "orchestrator" {
       variable = "aws:RequestTag/environment"
       values   = [var.environment]
     }
+  }
+
+  # find_cluster (lakehouse.orchestration.emr) lists the active clusters to find the ingest one by
+  # name. ListClusters supports no resource ARN and no tag condition, so it can only be granted on
+  # "*"; it returns ids, names and states only. Everything it finds is then read with
+  # DescribeCluster, which (below) answers only for clusters tagged with this environment.
+  statement {
+    sid       = "ListClustersToFindTheIngestCluster"
+    actions   = ["elasticmapreduce:ListClusters"]
+    resources = ["*"]
   }
 
   statement {
@@ -33,12 +44,14 @@ data "aws_iam_policy_document" "orchestrator" {
     resources = [aws_iam_role.emr_service.arn, aws_iam_role.emr_instance.arn]
   }
 
+  # Exactly the prefixes the instance role reads (ReadReleasesJarsAndReference in iam_emr.tf).
   statement {
-    sid       = "ShipReleases"
-    actions   = ["s3:PutObject", "s3:GetObject"]
+    sid     = "ShipReleases"
+    actions = ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"]
     resources = [
       "${local.artifacts_arn}/${var.artifacts_prefix}/releases/*",
       "${local.artifacts_arn}/${var.artifacts_prefix}/jars/*",
+      "${local.artifacts_arn}/${var.artifacts_prefix}/reference/*",
     ]
   }
 

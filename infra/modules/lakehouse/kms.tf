@@ -1,4 +1,5 @@
-# One customer-managed key for the lake, the artifacts and MSK, rotated yearly.
+# One customer-managed key for the lake, the artifacts, the secrets, the Delta log table and MSK,
+# rotated yearly.
 resource "aws_kms_key" "lakehouse" {
   description             = "${local.name}: lake, artifacts and Kafka at rest"
   enable_key_rotation     = true

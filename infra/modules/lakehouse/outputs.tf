@@ -21,3 +21,7 @@ output "msk_bootstrap_brokers_tls" {
 output "orchestrator_policy_arn" {
   value = aws_iam_policy.orchestrator.arn
 }
+
+output "delta_log_table" {
+  value = aws_dynamodb_table.delta_log.name
+}

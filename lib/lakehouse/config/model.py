@@ -45,6 +45,14 @@ class LakeConfig:
 
     root: LocalPath
     checkpoint_root: LocalPath
+    # How Delta commits on S3: `default` is safe with one writing driver per table only;
+    # `dynamodb` (Delta's S3DynamoDBLogStore) makes concurrent writers from several drivers safe.
+    log_store: Literal["default", "dynamodb"]
+    log_store_table: Optional[str]  # the DynamoDB table of the dynamodb log store
+
+    def validate(self):
+        if self.log_store == "dynamodb" and not self.log_store_table:
+            yield "log_store_table", "required when log_store is dynamodb (the DynamoDB table Terraform creates)"
 
     def table_path(self, layer: str, name: str) -> str:
         """Path of the Delta table `<layer>.<name>`, e.g. bronze.user_events."""
@@ -129,14 +137,17 @@ class ServicesConfig:
     startup_timeout_s: float = 90.0
 
 
+GRAVITON_FAMILY = re.compile(r"[a-z]+[0-9]+g[a-z]*")
+
+
 @dataclass(frozen=True)
 class EmrClusterConfig:
-    """The transient cluster a DAG run creates when emr.cluster_id is not set (RunJobFlow fields)."""
+    """Every cluster the DAGs create when emr.cluster_id is not set (RunJobFlow fields)."""
 
     name: str
     release_label: str              # emr-7.8 or later: Delta 3.3 (Spark 3.5, Python 3.9)
-    service_role: str
-    instance_profile: str
+    service_role: Optional[str]     # per environment; required with emr.runner emr
+    instance_profile: Optional[str]
     subnet_id: Optional[str]
     master_security_group: Optional[str]
     worker_security_group: Optional[str]
@@ -148,11 +159,38 @@ class EmrClusterConfig:
     step_concurrency: int
     tags: dict[str, str]
 
+    @property
+    def architecture(self) -> str:
+        """The CPU architecture of the nodes, from the instance family: Graviton (m6g, r7gd...) is aarch64."""
+        return _architecture(self.core_instance_type)
+
     def validate(self):
         if not self.release_label.startswith("emr-7."):
             yield "release_label", "must be an EMR 7.x release (Spark 3.5, Delta 3.3), e.g. emr-7.13.0"
         if self.core_instance_count < 1:
             yield "core_instance_count", "must be at least 1"
+        if self.step_concurrency < 1:
+            yield "step_concurrency", "must be at least 1"
+        if _architecture(self.master_instance_type) != self.architecture:
+            yield "master_instance_type", (
+                f"{self.master_instance_type} and core_instance_type {self.core_instance_type} must share one "
+                "CPU architecture (the release's Python dependencies are built for one)")
+
+
+def _architecture(instance_type: str) -> str:
+    return "aarch64" if GRAVITON_FAMILY.fullmatch(instance_type.partition(".")[0]) else "x86_64"
+
+
+@dataclass(frozen=True)
+class IngestClusterConfig:
+    """The long-running cluster of the frequent DAGs (streaming_pipeline, postgres_extract_hourly)."""
+
+    idle_timeout_minutes: int       # it terminates itself this long after its last step
+    step_concurrency: int
+
+    def validate(self):
+        if self.idle_timeout_minutes < 1:
+            yield "idle_timeout_minutes", "must be at least 1"
         if self.step_concurrency < 1:
             yield "step_concurrency", "must be at least 1"
 
@@ -163,19 +201,29 @@ class EmrConfig:
 
     runner: Literal["emr", "local"]
     aws_conn_id: Optional[str]
-    cluster_id: Optional[str]       # a running cluster; null: each DAG run creates and terminates one
+    cluster_id: Optional[str]       # one running cluster for every DAG; null: ingest + transient clusters
     artifacts_uri: str              # releases live under <artifacts_uri>/<package version>/
     log_uri: Optional[str]
     deferrable: bool
     poke_interval_s: int
     step_timeout_minutes: int
+    python_version: str             # the cluster's python3 (EMR 7: 3.9)
+    glibc_version: str              # the cluster's C library (Amazon Linux 2023: 2.34)
+    ingest_cluster: IngestClusterConfig
     cluster: EmrClusterConfig
 
     def validate(self):
-        if self.runner == "emr" and not self.artifacts_uri.startswith("s3://"):
-            yield "artifacts_uri", "must be an s3:// URI when runner is emr"
+        if self.runner == "emr":
+            if not self.artifacts_uri.startswith("s3://"):
+                yield "artifacts_uri", "must be an s3:// URI when runner is emr"
+            for key in ("service_role", "instance_profile"):
+                if not getattr(self.cluster, key):
+                    yield f"cluster.{key}", "required when runner is emr (the name Terraform gives it)"
         if self.poke_interval_s < 1:
             yield "poke_interval_s", "must be at least 1"
+        for key in ("python_version", "glibc_version"):
+            if not re.fullmatch(r"[0-9]+\.[0-9]+", getattr(self, key)):
+                yield key, f"expected MAJOR.MINOR, e.g. 3.9, got {getattr(self, key)!r}"
 
 
 @dataclass(frozen=True)
@@ -197,6 +245,8 @@ class AirflowConfig:
 
 @dataclass(frozen=True)
 class MaintainedTableConfig:
+    # The job that writes the table: maintenance runs in that writer's Airflow pool, never beside it.
+    writer: Literal["streaming", "extract", "landed_files"]
     zorder_by: list[str] = field(default_factory=list)
     optimize: bool = True
     vacuum: bool = True

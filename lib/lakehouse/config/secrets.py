@@ -76,7 +76,13 @@ def _from_secrets_manager(ref: SecretRef) -> str:
 
 
 def _from_airflow(ref: SecretRef) -> str:
-    from airflow.sdk import BaseHook
+    try:
+        from airflow.sdk import BaseHook
+    except ImportError:
+        raise SecretError(
+            f"secret {ref}: airflow: references resolve only where Airflow runs (DAGs, workers); "
+            "jobs on EMR take secretsmanager: references"
+        ) from None
 
     password = BaseHook.get_connection(ref.name).password
     if not password:

@@ -65,13 +65,12 @@ class Builder:
             if name in data:
                 values[name] = self.convert(hints[name], data[name], child)
             elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
-                if _is_optional(hints[name]):
-                    values[name] = None
-                else:
-                    self.errors.append(
-                        f"{child}: missing value (not set in {' or '.join(self.files)}); add it there "
-                        f"or pass --set {child}=..."
-                    )
+                # Optional keys too must be written (null is a value): a key an environment forgot
+                # is an error, never a silent null.
+                self.errors.append(
+                    f"{child}: missing value (not set in {' or '.join(self.files)}); add it there "
+                    f"or pass --set {child}=..."
+                )
         if len(self.errors) > errors_before:
             return None
         instance = cls(**values)
@@ -157,10 +156,6 @@ def split_key(cls: type, dotted: str) -> list[str]:
         else:
             break
     return parts
-
-
-def _is_optional(hint: Any) -> bool:
-    return typing.get_origin(hint) is Union and type(None) in typing.get_args(hint)
 
 
 def _join(prefix: str, name: str) -> str:

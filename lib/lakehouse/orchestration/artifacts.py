@@ -1,8 +1,11 @@
 """Ships a release to S3: everything the EMR steps of lakehouse.orchestration.commands reference.
 
-A release is <emr.artifacts_uri>/<version>/ holding the wheel (for --py-files), the job files,
-conf/*.yaml and the cluster's bootstrap script. The jars the cluster lacks go to the URIs listed
-in spark.extra_jars, copied from the local Maven folder (`make jars`) by file name.
+A release is <emr.artifacts_uri>/<version>/ holding the wheel (for --py-files), its Python
+dependencies for the cluster (lakehouse.orchestration.python_env, for --archives), the job files
+and the environment's conf/base.yaml and conf/<env>.yaml. What the config names on S3 for the jobs
+to read goes where the config says: the jars the cluster lacks (spark.extra_jars, copied from the
+local Maven folder, `make jars`, by file name) and the reference data (streaming.fx_rates_seed,
+from conf/reference/). The cluster itself installs nothing: no bootstrap action.
 """
 from __future__ import annotations
 
@@ -16,10 +19,9 @@ from urllib.parse import urlparse
 
 from lakehouse.config import Config
 from lakehouse.orchestration.commands import package_version, release_uri, wheel_name
-from lakehouse.orchestration.emr import BOOTSTRAP_SCRIPT
 
 SOURCES = ("setup.py", "pyproject.toml", "lib", "jobs")
-BOOTSTRAP_SOURCE = "infra/emr/install-python-deps.sh"
+REFERENCE_DIR = "conf/reference"
 
 
 class ArtifactError(RuntimeError):
@@ -61,25 +63,27 @@ def build_wheel(project_root: Path, out_dir: Path) -> Path:
     return wheel
 
 
-def release_artifacts(cfg: Config, wheel: Path, jars_dir: Path) -> list[Artifact]:
+def release_artifacts(cfg: Config, wheel: Path, python_deps: Path, jars_dir: Path) -> list[Artifact]:
     """What one release consists of: local file -> S3 URI, for cfg's environment."""
     root = Path(cfg.project_root)
     release = release_uri(cfg)
-    artifacts = [Artifact(wheel, f"{release}/{wheel.name}")]
+    artifacts = [Artifact(wheel, f"{release}/{wheel.name}"), Artifact(python_deps, f"{release}/{python_deps.name}")]
     artifacts += [
         Artifact(path, f"{release}/{path.relative_to(root).as_posix()}")
         for path in sorted((root / "jobs").rglob("*.py"))
         if "__pycache__" not in path.parts
     ]
-    artifacts += [Artifact(path, f"{release}/conf/{path.name}") for path in sorted((root / "conf").glob("*.yaml"))]
-    artifacts.append(Artifact(root / BOOTSTRAP_SOURCE, f"{release}/{BOOTSTRAP_SCRIPT}"))
-    for uri in cfg.spark.extra_jars:
+    artifacts += [Artifact(root / "conf" / name, f"{release}/conf/{name}") for name in ("base.yaml", f"{cfg.env}.yaml")]
+    inputs = [("spark.extra_jars", uri, jars_dir, "run `make jars`") for uri in cfg.spark.extra_jars]
+    inputs.append(("streaming.fx_rates_seed", cfg.streaming.fx_rates_seed, root / REFERENCE_DIR,
+                   f"reference data lives in {REFERENCE_DIR}/"))
+    for key, uri, folder, hint in inputs:
         if not uri.startswith("s3://"):
             continue
-        jar = jars_dir / uri.rsplit("/", 1)[-1]
-        if not jar.is_file():
-            raise ArtifactError(f"spark.extra_jars lists {uri} but {jar} does not exist; run `make jars`")
-        artifacts.append(Artifact(jar, uri))
+        source = folder / uri.rsplit("/", 1)[-1]
+        if not source.is_file():
+            raise ArtifactError(f"{key} names {uri} but {source} does not exist; {hint}")
+        artifacts.append(Artifact(source, uri))
     return artifacts
 
 

@@ -1,11 +1,13 @@
 """The spark-submit command of every job, for EMR steps and for local runs alike.
 
 On EMR the code and config come from a release on S3 (see lakehouse.orchestration.artifacts):
-the wheel with `--py-files`, the job file, and conf/base.yaml + conf/<env>.yaml with `--files`,
-which YARN puts in the driver's working directory, hence `--conf-dir .` (cluster deploy mode).
-Locally they come from this checkout. Launch options (master, jars, driver memory) are
-`lakehouse.spark.session.spark_submit_args(cfg)` in both cases; on EMR its jars are
-`spark.extra_jars`, the few the cluster lacks.
+the wheel with `--py-files`, its Python dependencies with `--archives` (unpacked in every YARN
+container and put first on PYTHONPATH: lakehouse.orchestration.python_env), the job file, and
+conf/base.yaml + conf/<env>.yaml with `--files`, which YARN puts in the driver's working
+directory, hence `--conf-dir .` (cluster deploy mode). A failed driver is not attempted again by
+YARN: the step fails and Airflow's retry submits it again. Locally they come from this checkout.
+Launch options (master, jars, driver memory) are `lakehouse.spark.session.spark_submit_args(cfg)`
+in both cases; on EMR its jars are `spark.extra_jars`, the few the cluster lacks.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lakehouse.config import Config
+from lakehouse.orchestration.python_env import ALIAS, archive_name
 from lakehouse.spark.session import spark_submit_args
 
 DISTRIBUTION = "lakehouse-jobs"
@@ -65,8 +68,16 @@ def spark_submit_command(cfg: Config, job: str, job_args: Sequence[str] = (), ve
     command = ["spark-submit", *spark_submit_args(cfg)]
     if cfg.emr.runner == "emr":
         release = release_uri(cfg, version)
+        # $PWD: the container's folder, expanded when YARN launches it (Airflow's Jinja leaves it alone).
+        python_path = f"$PWD/{ALIAS}"
         command += [
             "--deploy-mode", "cluster",
+            "--conf", "spark.yarn.maxAppAttempts=1",
+            # The driver's AWS clients (Secrets Manager) work in the environment's region.
+            "--conf", f"spark.yarn.appMasterEnv.AWS_DEFAULT_REGION={cfg.s3.region}",
+            "--archives", f"{release}/{archive_name(cfg)}#{ALIAS}",
+            "--conf", f"spark.yarn.appMasterEnv.PYTHONPATH={python_path}",
+            "--conf", f"spark.executorEnv.PYTHONPATH={python_path}",
             "--py-files", f"{release}/{wheel_name(version or package_version())}",
             "--files", f"{release}/conf/base.yaml,{release}/conf/{cfg.env}.yaml",
             f"{release}/{path}",

@@ -1,5 +1,5 @@
-"""Airflow operators for the lakehouse jobs: the Amazon provider's EMR operators made retry-safe,
-and the local runner's spark-submit and dbt tasks. Imported by the DAGs only (needs Airflow).
+"""Airflow operators for the lakehouse jobs: an EMR step that is retry-safe, the ingest cluster's
+look-up, and the local runner's spark-submit and dbt tasks. Imported by the DAGs only (needs Airflow).
 """
 from __future__ import annotations
 
@@ -7,78 +7,109 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
+from airflow.providers.amazon.aws.hooks.emr import EmrHook
+from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.operators.emr import EmrAddStepsOperator
-from airflow.providers.amazon.aws.sensors.emr import EmrStepSensor
+from airflow.providers.amazon.aws.triggers.emr import EmrAddStepsTrigger
+from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from botocore.exceptions import WaiterError
 
 from lakehouse.orchestration.commands import step_name
 from lakehouse.orchestration.dbt import dbt_process
-from lakehouse.orchestration.emr import find_reusable_steps
+from lakehouse.orchestration.emr import find_cluster, find_reusable_steps
 from lakehouse.orchestration.local import LocalJobError, LoggedProcess, local_spark_submit
 
 
-def task_step_names(context: Any, task_id: str, count: int) -> list[str]:
-    """Deterministic names for the `count` steps of one task instance (retries get the same names)."""
+def task_step_name(context: Any, task_id: str) -> str:
+    """The deterministic name of one task instance's step (its retries get the same name)."""
     ti = context["ti"]
     key = task_id if getattr(ti, "map_index", -1) in (-1, None) else f"{task_id}[{ti.map_index}]"
-    base = step_name(context["dag"].dag_id, key, context["run_id"])
-    return [base] if count == 1 else [step_name(context["dag"].dag_id, f"{key}#{i}", context["run_id"])
-                                      for i in range(count)]
+    return step_name(context["dag"].dag_id, key, context["run_id"])
 
 
-class IdempotentEmrAddStepsOperator(EmrAddStepsOperator):
-    """EmrAddStepsOperator that names its steps after the DAG run and task and never submits twice.
+class LakehouseEmrStepOperator(EmrAddStepsOperator):
+    """Runs one job as an EMR step and waits for it: submits it, or reuses the step of this task.
 
-    A retry first looks for steps of those names that are pending, running or completed on the
-    cluster and returns their ids instead of adding new ones; only failed or cancelled steps are
-    submitted again. It returns the step ids in the order of `steps`, like the provider's operator.
-    Waiting is left to the step sensor.
+    The step is named after the DAG run and task. A run of the task first looks for a step of
+    that name that is pending, running or completed on the cluster and waits for it instead of
+    adding another; a failed or cancelled one is never reused. So an Airflow retry of a job whose
+    step FAILED submits it again, and a retry after a lost API response or a killed worker never
+    runs a job twice. The wait runs in the triggerer when deferrable. Returns the step id.
     """
 
-    def __init__(self, **kwargs):
-        super().__init__(wait_for_completion=False, deferrable=False, **kwargs)
+    def __init__(self, *, step: dict, **kwargs):
+        super().__init__(steps=[step], wait_for_completion=False, **kwargs)  # it waits itself (below)
 
     def execute(self, context: Any) -> list[str]:
         if not self.job_flow_id:
-            raise AirflowFailException(f"{self.task_id}: job_flow_id is required (cluster id or create task output)")
-        names = task_step_names(context, self.task_id, len(self.steps))
-        named = [{**step, "Name": name} for step, name in zip(self.steps, names)]
-        existing = find_reusable_steps(self.hook.conn, self.job_flow_id, names)
-        for name, step_id in existing.items():
-            self.log.info("step %s already submitted as %s on %s: reusing it", name, step_id, self.job_flow_id)
-        missing = [step for step in named if step["Name"] not in existing]
-        submitted: dict[str, str] = {}
-        if missing:
-            self.steps = missing
-            new_ids = super().execute(context)
-            submitted = dict(zip([step["Name"] for step in missing], new_ids))
-        elif self.do_xcom_push:
-            context["ti"].xcom_push(key="job_flow_id", value=self.job_flow_id)
-        return [existing.get(name) or submitted[name] for name in names]
+            raise AirflowFailException(f"{self.task_id}: job_flow_id is required (a cluster id or task output)")
+        name = task_step_name(context, self.task_id)
+        step_id = find_reusable_steps(self.hook.conn, self.job_flow_id, [name]).get(name)
+        if step_id is None:
+            self.steps = [{**step, "Name": name} for step in self.steps]
+            (step_id,) = super().execute(context)  # submits; when deferrable, defers from there
+        else:
+            self.log.info("step %s already submitted as %s on %s: waiting for it", name, step_id, self.job_flow_id)
+            if self.do_xcom_push:
+                context["ti"].xcom_push(key="job_flow_id", value=self.job_flow_id)
+            if self.deferrable:
+                self.defer(
+                    trigger=EmrAddStepsTrigger(
+                        job_flow_id=self.job_flow_id, step_ids=[step_id], aws_conn_id=self.aws_conn_id,
+                        region_name=self.region_name, waiter_max_attempts=self.waiter_max_attempts,
+                        waiter_delay=self.waiter_delay,
+                    ),
+                    method_name="execute_complete",
+                )
+        try:
+            self.hook.get_waiter("step_complete").wait(
+                ClusterId=self.job_flow_id, StepId=step_id,
+                WaiterConfig={"Delay": self.waiter_delay, "MaxAttempts": self.waiter_max_attempts},
+            )
+        except WaiterError as exc:
+            raise AirflowException(self._failure(step_id, exc)) from exc
+        return [step_id]
+
+    def execute_complete(self, context: Any, event: Optional[dict] = None) -> list[str]:
+        if event and event.get("status") != "success":
+            step_ids = event.get("value") or []
+            raise AirflowException("; ".join(self._failure(step_id, event) for step_id in step_ids) or str(event))
+        return super().execute_complete(context, event)
+
+    def _failure(self, step_id: str, cause: Any) -> str:
+        status = self.hook.conn.describe_step(ClusterId=self.job_flow_id, StepId=step_id)["Step"]["Status"]
+        details = {**(status.get("StateChangeReason") or {}), **(status.get("FailureDetails") or {})}
+        parts = [f"EMR step {step_id} on {self.job_flow_id} ended {status['State']}"]
+        parts += [f"{key}: {details[key]}" for key in ("Reason", "Message", "LogFile") if details.get(key)]
+        return "; ".join(parts) if len(parts) > 1 else f"{parts[0]} ({cause})"
 
 
-class LakehouseEmrStepSensor(EmrStepSensor):
-    """EmrStepSensor that fails for good (no retry) when the step failed or was cancelled.
+class IngestClusterOperator(AwsBaseOperator[EmrHook]):
+    """Returns the id of the environment's long-running ingest cluster, creating it when none is up.
 
-    Retrying the sensor cannot change a finished step; clearing the job's task group does: its
-    add-steps task then submits a new step, since failed steps are never reused.
+    The look-up is by name and tags (lakehouse.orchestration.emr.find_cluster). Run it in
+    a one-slot pool so that two DAGs never create a cluster each.
     """
 
-    def poke(self, context: Any) -> bool:
-        try:
-            return super().poke(context)
-        except AirflowFailException:
-            raise
-        except AirflowException as exc:
-            raise AirflowFailException(str(exc)) from exc
+    aws_hook_class = EmrHook
+    template_fields: Sequence[str] = aws_template_fields("job_flow_overrides")
 
-    def execute_complete(self, context: Any, event: Optional[dict] = None) -> None:
-        if event and event.get("status") != "success":
-            state = self.state_from_response(self.get_emr_response(context))
-            if state in self.failed_states:
-                raise AirflowFailException(f"EMR step {self.step_id} ended {state}: {event}")
-        super().execute_complete(context, event)
+    def __init__(self, *, environment: str, job_flow_overrides: dict, **kwargs):
+        super().__init__(**kwargs)
+        self.environment = environment
+        self.job_flow_overrides = job_flow_overrides
+
+    def execute(self, context: Any) -> str:
+        name = self.job_flow_overrides["Name"]
+        found = find_cluster(self.hook.conn, name, self.environment, "ingest")
+        if found:
+            self.log.info("ingest cluster %s is %s", name, found)
+            return found
+        cluster_id = self.hook.conn.run_job_flow(**self.job_flow_overrides)["JobFlowId"]
+        self.log.info("no ingest cluster %s was up: created %s", name, cluster_id)
+        return cluster_id
 
 
 class LocalSparkSubmitOperator(BaseOperator):

@@ -54,7 +54,7 @@ class PostgresServer:
             "pg_ctl", "start", "-w", "-t", str(int(self.cfg.services.startup_timeout_s)), "-D", str(data),
             "-l", str(data / "server.log"), "-o", f"-p {self.port} -k {data} {options}",
         )
-        self._ensure_role_and_database(data)
+        self._ensure_role_and_database()
 
     def stop(self) -> bool:
         data = self._data_dir()
@@ -71,14 +71,19 @@ class PostgresServer:
         self._pg("initdb", "-D", str(data), "-U", "postgres", "--auth-local=trust",
                  "--auth-host=scram-sha-256", "--encoding=UTF8", "--locale=C")
 
-    def _ensure_role_and_database(self, data: Path) -> None:
+    def admin_connection(self, database: str = "postgres"):
+        """A superuser connection over the server's socket (creating databases, roles; tests)."""
         import psycopg
+
+        return psycopg.connect(host=str(self._data_dir()), port=self.port, user="postgres", dbname=database,
+                               autocommit=True)
+
+    def _ensure_role_and_database(self) -> None:
         from psycopg import sql
 
         pg = self.cfg.postgres
         password = self._role_password()
-        with psycopg.connect(host=str(data), port=self.port, user="postgres", dbname="postgres",
-                             autocommit=True) as conn:
+        with self.admin_connection() as conn:
             if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (pg.user,)).fetchone():
                 conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(pg.user)))
             conn.execute(sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD {}").format(

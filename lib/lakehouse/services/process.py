@@ -45,13 +45,14 @@ def read_pid(pid_file: Path) -> Optional[int]:
     return pid if pid_alive(pid) else None
 
 
-def spawn(command: list[str], log_file: Path, pid_file: Path, env: Optional[dict] = None) -> int:
+def spawn(command: list[str], log_file: Path, pid_file: Path, env: Optional[dict] = None,
+          cwd: Optional[Path] = None) -> int:
     """Starts `command` detached from this process (it outlives the caller) and records its pid."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "ab") as log:
         proc = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, env=env,
+            start_new_session=True, env=env, cwd=cwd,
         )
     pid_file.write_text(str(proc.pid))
     return proc.pid

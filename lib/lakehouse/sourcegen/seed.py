@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from typing import Optional
 
 from lakehouse.sourcegen.generator import ORDER_COLUMNS, USER_COLUMNS, order_rows, user_rows
 from lakehouse.sourcegen.schema import create_tables
 
 
-def seed(conn, schema: str = "public", users: int = 1000, orders: int = 5000, seed: int = 42) -> dict[str, int]:
-    """Creates the tables if needed and inserts the seeded rows; returns the row count of each table."""
+def seed(conn, schema: str = "public", users: int = 1000, orders: int = 5000, seed: int = 42,
+         as_of: Optional[dt.datetime] = None) -> dict[str, int]:
+    """Creates the tables if needed and inserts the seeded rows, generated as of `as_of` (default
+    now); returns the row count of each table."""
     rng = random.Random(seed)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = as_of or dt.datetime.now(dt.timezone.utc)
     create_tables(conn, schema)
     with conn.transaction():
         _insert(conn, schema, "users", USER_COLUMNS, user_rows(1, users, rng, now))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 
 from lakehouse.config import Config, ConfigError
@@ -19,6 +20,10 @@ DELTA_CONF = {
     "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
     "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
 }
+# Delta's DynamoDB-coordinated log store for S3, as EMR 7 ships it on every node.
+DYNAMODB_LOG_STORE = "io.delta.storage.S3DynamoDBLogStore"
+EMR_DYNAMODB_LOG_STORE_JAR = "local:/usr/share/aws/delta/lib/delta-storage-s3-dynamodb.jar"
+URI = re.compile(r"[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
 
 def build_spark(cfg: Config, job_name: str):
@@ -51,13 +56,29 @@ def spark_conf(cfg: Config) -> dict[str, str]:
         conf["spark.jars"] = ",".join(jars)
     if _uses_s3a(cfg):
         conf.update(s3a_conf(cfg))
+    conf.update(log_store_conf(cfg))
     conf.update(cfg.spark.conf)
     return conf
+
+
+def log_store_conf(cfg: Config) -> dict[str, str]:
+    """Delta's log store for s3:// and s3a:// tables (lake.log_store): empty for Delta's default."""
+    if cfg.lake.log_store != "dynamodb":
+        return {}
+    prefix = f"spark.io.delta.storage.{DYNAMODB_LOG_STORE.rsplit('.', 1)[-1]}.ddb"
+    return {
+        "spark.delta.logStore.s3.impl": DYNAMODB_LOG_STORE,
+        "spark.delta.logStore.s3a.impl": DYNAMODB_LOG_STORE,
+        f"{prefix}.tableName": cfg.lake.log_store_table,
+        f"{prefix}.region": cfg.s3.region,
+    }
 
 
 def job_jars(cfg: Config) -> list[str]:
     """The jars a job needs beyond Spark itself: the local Maven folder and/or `extra_jars`."""
     jars = list(cfg.spark.extra_jars)
+    if cfg.lake.log_store == "dynamodb":
+        jars.append(EMR_DYNAMODB_LOG_STORE_JAR)
     if cfg.spark.jars_dir:
         folder = Path(cfg.spark.jars_dir)
         found = sorted(str(p) for p in folder.glob("*.jar"))
@@ -116,7 +137,7 @@ def _split_jars(cfg: Config) -> tuple[list[str], list[str]]:
     jars = job_jars(cfg)
     if not (cfg.spark.master or "").startswith("local"):
         return [], jars
-    return [j for j in jars if "://" not in j], [j for j in jars if "://" in j]
+    return [j for j in jars if not URI.match(j)], [j for j in jars if URI.match(j)]
 
 
 def _uses_s3a(cfg: Config) -> bool:

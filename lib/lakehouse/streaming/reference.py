@@ -15,15 +15,29 @@ from lakehouse.streaming.tables import FX_RATES_MERGE, fx_rates_table
 log = logging.getLogger(__name__)
 
 
+class ReferenceDataError(RuntimeError):
+    """Reference data a job needs is missing."""
+
+
 def ensure_fx_rates(spark, cfg: Config) -> str:
     """Seeds reference.fx_rates if it does not exist; returns its path."""
     from delta.tables import DeltaTable
+    from pyspark.errors import AnalysisException
 
     table = fx_rates_table(cfg)
     if not DeltaTable.isDeltaTable(spark, table.path):
-        seed = spark.read.csv(
-            cfg.streaming.fx_rates_seed, schema=table.schema, header=True, comment="#", mode="FAILFAST"
-        )
+        try:
+            seed = spark.read.csv(
+                cfg.streaming.fx_rates_seed, schema=table.schema, header=True, comment="#", mode="FAILFAST"
+            )
+        except AnalysisException as exc:
+            if exc.getErrorClass() != "PATH_NOT_FOUND":
+                raise
+            raise ReferenceDataError(
+                f"streaming.fx_rates_seed: {cfg.streaming.fx_rates_seed} does not exist, and {table.path} has not "
+                "been seeded yet; on S3 it ships with the release (lakehouse-ship-artifacts uploads "
+                "conf/reference/fx_rates.csv there)"
+            ) from None
         outcome = merge_into(seed, table, FX_RATES_MERGE)
         log.info("seeded %s with %d rates from %s", table.path, outcome.inserted, cfg.streaming.fx_rates_seed)
     return table.path
