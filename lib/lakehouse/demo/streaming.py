@@ -1,8 +1,7 @@
-"""The streaming steps of `make demo`: produce traffic, bronze and silver (available-now), counts."""
+"""The demo's streaming steps: produce traffic, bronze and silver (available-now), per-table counts."""
 from __future__ import annotations
 
 import json
-from typing import Callable
 
 from lakehouse.config import Config
 from lakehouse.generators.publish import publish
@@ -66,11 +65,3 @@ def table_counts(cfg: Config, state: dict) -> str:
     state["flagged transactions"] = flagged
     lines.append(f"{flagged} transactions flagged ({rows('silver', 'fraud_review')} in silver.fraud_review)")
     return "\n      ".join(lines)
-
-
-STEPS: list[tuple[str, Callable[[Config, dict], str]]] = [
-    ("produce synthetic traffic", produce_traffic),
-    ("Kafka -> bronze (available-now)", kafka_to_bronze),
-    ("bronze -> silver (available-now)", bronze_to_silver),
-    ("streaming table counts", table_counts),
-]
