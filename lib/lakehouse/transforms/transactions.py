@@ -7,7 +7,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import DecimalType
 
-from lakehouse.transforms.dedup import dedupe_latest
+from lakehouse.transforms.dedup import dedupe_newest_version
 from lakehouse.transforms.parsing import is_rejected
 
 Transform = Callable[[DataFrame], DataFrame]
@@ -15,7 +15,7 @@ Transform = Callable[[DataFrame], DataFrame]
 
 def dedupe_transaction_versions(df: DataFrame) -> DataFrame:
     """Keeps the newest version of each transaction_id (status updates reuse the id)."""
-    return df.transform(dedupe_latest(["transaction_id"], "updated_at"))
+    return df.transform(dedupe_newest_version(["transaction_id"], "updated_at"))
 
 
 def enrich_amount_usd(rates: DataFrame) -> Transform:
