@@ -6,6 +6,8 @@ from typing import Callable
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from lakehouse.schemas.user_events import SILVER_USER_EVENTS
+from lakehouse.transforms.columns import select_schema
 from lakehouse.transforms.dedup import dedupe_first_seen
 
 Transform = Callable[[DataFrame], DataFrame]
@@ -18,24 +20,5 @@ def dedupe_events(df: DataFrame) -> DataFrame:
 
 def with_event_columns(processed_at: Column) -> Transform:
     """Accepted, parsed user events -> the silver.user_events contract."""
-
-    def transform(df: DataFrame) -> DataFrame:
-        return df.select(
-            "event_id",
-            "user_id",
-            "session_id",
-            "event_type",
-            "event_timestamp",
-            F.to_date("event_timestamp").alias("event_date"),
-            "page_url",
-            "referrer",
-            "device_type",
-            "country_code",
-            "event_properties",
-            "schema_version",
-            "kafka_partition",
-            "kafka_offset",
-            processed_at.cast("timestamp").alias("processed_at"),
-        )
-
-    return transform
+    return select_schema(SILVER_USER_EVENTS, event_date=F.to_date("event_timestamp"),
+                         processed_at=processed_at.cast("timestamp"))

@@ -6,7 +6,8 @@ from typing import Callable
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from lakehouse.schemas.system_metrics import SYSTEM_METRICS
+from lakehouse.schemas.system_metrics import SILVER_SYSTEM_METRICS, SYSTEM_METRICS
+from lakehouse.transforms.columns import select_schema
 from lakehouse.transforms.dedup import dedupe_first_seen
 
 Transform = Callable[[DataFrame], DataFrame]
@@ -19,21 +20,5 @@ def dedupe_metrics(df: DataFrame) -> DataFrame:
 
 def with_metric_columns(processed_at: Column) -> Transform:
     """Accepted, parsed metric samples -> the silver.system_metrics contract."""
-
-    def transform(df: DataFrame) -> DataFrame:
-        return df.select(
-            "host",
-            "service",
-            "metric_name",
-            "metric_value",
-            "unit",
-            "metric_timestamp",
-            F.to_date("metric_timestamp").alias("metric_date"),
-            "tags",
-            "schema_version",
-            "kafka_partition",
-            "kafka_offset",
-            processed_at.cast("timestamp").alias("processed_at"),
-        )
-
-    return transform
+    return select_schema(SILVER_SYSTEM_METRICS, metric_date=F.to_date("metric_timestamp"),
+                         processed_at=processed_at.cast("timestamp"))

@@ -7,6 +7,8 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import DecimalType
 
+from lakehouse.schemas.transaction_events import SILVER_TRANSACTIONS
+from lakehouse.transforms.columns import select_schema
 from lakehouse.transforms.dedup import dedupe_newest_version
 from lakehouse.transforms.parsing import is_rejected
 
@@ -57,27 +59,5 @@ def enrich_amount_usd(rates: DataFrame) -> Transform:
 
 def with_transaction_columns(processed_at: Column) -> Transform:
     """Accepted, enriched and scored transaction versions -> the silver.transactions contract."""
-
-    def transform(df: DataFrame) -> DataFrame:
-        return df.select(
-            "transaction_id",
-            "user_id",
-            "amount",
-            "currency",
-            "amount_usd",
-            "status",
-            "payment_method",
-            "merchant_category",
-            "transaction_timestamp",
-            F.to_date("transaction_timestamp").alias("transaction_date"),
-            "created_at",
-            "updated_at",
-            "is_flagged",
-            "fraud_reasons",
-            "schema_version",
-            "kafka_partition",
-            "kafka_offset",
-            processed_at.cast("timestamp").alias("processed_at"),
-        )
-
-    return transform
+    return select_schema(SILVER_TRANSACTIONS, transaction_date=F.to_date("transaction_timestamp"),
+                         processed_at=processed_at.cast("timestamp"))
