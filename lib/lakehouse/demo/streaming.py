@@ -34,7 +34,7 @@ def kafka_to_bronze(cfg: Config, state: dict) -> str:
     options = BronzeOptions(select_contracts(None), AVAILABLE_NOW, cfg.streaming.max_offsets_per_trigger, None,
                             state.get("demo_start_offsets"), None, None)
     start_bronze(build_spark(cfg, "demo"), cfg, options).wait(until_all_done=True)
-    return "bronze.user_events, bronze.transaction_events, bronze.system_metrics caught up"
+    return ", ".join(f"bronze.{c.name}" for c in options.contracts) + " caught up"
 
 
 def bronze_to_silver(cfg: Config, state: dict) -> str:
@@ -42,7 +42,7 @@ def bronze_to_silver(cfg: Config, state: dict) -> str:
 
     options = SilverOptions(select_contracts(None), AVAILABLE_NOW, cfg.streaming.silver_max_files_per_trigger)
     start_silver(build_spark(cfg, "demo"), cfg, options).wait(until_all_done=True)
-    return "silver.user_events, silver.transactions, silver.system_metrics caught up"
+    return ", ".join(f"silver.{c.silver_table}" for c in options.contracts) + " caught up"
 
 
 def table_counts(cfg: Config, state: dict) -> str:

@@ -14,6 +14,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from lakehouse.schemas.contract import Contract
+from lakehouse.sinks.delta import MergeSpec
 from lakehouse.transforms.parsing import is_rejected
 
 Transform = Callable[[DataFrame], DataFrame]
@@ -76,3 +77,13 @@ def dedupe_newest_version(keys: Sequence[str], newer_column: str) -> Transform:
     """Keeps, for each key, the row with the greatest `newer_column`; ties go to the copy last
     written to Kafka, so the choice never depends on the order Spark reads the rows in."""
     return dedupe_latest(keys, (newer_column, "kafka_partition", "kafka_offset"))
+
+
+def dedupe_for_merge(merge: MergeSpec) -> Transform:
+    """One row per merge key, the one `merge` keeps: the newest version when the newest wins
+    (dedupe_newest_version), the first copy seen when rows are inserted once (dedupe_first_seen)."""
+    if merge.newer_column is not None:
+        return dedupe_newest_version(merge.keys, merge.newer_column)
+    if merge.insert_only:
+        return dedupe_first_seen(merge.keys)
+    raise ValueError("a merge that replaces matched rows unconditionally has no row to prefer")

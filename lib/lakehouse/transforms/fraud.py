@@ -19,7 +19,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from lakehouse.config.model import FraudConfig
-from lakehouse.schemas.transaction_events import FRAUD_REVIEW
+from lakehouse.schemas.lake import FRAUD_REVIEW
 from lakehouse.transforms.columns import select_schema
 from lakehouse.transforms.parsing import EXACT_DECIMAL
 
@@ -37,7 +37,7 @@ def with_fraud_flags(history: DataFrame, rules: FraudConfig) -> Transform:
             replace history rows with the same id, so a replayed batch scores the same way.
         rules: thresholds and the velocity rule.
 
-    The input must hold one row per transaction_id (run dedupe_transaction_versions first).
+    The input must hold one row per transaction_id (run dedupe_for_merge first).
     """
 
     def transform(df: DataFrame) -> DataFrame:

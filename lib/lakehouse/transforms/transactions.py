@@ -1,23 +1,15 @@
-"""silver.transactions rows: the newest version (greatest updated_at) of each transaction, in USD too."""
+"""Transactions priced in USD: the FX step of contracts with the needs_fx_rates capability."""
 from __future__ import annotations
 
 from typing import Callable
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import DecimalType
 
-from lakehouse.schemas.transaction_events import SILVER_TRANSACTIONS
-from lakehouse.transforms.columns import select_schema
-from lakehouse.transforms.dedup import dedupe_newest_version
 from lakehouse.transforms.parsing import is_rejected
 
 Transform = Callable[[DataFrame], DataFrame]
-
-
-def dedupe_transaction_versions(df: DataFrame) -> DataFrame:
-    """Keeps the newest version of each transaction_id (status updates reuse the id)."""
-    return df.transform(dedupe_newest_version(["transaction_id"], "updated_at"))
 
 
 def enrich_amount_usd(rates: DataFrame) -> Transform:
@@ -56,8 +48,3 @@ def enrich_amount_usd(rates: DataFrame) -> Transform:
 
     return transform
 
-
-def with_transaction_columns(processed_at: Column) -> Transform:
-    """Accepted, enriched and scored transaction versions -> the silver.transactions contract."""
-    return select_schema(SILVER_TRANSACTIONS, transaction_date=F.to_date("transaction_timestamp"),
-                         processed_at=processed_at.cast("timestamp"))
