@@ -18,6 +18,9 @@ import time
 import traceback
 from pathlib import Path
 
+# The repository root instead of bench/ itself: bench/profile.py must not shadow the standard library's
+# profile module, which pyspark imports (loading the config imports the contracts, and so pyspark).
+sys.path.pop(0)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.context import BenchContext

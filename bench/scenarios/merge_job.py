@@ -34,7 +34,7 @@ def transactions(ids, days: int, anchor: dt.datetime):
     """silver.transactions rows for an `id` column: id % days is how many days before `anchor`."""
     from pyspark.sql import functions as F
 
-    from lakehouse.schemas import SILVER_SCHEMAS
+    from lakehouse.schemas.transaction_events import SILVER_TRANSACTIONS
 
     ago = (F.col("id") % days).cast("int")
     at = F.lit(anchor) - F.make_interval(days=ago) - F.make_interval(secs=F.col("id") % 43_200)
@@ -59,8 +59,7 @@ def transactions(ids, days: int, anchor: dt.datetime):
         "kafka_offset": F.col("id"),
         "processed_at": F.lit(anchor),
     }
-    schema = SILVER_SCHEMAS["transaction_events"]
-    return ids.select(*(columns[f.name].cast(f.dataType).alias(f.name) for f in schema.fields))
+    return ids.select(*(columns[f.name].cast(f.dataType).alias(f.name) for f in SILVER_TRANSACTIONS.fields))
 
 
 def batch(spark, target_size: int, days: int, size: int, number: int, anchor: dt.datetime):
@@ -83,18 +82,17 @@ def run(spark, root: str, targets: list[int], sizes: list[int], repeats: int, da
         warmup: bool) -> list[dict]:
     from delta.tables import DeltaTable
 
-    from lakehouse.schemas import SILVER_SCHEMAS
+    from lakehouse.schemas.transaction_events import TRANSACTION_EVENTS
     from lakehouse.sinks.delta import TableSpec, ensure_table, merge_into
-    from lakehouse.streaming.tables import SILVER_MERGES
 
-    production = SILVER_MERGES["transaction_events"]
+    production = TRANSACTION_EVENTS.merge
     specs = {"no_pruning": dataclasses.replace(production, prune_column=None),
              "partition_pruning": production, "pruning_deletion_vectors": production}
     anchor = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     results = []
     for target_size in targets:
-        table = TableSpec(f"{root}/merge_target_{target_size}", SILVER_SCHEMAS["transaction_events"],
-                          ("transaction_date",))
+        table = TableSpec(f"{root}/merge_target_{target_size}", TRANSACTION_EVENTS.silver_schema,
+                          (TRANSACTION_EVENTS.silver_partition,))
         started = time.monotonic()
         ensure_table(spark, table)
         transactions(spark.range(target_size), days, anchor).write.format("delta").mode("append").save(table.path)

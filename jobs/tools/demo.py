@@ -5,7 +5,7 @@ import sys
 from collections.abc import Sequence
 from typing import Optional
 
-from lakehouse.demo import run_demo
+from lakehouse.demo.steps import run_demo
 from lakehouse.runtime.entrypoint import configure_logging, parse_config
 
 

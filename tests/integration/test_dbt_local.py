@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from lakehouse.demo.warehouse import build_warehouse
 from lakehouse.warehouse.dbt_runner import DbtRun, run_dbt
-from lakehouse.warehouse.demo import build_warehouse
 from tests.conftest import local_config
 from tests.integration.revenue_recomputation import (
     assert_marts_equal,

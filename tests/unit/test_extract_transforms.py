@@ -6,7 +6,8 @@ import datetime as dt
 from chispa import assert_df_equality
 from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
 
-from lakehouse.extract.transforms import dedupe_latest, filter_absent_keys, nullable_schema
+from lakehouse.extract.transforms import filter_absent_keys, nullable_schema
+from lakehouse.transforms.dedup import dedupe_latest
 
 T = dt.datetime(2024, 5, 1, 12, 0)
 ROWS = StructType([StructField("id", LongType()), StructField("updated_at", TimestampType()),

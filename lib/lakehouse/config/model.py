@@ -300,7 +300,7 @@ class ProducerConfig:
 class StreamingConfig:
     """Kafka -> bronze -> silver streaming jobs (lakehouse.streaming); flags override the run settings."""
 
-    topics: dict[str, str]          # contract (user_events, transaction_events, system_metrics) -> Kafka topic
+    topics: dict[str, str]          # contract (each of lakehouse.schemas.CONTRACTS) -> Kafka topic
     trigger: Literal["available-now", "processing-time"]
     processing_time: str            # micro-batch interval of the processing-time trigger, e.g. "30 seconds"
     max_offsets_per_trigger: int    # Kafka records per bronze micro-batch, across partitions
@@ -316,7 +316,9 @@ class StreamingConfig:
     producer: ProducerConfig
 
     def validate(self):
-        contracts = ("user_events", "transaction_events", "system_metrics")
+        from lakehouse.schemas import CONTRACTS  # here: the contracts import Spark, lakehouse.config does not
+
+        contracts = tuple(CONTRACTS)
         if sorted(self.topics) != sorted(contracts):
             yield "topics", f"must map exactly {', '.join(contracts)} to Kafka topic names"
         for key in ("processing_time", "dedup_window"):

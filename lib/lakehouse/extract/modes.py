@@ -13,7 +13,7 @@ from lakehouse.extract.bounds import end_position, has_rows, partition_range, up
 from lakehouse.extract.identifiers import SourceTable
 from lakehouse.extract.read import PartitionPlan, read_window
 from lakehouse.extract.state import METADATA_KEY, app_id, commit_metadata, read_state
-from lakehouse.extract.transforms import dedupe_latest, nullable_schema
+from lakehouse.extract.transforms import nullable_schema
 from lakehouse.extract.window import Window, spark_predicate
 from lakehouse.sinks.delta import MergeSpec, TableSpec, Txn, merge_into, overwrite_with, table_rows
 
@@ -120,6 +120,8 @@ def _window_rows(spark, cfg: Config, run: TableRun, conn, window: Window):
 
 def _read(spark, cfg: Config, run: TableRun, conn, window: Window):
     """(rows, rows read, table spec): the window read once and kept on the executors, one row per key."""
+    from lakehouse.transforms.dedup import dedupe_latest
+
     df, table = _window_rows(spark, cfg, run, conn, window)
     # One JDBC read, kept on the executors (memory, then disk) and never recomputed: the rows
     # counted are the rows written, however often the write scans its source.

@@ -1,28 +1,10 @@
-"""DataFrame transforms of the extract and of landed files: pure, chained with `DataFrame.transform`."""
+"""DataFrame transforms of the extract: pure, chained with `DataFrame.transform`."""
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Callable
 
 Transform = Callable[[object], object]  # DataFrame -> DataFrame
-
-
-def dedupe_latest(keys: Sequence[str], order_by: Sequence[str]) -> Transform:
-    """One row per key: the row with the greatest `order_by` values, compared left to right.
-
-    A MERGE source must hold each key once. Nulls in `order_by` rank lowest; rows whose key is
-    null count as one key, as in a GROUP BY.
-    """
-
-    def transform(df):
-        from pyspark.sql import Window
-        from pyspark.sql import functions as F
-
-        newest_first = Window.partitionBy(*keys).orderBy(*(F.col(c).desc_nulls_last() for c in order_by))
-        ranked = df.withColumn("_rank", F.row_number().over(newest_first))
-        return ranked.where(F.col("_rank") == 1).select(*df.columns)
-
-    return transform
 
 
 def filter_absent_keys(present, keys: Sequence[str]) -> Transform:

@@ -8,8 +8,12 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from lakehouse.schemas.transaction_events import CURRENCIES
-from lakehouse.schemas.user_events import EVENT_TYPES
+from lakehouse.schemas.system_metrics import SYSTEM_METRICS
+from lakehouse.schemas.transaction_events import CURRENCIES, TRANSACTION_EVENTS
+from lakehouse.schemas.user_events import EVENT_TYPES, USER_EVENTS
+
+# The contracts these payloads follow, by name.
+EVENTS, TRANSACTIONS, METRICS = USER_EVENTS.name, TRANSACTION_EVENTS.name, SYSTEM_METRICS.name
 
 DEVICES = ("desktop", "mobile", "tablet")
 COUNTRIES = ("US", "GB", "DE", "FR", "CA", "AU", "NL", "ES")

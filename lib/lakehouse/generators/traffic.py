@@ -18,6 +18,7 @@ from typing import Optional
 
 from lakehouse.generators import records
 from lakehouse.generators.malformed import break_record
+from lakehouse.generators.records import EVENTS, METRICS, TRANSACTIONS
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,7 @@ class Truth:
     transactions: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (updated_at, status)
     metric_keys: set[tuple[str, str, str, str]] = field(default_factory=set)
     duplicates: int = 0
-    malformed: dict[str, int] = field(default_factory=lambda: {"user_events": 0, "transaction_events": 0,
-                                                               "system_metrics": 0})
+    malformed: dict[str, int] = field(default_factory=lambda: {EVENTS: 0, TRANSACTIONS: 0, METRICS: 0})
 
 
 @dataclass
@@ -101,12 +101,12 @@ def _user_events(rng, spec: TrafficSpec, start, truth: Truth) -> list[Record]:
             at -= dt.timedelta(minutes=rng.randint(60, 360))
         payload = records.user_event(rng, user, at, session_id=f"s-{user}-{i // 50}")
         key = str(user).encode()
-        broken = _maybe_broken(rng, spec, "user_events", payload, key, truth)
+        broken = _maybe_broken(rng, spec, EVENTS, payload, key, truth)
         if broken:
             out.append(broken)
             continue
         truth.event_ids.add(payload["event_id"])
-        out.append(Record("user_events", key, records.encode(payload)))
+        out.append(Record(EVENTS, key, records.encode(payload)))
     return out
 
 
@@ -122,7 +122,7 @@ def _transactions(rng, spec: TrafficSpec, start, truth: Truth) -> list[Record]:
             payload = records.transaction(rng, user, at, records.amount(rng, spec.large_share))
             key = str(user).encode()
             i += 1
-            broken = _maybe_broken(rng, spec, "transaction_events", payload, key, truth)
+            broken = _maybe_broken(rng, spec, TRANSACTIONS, payload, key, truth)
             if broken:
                 out.append(broken)
                 continue
@@ -134,9 +134,9 @@ def _transactions(rng, spec: TrafficSpec, start, truth: Truth) -> list[Record]:
                     versions.append(records.status_update(payload, "refunded", at + dt.timedelta(hours=2)))
             latest = versions[-1]
             truth.transactions[payload["transaction_id"]] = (latest["updated_at"], latest["status"])
-            out.append(Record("transaction_events", key, records.encode(payload)))
+            out.append(Record(TRANSACTIONS, key, records.encode(payload)))
             for version in versions[1:]:
-                pending_updates.append((rng.randint(1, 20), Record("transaction_events", key, records.encode(version))))
+                pending_updates.append((rng.randint(1, 20), Record(TRANSACTIONS, key, records.encode(version))))
         ready = [r for wait, r in pending_updates if wait <= 0]
         pending_updates = [(wait - 1, r) for wait, r in pending_updates if wait > 0]
         out.extend(ready)
@@ -150,7 +150,7 @@ def _metrics(rng, spec: TrafficSpec, start, truth: Truth) -> list[Record]:
         host = f"host-{rng.randint(1, 12):02d}"
         payload = records.metric(rng, host, _tick(start, i, spec.system_metrics))
         key = host.encode()
-        broken = _maybe_broken(rng, spec, "system_metrics", payload, key, truth)
+        broken = _maybe_broken(rng, spec, METRICS, payload, key, truth)
         if broken:
             out.append(broken)
             continue
@@ -158,7 +158,7 @@ def _metrics(rng, spec: TrafficSpec, start, truth: Truth) -> list[Record]:
         if sample in truth.metric_keys:
             continue  # the same sample twice by chance is a duplicate, not new data
         truth.metric_keys.add(sample)
-        out.append(Record("system_metrics", key, records.encode(payload)))
+        out.append(Record(METRICS, key, records.encode(payload)))
     return out
 
 

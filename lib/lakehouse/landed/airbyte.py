@@ -70,7 +70,7 @@ def filter_incomplete_accounts(df):
 def to_silver_accounts(df):
     """Bronze rows -> silver.accounts: one row per account, its latest LastModifiedDate (ties:
     the later extraction) in the contract's columns."""
-    from lakehouse.extract.transforms import dedupe_latest
+    from lakehouse.transforms.dedup import dedupe_latest
 
     return (
         df.transform(with_account_fields)

@@ -90,7 +90,7 @@ def ingest_batch(batch_df, batch_id: int, *, bronze: TableSpec, silver: TableSpe
     """foreachBatch handler: one micro-batch of landed lines into bronze, then silver."""
     from pyspark.sql import functions as F
 
-    from lakehouse.extract.transforms import dedupe_latest
+    from lakehouse.transforms.dedup import dedupe_latest
 
     rows = (
         batch_df.transform(parse_airbyte_envelope)

@@ -1,4 +1,5 @@
-"""The shape of a Kafka payload contract: fields, their kinds and the rules a record must pass.
+"""The shape of a Kafka payload contract: fields, their kinds and the rules a record must pass, and
+how its accepted records become silver rows (table, partition, merge rule, shaping step, capabilities).
 
 A contract is the reader's schema. Parsing (lakehouse.transforms.parsing) judges a record only on
 the fields listed here, so the compatibility rule is:
@@ -11,7 +12,12 @@ the fields listed here, so the compatibility rule is:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql.types import StructType
+
+from lakehouse.sinks.delta import MergeSpec
 
 # The kind of a field decides how its JSON value is converted and checked.
 KINDS = (
@@ -30,6 +36,10 @@ KINDS = (
 
 # No timestamp in any payload may be earlier than this (UTC).
 MIN_TIMESTAMP = "2020-01-01 00:00:00"
+
+Transform = Callable[[DataFrame], DataFrame]
+# processed_at -> a step from accepted rows (one per merge key) to rows of the silver schema.
+Shape = Callable[[Column], Transform]
 
 
 @dataclass(frozen=True)
@@ -54,23 +64,45 @@ class Field:
 
 @dataclass(frozen=True)
 class Contract:
-    """A versioned Kafka payload contract and where its records land.
+    """A versioned Kafka payload contract and how its records land in silver.
+
+    The streaming jobs ask the contract, never its name, so a topic is one contract module (plus
+    its conf entries and dbt source).
 
     Attributes:
         name: the contract and bronze table name (`bronze.<name>`), also the default topic name.
-        silver_table: the silver table name (`silver.<silver_table>`).
         version: the `schema_version` producers write now.
         fields: every field the reader knows, `schema_version` included.
         record_key: fields identifying one version of a record; exact repeats are duplicates.
+        silver_table: the silver table name (`silver.<silver_table>`).
+        silver_schema: the columns of the silver table.
+        silver_partition: the silver table's partition column (a date).
+        merge: how a batch's rows meet the silver rows already there: insert once, or the newest
+            version wins. A batch keeps one row per key, the one this rule would keep. With
+            `prune_column` the MERGE reads only the batch's partitions: a repeat is an exact copy
+            with the same date (an id reused with another date is a producer bug that dbt's unique
+            tests on silver report).
+        shape: the shaping step, accepted rows (one per key) -> rows of `silver_schema`.
         not_before: (earlier, later) timestamp field pairs; `later` must not precede `earlier`.
+        needs_fx_rates: rows get `amount_usd`, their amount at the reference.fx_rates rate of
+            their currency in force on the transaction date; a row without a rate is quarantined.
+        fraud_review: rows are scored by the fraud rules (`is_flagged`, `fraud_reasons`), with the
+            silver rows of the same users, and flagged ones are copied to silver.fraud_review.
+            Both capabilities read the transaction columns (lakehouse.transforms.transactions, fraud).
     """
 
     name: str
-    silver_table: str
     version: str
     fields: tuple[Field, ...]
     record_key: tuple[str, ...]
+    silver_table: str
+    silver_schema: StructType
+    silver_partition: str
+    merge: MergeSpec
+    shape: Shape
     not_before: tuple[tuple[str, str], ...] = ()
+    needs_fx_rates: bool = False
+    fraud_review: bool = False
 
     @property
     def major(self) -> str:

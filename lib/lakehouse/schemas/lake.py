@@ -1,4 +1,5 @@
-"""Schemas of the tables around the silver contracts: bronze, quarantine and the FX reference rates."""
+"""Schemas of the tables around the silver contracts: bronze, quarantine, and the tables of the
+contracts' capabilities (the FX reference rates, the fraud review)."""
 from __future__ import annotations
 
 from pyspark.sql.types import (
@@ -52,4 +53,21 @@ FX_RATES = StructType([
     StructField("currency", StringType()),
     StructField("rate_date", DateType()),
     StructField("usd_per_unit", DecimalType(18, 8)),
+])
+
+# silver.fraud_review: the newest flagged version of each flagged transaction, for analysts
+# (contracts with the fraud_review capability).
+FRAUD_REVIEW = StructType([
+    StructField("transaction_id", StringType()),
+    StructField("user_id", StringType()),
+    StructField("amount", DecimalType(10, 2)),
+    StructField("currency", StringType()),
+    StructField("amount_usd", DecimalType(12, 2)),
+    StructField("status", StringType()),
+    StructField("transaction_timestamp", TimestampType()),
+    StructField("updated_at", TimestampType()),
+    StructField("fraud_reasons", ArrayType(StringType())),
+    StructField("kafka_partition", IntegerType()),
+    StructField("kafka_offset", LongType()),
+    StructField("flagged_at", TimestampType()),
 ])

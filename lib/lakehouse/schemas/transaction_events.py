@@ -1,10 +1,13 @@
-"""Contract of the `transaction_events` topic and the schemas of silver.transactions and its review table.
+"""Contract of the `transaction_events` topic: its payload, silver.transactions and the step between them.
 
 The same transaction arrives again when its status changes: same `transaction_id`, later
-`updated_at`. The newest `updated_at` wins in silver, whatever the arrival order.
+`updated_at`. The newest `updated_at` wins in silver, whatever the arrival order. Amounts are
+priced in USD and every version is scored by the fraud rules (the contract's capabilities).
 """
 from __future__ import annotations
 
+from pyspark.sql import Column
+from pyspark.sql import functions as F
 from pyspark.sql.types import (
     ArrayType,
     BooleanType,
@@ -18,31 +21,12 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from lakehouse.schemas.contract import Contract, Field
+from lakehouse.schemas.contract import Contract, Field, Transform
+from lakehouse.sinks.delta import MergeSpec
+from lakehouse.transforms.columns import select_schema
 
 CURRENCIES = ("USD", "EUR", "GBP", "CAD", "AUD")
 STATUSES = ("pending", "completed", "failed", "refunded")
-
-TRANSACTION_EVENTS = Contract(
-    name="transaction_events",
-    silver_table="transactions",
-    version="1.0",
-    fields=(
-        Field("transaction_id", "text", required=True),
-        Field("user_id", "user_id", required=True),
-        Field("amount", "decimal", required=True, precision=10, scale=2, minimum="0.01", maximum="1000000"),
-        Field("currency", "enum", required=True, allowed=CURRENCIES),
-        Field("status", "enum", required=True, allowed=STATUSES),
-        Field("payment_method", "text"),
-        Field("merchant_category", "text"),
-        Field("transaction_timestamp", "timestamp", required=True),
-        Field("created_at", "timestamp", required=True),
-        Field("updated_at", "timestamp", required=True),
-        Field("schema_version", "schema_version", required=True),
-    ),
-    record_key=("transaction_id", "updated_at"),
-    not_before=(("created_at", "updated_at"),),
-)
 
 SILVER_TRANSACTIONS = StructType([
     StructField("transaction_id", StringType()),
@@ -65,18 +49,36 @@ SILVER_TRANSACTIONS = StructType([
     StructField("processed_at", TimestampType()),
 ])
 
-# silver.fraud_review: the newest flagged version of each flagged transaction, for analysts.
-FRAUD_REVIEW = StructType([
-    StructField("transaction_id", StringType()),
-    StructField("user_id", StringType()),
-    StructField("amount", DecimalType(10, 2)),
-    StructField("currency", StringType()),
-    StructField("amount_usd", DecimalType(12, 2)),
-    StructField("status", StringType()),
-    StructField("transaction_timestamp", TimestampType()),
-    StructField("updated_at", TimestampType()),
-    StructField("fraud_reasons", ArrayType(StringType())),
-    StructField("kafka_partition", IntegerType()),
-    StructField("kafka_offset", LongType()),
-    StructField("flagged_at", TimestampType()),
-])
+
+def with_transaction_columns(processed_at: Column) -> Transform:
+    """Accepted, enriched and scored transaction versions -> the silver.transactions contract."""
+    return select_schema(SILVER_TRANSACTIONS, transaction_date=F.to_date("transaction_timestamp"),
+                         processed_at=processed_at.cast("timestamp"))
+
+
+TRANSACTION_EVENTS = Contract(
+    name="transaction_events",
+    version="1.0",
+    fields=(
+        Field("transaction_id", "text", required=True),
+        Field("user_id", "user_id", required=True),
+        Field("amount", "decimal", required=True, precision=10, scale=2, minimum="0.01", maximum="1000000"),
+        Field("currency", "enum", required=True, allowed=CURRENCIES),
+        Field("status", "enum", required=True, allowed=STATUSES),
+        Field("payment_method", "text"),
+        Field("merchant_category", "text"),
+        Field("transaction_timestamp", "timestamp", required=True),
+        Field("created_at", "timestamp", required=True),
+        Field("updated_at", "timestamp", required=True),
+        Field("schema_version", "schema_version", required=True),
+    ),
+    record_key=("transaction_id", "updated_at"),
+    silver_table="transactions",
+    silver_schema=SILVER_TRANSACTIONS,
+    silver_partition="transaction_date",
+    merge=MergeSpec(keys=("transaction_id",), newer_column="updated_at", prune_column="transaction_date"),
+    shape=with_transaction_columns,
+    not_before=(("created_at", "updated_at"),),
+    needs_fx_rates=True,
+    fraud_review=True,
+)

@@ -43,7 +43,7 @@ def start_silver(spark, cfg: Config, options: SilverOptions) -> StreamingRun:
     """Starts one query per contract; on any failure, stops those already started."""
     run = StreamingRun(spark)
     try:
-        needs_rates = any(c.name == "transaction_events" for c in options.contracts)
+        needs_rates = any(c.needs_fx_rates for c in options.contracts)
         fx_rates_path = ensure_fx_rates(spark, cfg) if needs_rates else None
         for contract in options.contracts:
             run.queries.append(_start_contract(spark, cfg, contract, options, run, fx_rates_path))
@@ -54,16 +54,15 @@ def start_silver(spark, cfg: Config, options: SilverOptions) -> StreamingRun:
 
 
 def silver_plan(cfg: Config, contract: Contract, fx_rates_path: Optional[str] = None) -> SilverPlan:
-    """The handler's plan for one contract (transactions also get FX rates, fraud rules, review)."""
-    is_transactions = contract.name == "transaction_events"
+    """The handler's plan for one contract, with the FX rates and fraud rules its capabilities ask for."""
     return SilverPlan(
         contract=contract,
         checkpoint=silver_checkpoint(cfg, contract),
         silver=silver_table(cfg, contract),
         quarantine=quarantine_table(cfg, contract),
-        review=review_table(cfg) if is_transactions else None,
-        fx_rates_path=fx_rates_path if is_transactions else None,
-        fraud=cfg.streaming.fraud if is_transactions else None,
+        review=review_table(cfg) if contract.fraud_review else None,
+        fx_rates_path=fx_rates_path if contract.needs_fx_rates else None,
+        fraud=cfg.streaming.fraud if contract.fraud_review else None,
     )
 
 

@@ -24,17 +24,12 @@ from lakehouse.config.model import FraudConfig
 from lakehouse.schemas import Contract
 from lakehouse.sinks.delta import TableSpec, Txn, merge_into
 from lakehouse.streaming.checkpoint import CheckpointError, query_id
-from lakehouse.streaming.tables import QUARANTINE_MERGE, REVIEW_MERGE, SILVER_MERGES
-from lakehouse.transforms.events import dedupe_events, with_event_columns
+from lakehouse.streaming.tables import QUARANTINE_MERGE, REVIEW_MERGE
+from lakehouse.transforms.dedup import dedupe_for_merge
 from lakehouse.transforms.fraud import KNOWN_COLUMNS, to_review_rows, with_fraud_flags
-from lakehouse.transforms.metrics import dedupe_metrics, with_metric_columns
 from lakehouse.transforms.parsing import filter_accepted, is_rejected
 from lakehouse.transforms.quarantine import to_quarantine_rows
-from lakehouse.transforms.transactions import (
-    dedupe_transaction_versions,
-    enrich_amount_usd,
-    with_transaction_columns,
-)
+from lakehouse.transforms.transactions import enrich_amount_usd
 
 log = logging.getLogger("lakehouse.streaming")
 
@@ -47,9 +42,9 @@ class SilverPlan:
     checkpoint: str
     silver: TableSpec
     quarantine: TableSpec
-    review: Optional[TableSpec] = None     # transactions: flagged versions
-    fx_rates_path: Optional[str] = None    # transactions: reference.fx_rates
-    fraud: Optional[FraudConfig] = None    # transactions: the rules
+    review: Optional[TableSpec] = None     # fraud_review contracts: flagged versions
+    fx_rates_path: Optional[str] = None    # needs_fx_rates contracts: reference.fx_rates
+    fraud: Optional[FraudConfig] = None    # fraud_review contracts: the rules
 
 
 @dataclass(frozen=True)
@@ -113,11 +108,11 @@ def write_silver_batch(
             quarantine = merge_into(batch.transform(to_quarantine_rows(now)), plan.quarantine, QUARANTINE_MERGE, txn,
                                     source_is_materialized=True)
         if rows_in > rejected:
-            # Deduplicated (and, for transactions, scored) once: the MERGE's partition list, the MERGE
+            # Deduplicated (and, with fraud review, scored) once: the MERGE's partition list, the MERGE
             # itself and the review rows all read these rows.
             rows = silver_rows(batch.transform(filter_accepted), plan, now).localCheckpoint(eager=True)
             held.append(rows)
-            silver = merge_into(rows, plan.silver, SILVER_MERGES[plan.contract.name], txn, source_is_materialized=True)
+            silver = merge_into(rows, plan.silver, plan.contract.merge, txn, source_is_materialized=True)
             if plan.review is not None:
                 flagged_rows = rows.transform(to_review_rows(now))
                 flagged = flagged_rows.count()
@@ -145,15 +140,12 @@ def release(checkpointed: DataFrame) -> None:
 
 
 def silver_rows(accepted: DataFrame, plan: SilverPlan, now: Column) -> DataFrame:
-    """Accepted rows of one batch -> rows in the contract's silver schema, one per key."""
-    name = plan.contract.name
-    if name == "user_events":
-        return accepted.transform(dedupe_events).transform(with_event_columns(now))
-    if name == "system_metrics":
-        return accepted.transform(dedupe_metrics).transform(with_metric_columns(now))
-    versions = accepted.transform(dedupe_transaction_versions)
-    history = fraud_history(plan, versions)
-    return versions.transform(with_fraud_flags(history, plan.fraud)).transform(with_transaction_columns(now))
+    """Accepted rows of one batch -> rows in the contract's silver schema, one per key (scored by the
+    fraud rules when the plan has them)."""
+    rows = accepted.transform(dedupe_for_merge(plan.contract.merge))
+    if plan.fraud is not None:
+        rows = rows.transform(with_fraud_flags(fraud_history(plan, rows), plan.fraud))
+    return rows.transform(plan.contract.shape(now))
 
 
 def fraud_history(plan: SilverPlan, versions: DataFrame) -> DataFrame:

@@ -1,9 +1,11 @@
-"""Where the streaming jobs' tables and checkpoints live, and how each table is laid out."""
+"""Where the streaming jobs' tables and checkpoints live, and how each table is laid out.
+
+A silver table's schema, partition and merge rule are its contract's (lakehouse.schemas)."""
 from __future__ import annotations
 
 from lakehouse.config import Config
-from lakehouse.schemas import FRAUD_REVIEW, SILVER_SCHEMAS, Contract
-from lakehouse.schemas.lake import BRONZE, FX_RATES, QUARANTINE
+from lakehouse.schemas import Contract
+from lakehouse.schemas.lake import BRONZE, FRAUD_REVIEW, FX_RATES, QUARANTINE
 from lakehouse.sinks.delta import MergeSpec, TableSpec
 
 BRONZE_JOB = "kafka_to_bronze"
@@ -17,20 +19,9 @@ BRONZE_PROPERTIES = {
     "delta.dataSkippingStatsColumns": "topic,kafka_partition,kafka_offset,kafka_timestamp,ingested_at",
 }
 
-SILVER_PARTITIONS = {"user_events": "event_date", "transaction_events": "transaction_date",
-                     "system_metrics": "metric_date"}
-
-# How a row's identity meets the rows already in a table (lakehouse.sinks.delta.merge_into). Silver
-# MERGEs read only the partitions (dates) of the batch: a repeat is an exact copy with the same date.
-# An id reused with another date would be a producer bug; dbt's unique tests on silver report it.
+# How a row's identity meets the rows already in a table (lakehouse.sinks.delta.merge_into); a
+# silver table's merge rule is its contract's.
 BY_KAFKA_POSITION = MergeSpec(keys=("topic", "kafka_partition", "kafka_offset"), insert_only=True)
-SILVER_MERGES = {
-    "user_events": MergeSpec(keys=("event_id",), insert_only=True, prune_column="event_date"),
-    "transaction_events": MergeSpec(keys=("transaction_id",), newer_column="updated_at",
-                                    prune_column="transaction_date"),
-    "system_metrics": MergeSpec(keys=("host", "service", "metric_name", "metric_timestamp"), insert_only=True,
-                                prune_column="metric_date"),
-}
 QUARANTINE_MERGE = MergeSpec(keys=BY_KAFKA_POSITION.keys, insert_only=True, prune_column="ingest_date")
 REVIEW_MERGE = MergeSpec(keys=("transaction_id",), newer_column="updated_at")
 FX_RATES_MERGE = MergeSpec(keys=("currency", "rate_date"), insert_only=True)
@@ -43,8 +34,8 @@ def bronze_table(cfg: Config, contract: Contract) -> TableSpec:
 def silver_table(cfg: Config, contract: Contract) -> TableSpec:
     return TableSpec(
         cfg.lake.table_path("silver", contract.silver_table),
-        SILVER_SCHEMAS[contract.name],
-        (SILVER_PARTITIONS[contract.name],),
+        contract.silver_schema,
+        (contract.silver_partition,),
     )
 
 

@@ -6,6 +6,9 @@ from typing import Callable
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from lakehouse.schemas.lake import BRONZE
+from lakehouse.transforms.columns import select_schema
+
 Transform = Callable[[DataFrame], DataFrame]
 
 
@@ -17,18 +20,13 @@ def with_bronze_columns(ingested_at: Column) -> Transform:
             micro-batch, so it grows with every bronze commit (silver's dedup watermark uses it).
     """
 
-    def transform(df: DataFrame) -> DataFrame:
-        return df.select(
-            "topic",
-            F.col("partition").alias("kafka_partition"),
-            F.col("offset").alias("kafka_offset"),
-            F.col("timestamp").alias("kafka_timestamp"),
-            F.col("timestampType").alias("kafka_timestamp_type"),
-            "key",
-            "value",
-            "headers",
-            ingested_at.cast("timestamp").alias("ingested_at"),
-            F.to_date(ingested_at.cast("timestamp")).alias("ingest_date"),
-        )
-
-    return transform
+    ingested = ingested_at.cast("timestamp")
+    return select_schema(
+        BRONZE,
+        kafka_partition=F.col("partition"),
+        kafka_offset=F.col("offset"),
+        kafka_timestamp=F.col("timestamp"),
+        kafka_timestamp_type=F.col("timestampType"),
+        ingested_at=ingested,
+        ingest_date=F.to_date(ingested),
+    )

@@ -1,4 +1,5 @@
-"""Deduplication: bounded streaming state in front of foreachBatch, then exact dedup within a batch.
+"""Deduplication: bounded streaming state in front of foreachBatch, exact dedup within a batch, and the
+latest row per key that every MERGE source needs.
 
 Across batches the silver MERGE is the final guard (insert once, or newest version wins), so the
 streaming state only has to catch repeats that arrive close together (producer retries, replays),
@@ -13,6 +14,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from lakehouse.schemas.contract import Contract
+from lakehouse.sinks.delta import MergeSpec
 from lakehouse.transforms.parsing import is_rejected
 
 Transform = Callable[[DataFrame], DataFrame]
@@ -56,14 +58,32 @@ def dedupe_first_seen(keys: Sequence[str]) -> Transform:
     return transform
 
 
-def dedupe_latest(keys: Sequence[str], newer_column: str) -> Transform:
-    """Keeps, for each key, the row with the greatest `newer_column`; ties go to the copy last
-    written to Kafka, so the choice never depends on the order Spark reads the rows in."""
+def dedupe_latest(keys: Sequence[str], order_by: Sequence[str]) -> Transform:
+    """One row per key: the row with the greatest `order_by` values, compared left to right.
+
+    A MERGE source must hold each key once. Nulls in `order_by` rank lowest; rows whose key is
+    null count as one key, as in a GROUP BY.
+    """
 
     def transform(df: DataFrame) -> DataFrame:
-        order = Window.partitionBy(*keys).orderBy(
-            F.col(newer_column).desc_nulls_last(), F.col("kafka_partition").desc(), F.col("kafka_offset").desc()
-        )
-        return df.withColumn("_rank", F.row_number().over(order)).where("_rank = 1").drop("_rank")
+        newest_first = Window.partitionBy(*keys).orderBy(*(F.col(c).desc_nulls_last() for c in order_by))
+        ranked = df.withColumn("_rank", F.row_number().over(newest_first))
+        return ranked.where(F.col("_rank") == 1).select(*df.columns)
 
     return transform
+
+
+def dedupe_newest_version(keys: Sequence[str], newer_column: str) -> Transform:
+    """Keeps, for each key, the row with the greatest `newer_column`; ties go to the copy last
+    written to Kafka, so the choice never depends on the order Spark reads the rows in."""
+    return dedupe_latest(keys, (newer_column, "kafka_partition", "kafka_offset"))
+
+
+def dedupe_for_merge(merge: MergeSpec) -> Transform:
+    """One row per merge key, the one `merge` keeps: the newest version when the newest wins
+    (dedupe_newest_version), the first copy seen when rows are inserted once (dedupe_first_seen)."""
+    if merge.newer_column is not None:
+        return dedupe_newest_version(merge.keys, merge.newer_column)
+    if merge.insert_only:
+        return dedupe_first_seen(merge.keys)
+    raise ValueError("a merge that replaces matched rows unconditionally has no row to prefer")

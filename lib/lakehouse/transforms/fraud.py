@@ -19,6 +19,8 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from lakehouse.config.model import FraudConfig
+from lakehouse.schemas.lake import FRAUD_REVIEW
+from lakehouse.transforms.columns import select_schema
 from lakehouse.transforms.parsing import EXACT_DECIMAL
 
 Transform = Callable[[DataFrame], DataFrame]
@@ -35,7 +37,7 @@ def with_fraud_flags(history: DataFrame, rules: FraudConfig) -> Transform:
             replace history rows with the same id, so a replayed batch scores the same way.
         rules: thresholds and the velocity rule.
 
-    The input must hold one row per transaction_id (run dedupe_transaction_versions first).
+    The input must hold one row per transaction_id (run dedupe_for_merge first).
     """
 
     def transform(df: DataFrame) -> DataFrame:
@@ -85,21 +87,9 @@ def filter_flagged(df: DataFrame) -> DataFrame:
 
 def to_review_rows(flagged_at: Column) -> Transform:
     """Flagged silver.transactions rows -> the silver.fraud_review contract."""
+    to_review = select_schema(FRAUD_REVIEW, flagged_at=flagged_at.cast("timestamp"))
 
     def transform(df: DataFrame) -> DataFrame:
-        return df.transform(filter_flagged).select(
-            "transaction_id",
-            "user_id",
-            "amount",
-            "currency",
-            "amount_usd",
-            "status",
-            "transaction_timestamp",
-            "updated_at",
-            "fraud_reasons",
-            "kafka_partition",
-            "kafka_offset",
-            flagged_at.cast("timestamp").alias("flagged_at"),
-        )
+        return df.transform(filter_flagged).transform(to_review)
 
     return transform

@@ -6,6 +6,8 @@ from typing import Callable
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from lakehouse.schemas.lake import QUARANTINE
+from lakehouse.transforms.columns import select_schema
 from lakehouse.transforms.parsing import filter_rejected
 
 Transform = Callable[[DataFrame], DataFrame]
@@ -13,21 +15,10 @@ Transform = Callable[[DataFrame], DataFrame]
 
 def to_quarantine_rows(quarantined_at: Column) -> Transform:
     """Parsed bronze rows -> the quarantine contract, keeping only rows with reasons."""
+    to_quarantine = select_schema(QUARANTINE, schema_version=F.col("schema_version").cast("string"),
+                                  quarantined_at=quarantined_at.cast("timestamp"))
 
     def transform(df: DataFrame) -> DataFrame:
-        return df.transform(filter_rejected).select(
-            "topic",
-            "kafka_partition",
-            "kafka_offset",
-            "kafka_timestamp",
-            "key",
-            "value",
-            "value_bytes",
-            "reasons",
-            F.col("schema_version").cast("string").alias("schema_version"),
-            "ingested_at",
-            "ingest_date",
-            quarantined_at.cast("timestamp").alias("quarantined_at"),
-        )
+        return df.transform(filter_rejected).transform(to_quarantine)
 
     return transform

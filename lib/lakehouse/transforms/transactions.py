@@ -1,21 +1,15 @@
-"""silver.transactions rows: the newest version (greatest updated_at) of each transaction, in USD too."""
+"""Transactions priced in USD: the FX step of contracts with the needs_fx_rates capability."""
 from __future__ import annotations
 
 from typing import Callable
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import DecimalType
 
-from lakehouse.transforms.dedup import dedupe_latest
 from lakehouse.transforms.parsing import is_rejected
 
 Transform = Callable[[DataFrame], DataFrame]
-
-
-def dedupe_transaction_versions(df: DataFrame) -> DataFrame:
-    """Keeps the newest version of each transaction_id (status updates reuse the id)."""
-    return df.transform(dedupe_latest(["transaction_id"], "updated_at"))
 
 
 def enrich_amount_usd(rates: DataFrame) -> Transform:
@@ -54,30 +48,3 @@ def enrich_amount_usd(rates: DataFrame) -> Transform:
 
     return transform
 
-
-def with_transaction_columns(processed_at: Column) -> Transform:
-    """Accepted, enriched and scored transaction versions -> the silver.transactions contract."""
-
-    def transform(df: DataFrame) -> DataFrame:
-        return df.select(
-            "transaction_id",
-            "user_id",
-            "amount",
-            "currency",
-            "amount_usd",
-            "status",
-            "payment_method",
-            "merchant_category",
-            "transaction_timestamp",
-            F.to_date("transaction_timestamp").alias("transaction_date"),
-            "created_at",
-            "updated_at",
-            "is_flagged",
-            "fraud_reasons",
-            "schema_version",
-            "kafka_partition",
-            "kafka_offset",
-            processed_at.cast("timestamp").alias("processed_at"),
-        )
-
-    return transform

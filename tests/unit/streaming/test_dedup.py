@@ -9,7 +9,7 @@ from pyspark.sql.types import ArrayType, IntegerType, LongType, StringType, Stru
 from lakehouse.schemas import CONTRACTS
 from lakehouse.transforms.dedup import (
     dedupe_first_seen,
-    dedupe_latest,
+    dedupe_newest_version,
     dedupe_within_watermark,
     with_record_key,
 )
@@ -73,7 +73,7 @@ def test_dedupe_first_seen_keeps_the_earliest_kafka_position(spark):
     assert_df_equality(deduped, expected, ignore_row_order=True)
 
 
-def test_dedupe_latest_keeps_the_newest_version_and_breaks_ties_by_kafka_position(spark):
+def test_dedupe_newest_version_keeps_the_newest_version_and_breaks_ties_by_kafka_position(spark):
     schema = "transaction_id string, updated_at timestamp, kafka_partition int, kafka_offset long"
     rows = [
         ("a", T2, 0, 1), ("a", T1, 0, 9),                  # newest wins although it came first
@@ -81,5 +81,5 @@ def test_dedupe_latest_keeps_the_newest_version_and_breaks_ties_by_kafka_positio
         ("c", None, 0, 3), ("c", T1, 0, 4),                # null row: a null version never wins
     ]
     expected = spark.createDataFrame([("a", T2, 0, 1), ("b", T1, 0, 2), ("c", T1, 0, 4)], schema)
-    deduped = spark.createDataFrame(rows, schema).transform(dedupe_latest(["transaction_id"], "updated_at"))
+    deduped = spark.createDataFrame(rows, schema).transform(dedupe_newest_version(["transaction_id"], "updated_at"))
     assert_df_equality(deduped, expected, ignore_row_order=True)

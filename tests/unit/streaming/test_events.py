@@ -7,8 +7,8 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from lakehouse.schemas import CONTRACTS
-from lakehouse.schemas.user_events import SILVER_USER_EVENTS
-from lakehouse.transforms.events import dedupe_events, with_event_columns
+from lakehouse.schemas.user_events import SILVER_USER_EVENTS, USER_EVENTS, with_event_columns
+from lakehouse.transforms.dedup import dedupe_for_merge
 from lakehouse.transforms.parsing import parse_records
 from tests.unit.streaming.conftest import bronze_df, payload
 
@@ -35,9 +35,9 @@ def test_event_rows_follow_the_silver_contract(spark):
     assert_df_equality(rows, expected, ignore_row_order=True, ignore_nullable=True)
 
 
-def test_dedupe_events_keeps_one_row_per_event_id(spark):
+def test_dedupe_for_merge_keeps_one_row_per_event_id(spark):
     copies = [payload(**EVENT), payload(**EVENT), payload(**{**EVENT, "user_id": "43"})]
     parsed = bronze_df(spark, copies).transform(parse_records(CONTRACTS["user_events"], 10_000))
-    deduped = parsed.transform(dedupe_events).select("kafka_offset", "user_id")
+    deduped = parsed.transform(dedupe_for_merge(USER_EVENTS.merge)).select("kafka_offset", "user_id")
     assert_df_equality(deduped, spark.createDataFrame([(0, "42")], "kafka_offset long, user_id string"),
                        ignore_nullable=True)

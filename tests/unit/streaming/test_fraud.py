@@ -8,7 +8,7 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from lakehouse.config.model import FraudConfig
-from lakehouse.schemas.transaction_events import FRAUD_REVIEW
+from lakehouse.schemas.lake import FRAUD_REVIEW
 from lakehouse.transforms.fraud import to_review_rows, with_fraud_flags
 
 RULES = FraudConfig(amount_thresholds={"USD": 10000.0, "EUR": 9000.0}, velocity_max_transactions=2,

@@ -7,8 +7,8 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from lakehouse.schemas import CONTRACTS
-from lakehouse.schemas.system_metrics import SILVER_SYSTEM_METRICS
-from lakehouse.transforms.metrics import dedupe_metrics, with_metric_columns
+from lakehouse.schemas.system_metrics import SILVER_SYSTEM_METRICS, SYSTEM_METRICS, with_metric_columns
+from lakehouse.transforms.dedup import dedupe_for_merge
 from lakehouse.transforms.parsing import parse_records
 from tests.unit.streaming.conftest import bronze_df, payload
 
@@ -25,7 +25,7 @@ def test_metric_rows_follow_the_silver_contract_and_dedupe_by_sample(spark):
                    "metric_timestamp": "2024-06-01T10:00:01Z", "tags": {"n": 1}}),
     ]
     parsed = bronze_df(spark, values).transform(parse_records(CONTRACTS["system_metrics"], 10_000))
-    rows = parsed.transform(dedupe_metrics).transform(with_metric_columns(F.lit(PROCESSED_AT)))
+    rows = parsed.transform(dedupe_for_merge(SYSTEM_METRICS.merge)).transform(with_metric_columns(F.lit(PROCESSED_AT)))
     expected = spark.createDataFrame([
         ("h1", "api", "latency_ms", 0.0, None, dt.datetime(2024, 6, 1, 10), dt.date(2024, 6, 1), None, "1.0",
          0, 0, PROCESSED_AT),

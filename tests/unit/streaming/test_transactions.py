@@ -8,12 +8,9 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from lakehouse.schemas.lake import FX_RATES
-from lakehouse.schemas.transaction_events import SILVER_TRANSACTIONS
-from lakehouse.transforms.transactions import (
-    dedupe_transaction_versions,
-    enrich_amount_usd,
-    with_transaction_columns,
-)
+from lakehouse.schemas.transaction_events import SILVER_TRANSACTIONS, TRANSACTION_EVENTS, with_transaction_columns
+from lakehouse.transforms.dedup import dedupe_for_merge
+from lakehouse.transforms.transactions import enrich_amount_usd
 
 D = Decimal
 RATES = [
@@ -56,7 +53,7 @@ def test_the_newest_version_of_a_transaction_wins_whatever_the_arrival_order(spa
         ("b", "pending", dt.datetime(2024, 6, 1, 12), 0, 4),    # edge: the same version twice
         ("b", "pending", dt.datetime(2024, 6, 1, 12), 0, 5),
     ]
-    deduped = spark.createDataFrame(rows, schema).transform(dedupe_transaction_versions)
+    deduped = spark.createDataFrame(rows, schema).transform(dedupe_for_merge(TRANSACTION_EVENTS.merge))
     expected = spark.createDataFrame([rows[0], rows[4]], schema)
     assert_df_equality(deduped, expected, ignore_row_order=True)
 

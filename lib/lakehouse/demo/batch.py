@@ -1,5 +1,5 @@
-"""`make demo` steps of the batch side: seed Postgres, extract it twice around live writes, land
-and ingest Salesforce files. Each returns what it did, with counts and positions."""
+"""The demo's batch steps: seed Postgres, extract it twice around live writes, land and ingest
+Salesforce files. Each returns what it did, with counts and positions."""
 from __future__ import annotations
 
 import time
@@ -59,10 +59,3 @@ def _describe(summary) -> str:
     new = summary.new_position.describe() if summary.new_position else "start"
     return (f"{summary.table}: read {summary.rows_read}, merged {summary.rows_merged}, "
             f"position {old} -> {new} ({summary.elapsed_s:.1f}s)")
-
-
-STEPS = [
-    ("seed Postgres source tables", seed_postgres),
-    ("Postgres -> Delta extracts, around live writes", extract_postgres),
-    ("land Salesforce files (Airbyte) and ingest them", land_and_ingest_files),
-]

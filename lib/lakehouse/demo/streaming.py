@@ -1,8 +1,7 @@
-"""The streaming steps of `make demo`: produce traffic, bronze and silver (available-now), counts."""
+"""The demo's streaming steps: produce traffic, bronze and silver (available-now), per-table counts."""
 from __future__ import annotations
 
 import json
-from typing import Callable
 
 from lakehouse.config import Config
 from lakehouse.generators.publish import publish
@@ -35,7 +34,7 @@ def kafka_to_bronze(cfg: Config, state: dict) -> str:
     options = BronzeOptions(select_contracts(None), AVAILABLE_NOW, cfg.streaming.max_offsets_per_trigger, None,
                             state.get("demo_start_offsets"), None, None)
     start_bronze(build_spark(cfg, "demo"), cfg, options).wait(until_all_done=True)
-    return "bronze.user_events, bronze.transaction_events, bronze.system_metrics caught up"
+    return ", ".join(f"bronze.{c.name}" for c in options.contracts) + " caught up"
 
 
 def bronze_to_silver(cfg: Config, state: dict) -> str:
@@ -43,7 +42,7 @@ def bronze_to_silver(cfg: Config, state: dict) -> str:
 
     options = SilverOptions(select_contracts(None), AVAILABLE_NOW, cfg.streaming.silver_max_files_per_trigger)
     start_silver(build_spark(cfg, "demo"), cfg, options).wait(until_all_done=True)
-    return "silver.user_events, silver.transactions, silver.system_metrics caught up"
+    return ", ".join(f"silver.{c.silver_table}" for c in options.contracts) + " caught up"
 
 
 def table_counts(cfg: Config, state: dict) -> str:
@@ -66,11 +65,3 @@ def table_counts(cfg: Config, state: dict) -> str:
     state["flagged transactions"] = flagged
     lines.append(f"{flagged} transactions flagged ({rows('silver', 'fraud_review')} in silver.fraud_review)")
     return "\n      ".join(lines)
-
-
-STEPS: list[tuple[str, Callable[[Config, dict], str]]] = [
-    ("produce synthetic traffic", produce_traffic),
-    ("Kafka -> bronze (available-now)", kafka_to_bronze),
-    ("bronze -> silver (available-now)", bronze_to_silver),
-    ("streaming table counts", table_counts),
-]
