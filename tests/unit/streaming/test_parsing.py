@@ -54,6 +54,20 @@ def test_envelope_failures_stop_the_checks_with_one_reason(spark):
     ])
 
 
+def test_strict_json_is_utf8_without_a_byte_order_mark(spark):
+    """The JSON parser would read UTF-16/32 (it tells them by their NUL bytes or mark) and skip a
+    UTF-8 mark: each of these is the valid event in another encoding, and none is accepted."""
+    text = payload(**EVENT).decode()
+    codecs = {  # codec: reason (a UTF-16/32 mark holds bytes UTF-8 never has; the rest is NULs and ASCII)
+        "utf-8-sig": "malformed_json", "utf-16": "invalid_utf8", "utf-32": "invalid_utf8",
+        "utf-16-le": "malformed_json", "utf-16-be": "malformed_json",
+        "utf-32-le": "malformed_json", "utf-32-be": "malformed_json",
+    }
+    values = [text.encode(codec) for codec in codecs]
+    reasons = [[reason] for reason in codecs.values()]
+    assert_reasons(spark, "user_events", [*values, text.encode()], expected=[*reasons, []])
+
+
 def test_a_record_over_the_limit_is_not_parsed_nor_copied_to_quarantine(spark):
     parsed = bronze_df(spark, ["x" * 50]).transform(parse_records(CONTRACTS["user_events"], 49))
     row = parsed.first()

@@ -34,8 +34,8 @@ import org.apache.spark.sql.api.java.UDF2;
  *       compact JSON for objects and arrays (as Spark's from_json renders them), null for null.
  * </ul>
  *
- * <p>Strict JSON only (Jackson's defaults): no single quotes, comments, NaN, leading zeros or
- * trailing commas, and nothing but whitespace after the object.
+ * <p>Strict JSON only (Jackson's defaults): UTF-8 without a byte order mark, no single quotes,
+ * comments, NaN, leading zeros or trailing commas, and nothing but whitespace after the object.
  */
 public final class JsonScan implements UDF2<byte[], String, Row> {
   private static final long serialVersionUID = 1L;
@@ -54,6 +54,9 @@ public final class JsonScan implements UDF2<byte[], String, Row> {
     Map<String, Integer> wanted = positionsOf(fields);
     if (!Utf8.isValid(value)) {
       return failed(INVALID_UTF8, wanted.size());
+    }
+    if (!isPlainUtf8Text(value)) {
+      return failed(MALFORMED_JSON, wanted.size());
     }
     String[] kinds = new String[wanted.size()];
     String[] texts = new String[wanted.size()];
@@ -85,6 +88,23 @@ public final class JsonScan implements UDF2<byte[], String, Row> {
       throw new IllegalStateException("reading an in-memory value failed", e);
     }
     return RowFactory.create(null, duplicate, Arrays.asList(kinds), Arrays.asList(texts));
+  }
+
+  /**
+   * No byte order mark and no NUL byte. Jackson would skip a UTF-8 mark, and read text whose first bytes
+   * hold NULs as UTF-16 or UTF-32; JSON text is UTF-8 without a mark (RFC 8259), and a NUL can be neither
+   * JSON syntax nor an unescaped character of a string.
+   */
+  private static boolean isPlainUtf8Text(byte[] value) {
+    if (value.length >= 3 && (value[0] & 0xFF) == 0xEF && (value[1] & 0xFF) == 0xBB && (value[2] & 0xFF) == 0xBF) {
+      return false;
+    }
+    for (byte b : value) {
+      if (b == 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private Map<String, Integer> positionsOf(String fields) {
