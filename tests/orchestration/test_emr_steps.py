@@ -47,6 +47,7 @@ def aws(monkeypatch):
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AIRFLOW_CONN_AWS_PROD", raising=False)  # the hook takes the credentials above
     with mock_aws():
         yield
 
