@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from chispa import assert_df_equality
@@ -124,3 +125,35 @@ def test_overwrite_leaves_the_target_equal_to_the_source_in_one_idempotent_commi
     assert last_txn_version(spark, table.path, app_id) == 0
     partitions = spark.sql(f"DESCRIBE DETAIL delta.`{table.path}`").first()["partitionColumns"]
     assert partitions == ["day"]
+
+
+def test_equal_updated_at_gives_the_same_silver_row_in_any_order_and_batching(spark, cfg):
+    """Two versions of a transaction with one updated_at: one batch, or two batches in either order,
+    leave the same row (the contract's order: updated_at, then status, then content)."""
+    from lakehouse.schemas import CONTRACTS
+    from lakehouse.transforms.dedup import dedupe_newest_version
+
+    merge = CONTRACTS["transaction_events"].merge
+    at = dt.datetime(2024, 6, 1, 10, 0)
+    schema = ("transaction_id string, user_id string, amount decimal(10,2), currency string, status string, "
+              "payment_method string, merchant_category string, transaction_timestamp timestamp, "
+              "created_at timestamp, updated_at timestamp, schema_version string, transaction_date date, "
+              "kafka_partition int, kafka_offset long")
+
+    def version(key: str, status: str, amount: str, offset: int) -> tuple:
+        return (key, "7", Decimal(amount), "EUR", status, "card", "games", at, at, at, "1.0", at.date(), 0, offset)
+
+    versions = [version("a", "completed", "5.00", 1), version("a", "refunded", "5.00", 2),
+                version("b", "completed", "7.00", 3), version("b", "completed", "8.00", 4)]
+    batchings = {"one batch": [versions], "in order": [versions[::2], versions[1::2]],
+                 "reversed": [versions[1::2], versions[::2]]}
+    outcomes = {}
+    for name, batches in batchings.items():
+        spec = TableSpec(cfg.lake.table_path("tests", unique_name("ties")), spark.createDataFrame([], schema).schema,
+                         partition_by=("transaction_date",))
+        for batch in batches:
+            source = spark.createDataFrame(batch, schema).transform(dedupe_newest_version(merge))
+            merge_into(source, spec, merge)
+        outcomes[name] = sorted((r.transaction_id, r.status, r.amount) for r in read(spark, spec).collect())
+    assert outcomes["one batch"][0] == ("a", "refunded", Decimal("5.00"))
+    assert outcomes["in order"] == outcomes["one batch"] == outcomes["reversed"], outcomes

@@ -111,3 +111,23 @@ def test_a_replayed_batch_changes_neither_bronze_nor_silver(spark, lake):
     assert first_silver.count() == 6
     assert_df_equality(bronze_rows, first_bronze, ignore_row_order=True)
     assert_df_equality(silver_rows, first_silver, ignore_row_order=True)
+
+
+def test_one_last_modified_date_keeps_one_version_whatever_the_batching(spark, lake):
+    """Two versions of an account with the same LastModifiedDate: one batch, or one batch each in
+    either order, leave the same silver row."""
+    first, second = (line_with_revenue(account_record("001A", name, at(0)), "1", at(minutes))
+                     for name, minutes in (("Acme", 5), ("Acme Corp", 65)))
+    batchings = {"one batch": [[first, second]], "in order": [[first], [second]], "reversed": [[second], [first]]}
+    kept = {}
+    for name, batches in batchings.items():
+        root = f"{lake.lake.root}/{name.replace(' ', '_')}"
+        bronze = TableSpec(f"{root}/bronze", bronze_schema())
+        silver = TableSpec(f"{root}/silver", SOURCE.to_silver(spark.createDataFrame([], bronze_schema())).schema)
+        for batch_id, lines in enumerate(batches):
+            batch = spark.createDataFrame([(line, f"sync-{batch_id}") for line in lines],
+                                          "value string, source_file string")
+            ingest_batch(batch, batch_id, bronze=bronze, silver=silver, source=SOURCE)
+        kept[name] = [row.account_name for row in spark.read.format("delta").load(silver.path).collect()]
+    assert kept["one batch"] == kept["in order"] == kept["reversed"], kept
+    assert len(kept["one batch"]) == 1

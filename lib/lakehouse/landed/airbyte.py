@@ -7,6 +7,8 @@ parses `_airbyte_data` per stream.
 """
 from __future__ import annotations
 
+from lakehouse.sinks.delta import MergeSpec, content_hash
+
 BRONZE_COLUMNS = ("record_id", "raw_id", "extracted_at", "sync_id", "generation_id", "value", "source_file")
 ENVELOPE_SCHEMA = (
     "_airbyte_raw_id string, _airbyte_extracted_at long, _airbyte_generation_id long, "
@@ -20,6 +22,10 @@ ACCOUNT_SCHEMA = (
 )
 ACCOUNT_COLUMNS = ("account_id", "account_name", "industry", "annual_revenue", "billing_country", "created_at",
                    "updated_at")
+# The latest LastModifiedDate wins; two versions with the same one, the greater content hash: one
+# order that silver's MERGE and a batch's dedup share, so the row kept never depends on the batching.
+ACCOUNTS_MERGE = MergeSpec(keys=("account_id",), newer_column="updated_at",
+                           tie_breakers=(content_hash(ACCOUNT_COLUMNS),))
 
 
 def parse_airbyte_envelope(df):
@@ -68,13 +74,13 @@ def filter_incomplete_accounts(df):
 
 
 def to_silver_accounts(df):
-    """Bronze rows -> silver.accounts: one row per account, its latest LastModifiedDate (ties:
-    the later extraction) in the contract's columns."""
-    from lakehouse.transforms.dedup import dedupe_latest
+    """Bronze rows -> silver.accounts: one row per account, the version ACCOUNTS_MERGE keeps, in the
+    contract's columns."""
+    from lakehouse.transforms.dedup import dedupe_by_version
 
     return (
         df.transform(with_account_fields)
         .transform(filter_incomplete_accounts)
-        .transform(dedupe_latest(["account_id"], ["updated_at", "extracted_at", "raw_id"]))
         .select(*ACCOUNT_COLUMNS)
+        .transform(dedupe_by_version(ACCOUNTS_MERGE))
     )

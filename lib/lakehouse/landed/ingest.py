@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from lakehouse.config.model import Config
-from lakehouse.landed.airbyte import parse_airbyte_envelope, to_silver_accounts
+from lakehouse.landed.airbyte import ACCOUNTS_MERGE, parse_airbyte_envelope, to_silver_accounts
 from lakehouse.sinks.delta import MergeSpec, TableSpec, merge_into
 
 log = logging.getLogger(__name__)
@@ -32,8 +32,7 @@ class LandedSource:
     raw_prefix: str  # under <lake.root>/raw/
     bronze_name: str
     silver_name: str
-    silver_keys: tuple[str, ...]
-    newer_column: str
+    silver_merge: MergeSpec  # which version of a key silver keeps (to_silver keeps the same one)
     to_silver: Callable  # bronze rows -> silver rows, one per key
 
 
@@ -43,8 +42,7 @@ SOURCES = {
         raw_prefix="salesforce/account",
         bronze_name="salesforce_account",
         silver_name="accounts",
-        silver_keys=("account_id",),
-        newer_column="updated_at",
+        silver_merge=ACCOUNTS_MERGE,
         to_silver=to_silver_accounts,
     ),
 }
@@ -102,7 +100,7 @@ def ingest_batch(batch_df, batch_id: int, *, bronze: TableSpec, silver: TableSpe
         records = rows.count()
         into_bronze = merge_into(rows, bronze, MergeSpec(keys=["record_id"], insert_only=True))
         into_silver = merge_into(rows.transform(source.to_silver), silver,
-                                 MergeSpec(keys=list(source.silver_keys), newer_column=source.newer_column))
+                                 source.silver_merge)
     finally:
         rows.unpersist()
     log.info("files_to_bronze %s batch %d: %d records; bronze +%d, silver +%d inserted %d updated", source.name,

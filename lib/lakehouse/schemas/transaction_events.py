@@ -22,11 +22,13 @@ from pyspark.sql.types import (
 )
 
 from lakehouse.schemas.contract import Contract, Field, Transform
-from lakehouse.sinks.delta import MergeSpec
+from lakehouse.sinks.delta import MergeSpec, content_hash
 from lakehouse.transforms.columns import select_schema
 
 CURRENCIES = ("USD", "EUR", "GBP", "CAD", "AUD")
 STATUSES = ("pending", "completed", "failed", "refunded")
+# Two versions with the same updated_at: the later status wins, then the greater content hash.
+STATUS_PRECEDENCE = "case {row}.`status` when 'pending' then 0 when 'refunded' then 2 else 1 end"
 
 SILVER_TRANSACTIONS = StructType([
     StructField("transaction_id", StringType()),
@@ -56,27 +58,30 @@ def with_transaction_columns(processed_at: Column) -> Transform:
                          processed_at=processed_at.cast("timestamp"))
 
 
+FIELDS = (
+    Field("transaction_id", "text", required=True),
+    Field("user_id", "user_id", required=True),
+    Field("amount", "decimal", required=True, precision=10, scale=2, minimum="0.01", maximum="1000000"),
+    Field("currency", "enum", required=True, allowed=CURRENCIES),
+    Field("status", "enum", required=True, allowed=STATUSES),
+    Field("payment_method", "text"),
+    Field("merchant_category", "text"),
+    Field("transaction_timestamp", "timestamp", required=True),
+    Field("created_at", "timestamp", required=True),
+    Field("updated_at", "timestamp", required=True),
+    Field("schema_version", "schema_version", required=True),
+)
+
 TRANSACTION_EVENTS = Contract(
     name="transaction_events",
     version="1.0",
-    fields=(
-        Field("transaction_id", "text", required=True),
-        Field("user_id", "user_id", required=True),
-        Field("amount", "decimal", required=True, precision=10, scale=2, minimum="0.01", maximum="1000000"),
-        Field("currency", "enum", required=True, allowed=CURRENCIES),
-        Field("status", "enum", required=True, allowed=STATUSES),
-        Field("payment_method", "text"),
-        Field("merchant_category", "text"),
-        Field("transaction_timestamp", "timestamp", required=True),
-        Field("created_at", "timestamp", required=True),
-        Field("updated_at", "timestamp", required=True),
-        Field("schema_version", "schema_version", required=True),
-    ),
+    fields=FIELDS,
     record_key=("transaction_id", "updated_at"),
     silver_table="transactions",
     silver_schema=SILVER_TRANSACTIONS,
     silver_partition="transaction_date",
-    merge=MergeSpec(keys=("transaction_id",), newer_column="updated_at", prune_column="transaction_date"),
+    merge=MergeSpec(keys=("transaction_id",), newer_column="updated_at", prune_column="transaction_date",
+                    tie_breakers=(STATUS_PRECEDENCE, content_hash([f.name for f in FIELDS]))),
     shape=with_transaction_columns,
     not_before=(("created_at", "updated_at"),),
     needs_fx_rates=True,

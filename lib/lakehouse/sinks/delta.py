@@ -40,6 +40,9 @@ class MergeSpec:
         newer_column: when set, a matched row is replaced only if the source's value of this
             column is greater than the target's (newest wins whatever the arrival order).
             Without it, a matched row is always replaced.
+        tie_breakers: SQL expressions over one row, `{row}` standing for its alias, compared left to
+            right when `newer_column` is equal: with them the newest version is one row whatever the
+            batching (the same order ranks a batch's rows, see transforms.dedup.dedupe_for_merge).
         insert_only: never update matched rows (events are immutable: insert once).
         prune_column: a target partition column; the condition then names the values present
             in the source, so Delta reads only those partitions of the target.
@@ -47,8 +50,13 @@ class MergeSpec:
 
     keys: Sequence[str]
     newer_column: Optional[str] = None
+    tie_breakers: Sequence[str] = ()
     insert_only: bool = False
     prune_column: Optional[str] = None
+
+    def version(self, row: str) -> list[str]:
+        """The expressions that order a key's versions, oldest to newest, over the row alias `row`."""
+        return [f"{row}.`{self.newer_column}`", *(expression.format(row=row) for expression in self.tie_breakers)]
 
 
 @dataclass(frozen=True)
@@ -102,7 +110,7 @@ def merge_into(
     before = table_version(spark, table.path)
     merge = target.alias("t").merge(source.alias("s"), merge_condition(source, spec))
     if not spec.insert_only:
-        update_when = f"s.`{spec.newer_column}` > t.`{spec.newer_column}`" if spec.newer_column else None
+        update_when = newer_than(spec.version("s"), spec.version("t")) if spec.newer_column else None
         merge = merge.whenMatchedUpdateAll(condition=update_when)
     merge = merge.whenNotMatchedInsertAll()
     with commit_options(spark, txn, user_metadata, {MATERIALIZE_SOURCE: "none"} if source_is_materialized else None):
@@ -150,6 +158,22 @@ def merge_condition(source, spec: MergeSpec) -> str:
         literals = ", ".join(_sql_literal(v) for v in values if v is not None)
         clauses.append(f"t.`{spec.prune_column}` IN ({literals})" if literals else "false")
     return " AND ".join(clauses)
+
+
+def content_hash(columns: Sequence[str]) -> str:
+    """SQL over a row `{row}` (a MergeSpec tie breaker): a hash of `columns` as typed, the same for a
+    version whether it is still in a batch or already in silver."""
+    columns = ", ".join(f"{{row}}.`{column}`" for column in columns)
+    return f"sha2(to_json(struct({columns})), 256)"
+
+
+def newer_than(source: Sequence[str], target: Sequence[str]) -> str:
+    """SQL: the tuple `source` is greater than the tuple `target`, compared left to right."""
+    (first_source, *rest_source), (first_target, *rest_target) = source, target
+    greater = f"{first_source} > {first_target}"
+    if not rest_source:
+        return greater
+    return f"({greater} OR ({first_source} = {first_target} AND {newer_than(rest_source, rest_target)}))"
 
 
 def last_txn_version(spark, path: str, app_id: str) -> Optional[int]:

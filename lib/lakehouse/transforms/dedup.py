@@ -61,29 +61,40 @@ def dedupe_first_seen(keys: Sequence[str]) -> Transform:
 def dedupe_latest(keys: Sequence[str], order_by: Sequence[str]) -> Transform:
     """One row per key: the row with the greatest `order_by` values, compared left to right.
 
-    A MERGE source must hold each key once. Nulls in `order_by` rank lowest; rows whose key is
-    null count as one key, as in a GROUP BY.
+    `order_by` holds column names or SQL expressions over the row. A MERGE source must hold each key
+    once. Nulls in `order_by` rank lowest; rows whose key is null count as one key, as in a GROUP BY.
     """
 
     def transform(df: DataFrame) -> DataFrame:
-        newest_first = Window.partitionBy(*keys).orderBy(*(F.col(c).desc_nulls_last() for c in order_by))
+        newest_first = Window.partitionBy(*keys).orderBy(*(F.expr(c).desc_nulls_last() for c in order_by))
         ranked = df.withColumn("_rank", F.row_number().over(newest_first))
         return ranked.where(F.col("_rank") == 1).select(*df.columns)
 
     return transform
 
 
-def dedupe_newest_version(keys: Sequence[str], newer_column: str) -> Transform:
-    """Keeps, for each key, the row with the greatest `newer_column`; ties go to the copy last
-    written to Kafka, so the choice never depends on the order Spark reads the rows in."""
-    return dedupe_latest(keys, (newer_column, "kafka_partition", "kafka_offset"))
+def dedupe_by_version(merge: MergeSpec, then: Sequence[str] = ()) -> Transform:
+    """Keeps, for each key, the newest version in `merge`'s order (newer_column, then its tie
+    breakers: the order its MERGE keeps), then by the columns `then`."""
+    order = [*merge.version("r"), *(f"r.`{column}`" for column in then)]
+
+    def transform(df: DataFrame) -> DataFrame:
+        return df.alias("r").transform(dedupe_latest(merge.keys, order))
+
+    return transform
+
+
+def dedupe_newest_version(merge: MergeSpec) -> Transform:
+    """dedupe_by_version; rows equal in all of it go to the copy last written to Kafka, so the
+    choice never depends on the order Spark reads the rows in."""
+    return dedupe_by_version(merge, then=("kafka_partition", "kafka_offset"))
 
 
 def dedupe_for_merge(merge: MergeSpec) -> Transform:
     """One row per merge key, the one `merge` keeps: the newest version when the newest wins
     (dedupe_newest_version), the first copy seen when rows are inserted once (dedupe_first_seen)."""
     if merge.newer_column is not None:
-        return dedupe_newest_version(merge.keys, merge.newer_column)
+        return dedupe_newest_version(merge)
     if merge.insert_only:
         return dedupe_first_seen(merge.keys)
     raise ValueError("a merge that replaces matched rows unconditionally has no row to prefer")

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from chispa import assert_df_equality
 from pyspark.sql.types import ArrayType, IntegerType, LongType, StringType, StructField, StructType, TimestampType
 
 from lakehouse.schemas import CONTRACTS
+from lakehouse.sinks.delta import MergeSpec
 from lakehouse.transforms.dedup import (
     dedupe_first_seen,
     dedupe_newest_version,
@@ -81,5 +83,27 @@ def test_dedupe_newest_version_keeps_the_newest_version_and_breaks_ties_by_kafka
         ("c", None, 0, 3), ("c", T1, 0, 4),                # null row: a null version never wins
     ]
     expected = spark.createDataFrame([("a", T2, 0, 1), ("b", T1, 0, 2), ("c", T1, 0, 4)], schema)
-    deduped = spark.createDataFrame(rows, schema).transform(dedupe_newest_version(["transaction_id"], "updated_at"))
+    spec = MergeSpec(keys=("transaction_id",), newer_column="updated_at")
+    deduped = spark.createDataFrame(rows, schema).transform(dedupe_newest_version(spec))
     assert_df_equality(deduped, expected, ignore_row_order=True)
+
+
+def test_equal_updated_at_is_decided_by_status_then_content_not_by_kafka_position(spark):
+    """The transactions contract's order: a refund beats a completion at the same updated_at, and two
+    versions equal in both are told apart by their content, wherever they sit in Kafka."""
+    merge = CONTRACTS["transaction_events"].merge
+    schema = ("transaction_id string, user_id string, amount decimal(10,2), currency string, status string, "
+              "payment_method string, merchant_category string, transaction_timestamp timestamp, "
+              "created_at timestamp, updated_at timestamp, schema_version string, kafka_partition int, "
+              "kafka_offset long")
+    versions = [("a", "refunded", Decimal("5.00")), ("a", "completed", Decimal("5.00")),
+                ("b", "completed", Decimal("7.00")), ("b", "completed", Decimal("8.00"))]
+    winners = set()
+    for offsets in ([1, 2, 3, 4], [2, 1, 4, 3]):
+        rows = [(key, "7", amount, "EUR", status, "card", "games", T1, T1, T1, "1.0", 0, offset)
+                for (key, status, amount), offset in zip(versions, offsets)]
+        deduped = spark.createDataFrame(rows, schema).transform(dedupe_newest_version(merge))
+        winners.add(frozenset((r.transaction_id, r.status, r.amount) for r in deduped.collect()))
+    assert len(winners) == 1
+    (chosen,) = winners
+    assert ("a", "refunded", Decimal("5.00")) in chosen

@@ -45,14 +45,17 @@ def test_amount_usd_uses_the_rate_in_force_on_the_transaction_date(spark):
 
 
 def test_the_newest_version_of_a_transaction_wins_whatever_the_arrival_order(spark):
-    schema = "transaction_id string, status string, updated_at timestamp, kafka_partition int, kafka_offset long"
-    rows = [
+    schema = ("transaction_id string, status string, updated_at timestamp, kafka_partition int, kafka_offset long, "
+              "user_id string, amount decimal(10,2), currency string, payment_method string, "
+              "merchant_category string, transaction_timestamp timestamp, created_at timestamp, schema_version string")
+    fields = ("7", D("5.00"), "EUR", "card", "games", dt.datetime(2024, 6, 1, 12), dt.datetime(2024, 6, 1, 12), "1.0")
+    rows = [(*version, *fields) for version in (
         ("a", "refunded", dt.datetime(2024, 6, 1, 14), 0, 1),   # the newest arrived first
         ("a", "pending", dt.datetime(2024, 6, 1, 12), 0, 2),
         ("a", "completed", dt.datetime(2024, 6, 1, 13), 0, 3),
         ("b", "pending", dt.datetime(2024, 6, 1, 12), 0, 4),    # edge: the same version twice
         ("b", "pending", dt.datetime(2024, 6, 1, 12), 0, 5),
-    ]
+    )]
     deduped = spark.createDataFrame(rows, schema).transform(dedupe_for_merge(TRANSACTION_EVENTS.merge))
     expected = spark.createDataFrame([rows[0], rows[4]], schema)
     assert_df_equality(deduped, expected, ignore_row_order=True)
