@@ -9,7 +9,7 @@ JARS := .local/jars
 PYTEST_ARGS ?=
 
 .PHONY: setup venv jars system-deps services-up services-down services-status topics \
-        test test-unit demo bench lint wheel clean ship-artifacts airflow-test
+        test test-unit test-fast demo bench lint wheel clean ship-artifacts airflow-test
 
 setup: system-deps venv jars
 
@@ -57,8 +57,13 @@ topics: services-up
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+## Tiers (tests/tiers.py), each printed with its time at the end of a run: unit, fast, slow, deploy.
 test-unit: setup
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+## unit + fast: everything but the process-level end-to-end runs (slow) and the EMR stand-in (deploy).
+test-fast: setup
+	$(BIN)/pytest -m "not slow and not deploy" $(PYTEST_ARGS)
 
 ## AIRFLOW=1 also runs the pipeline through the Airflow DAGs (airflow dags test), after the job-by-job run.
 AIRFLOW ?=

@@ -14,6 +14,8 @@ import pytest
 from lakehouse.config import Config, load_config
 from lakehouse.services import stack
 
+pytest_plugins = ["tests.tiers"]
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONF_DIR = PROJECT_ROOT / "conf"
 
