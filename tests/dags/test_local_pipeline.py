@@ -2,10 +2,18 @@
 spark-submit of the job file against the local services, driven by `dag.test()`.
 
 - The table maintenance DAG runs on Delta tables written for the test.
-- The full pipeline: streaming -> hourly extract -> daily build, then the marts.
+- The full pipeline: streaming -> hourly extract -> daily build, run once in its own lake, topics and
+  Postgres database; then the silver tables, and the marts dbt built from the jobs' own output against
+  an independent recomputation.
 """
 from __future__ import annotations
 
+import datetime as dt
+import json
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
@@ -13,17 +21,27 @@ import pytest
 
 from tests.conftest import PROJECT_ROOT, unique_name
 from tests.dags.conftest import load_dag_bag
+from tests.integration.revenue_recomputation import (
+    assert_marts_equal,
+    expected_daily_revenue,
+    expected_monthly_revenue,
+)
+
+CONTRACTS = ("user_events", "transaction_events", "system_metrics")
+RUNS_THE_PIPELINE = pytest.mark.timeout(600)  # whichever test of daily_pipeline comes first pays for the run
 
 
-def local_dags(monkeypatch, lake: Path, topics: Optional[dict[str, str]] = None) -> dict:
-    """The local environment's DAGs with the lake, checkpoints and dbt state in `lake`, and the
-    streaming contracts mapped to `topics`."""
+def local_dags(monkeypatch, lake: Path, topics: Optional[dict[str, str]] = None,
+               database: Optional[str] = None) -> dict:
+    """The local environment's DAGs with the lake, checkpoints and dbt state in `lake`, the streaming
+    contracts mapped to `topics` and the extract reading `database`."""
     overrides = {
         "lake__root": str(lake / "tables"),
         "lake__checkpoint_root": str(lake / "checkpoints"),
         "spark__driver_memory": "1g",
         "spark__shuffle_partitions": "2",
         **{f"streaming__topics__{contract}": topic for contract, topic in (topics or {}).items()},
+        **({"postgres__database": database} if database else {}),
     }
     for name, value in {"DBT_DUCKDB_PATH": lake / "warehouse.duckdb", "DBT_TARGET_PATH": lake / "dbt-target",
                         "DBT_LOG_PATH": lake / "dbt-logs"}.items():
@@ -90,72 +108,135 @@ def test_a_failing_job_fails_the_dag_run(tmp_path, monkeypatch, airflow_db, s3_s
                       "maintain_landed_files_tables": "success"}
 
 
-@pytest.fixture
-def pipeline_topics(cfg, kafka_service):
-    """Throwaway topics for the three contracts (created by the producer), deleted afterwards."""
+@dataclass
+class PipelineRun:
+    """One run of the three DAGs over a day, in its own lake, topics and Postgres database."""
+
+    lake: Path
+    states: dict[str, str]
+    produced: dict[str, int]
+
+    def silver(self, table: str) -> list[dict]:
+        from deltalake import DeltaTable
+
+        return DeltaTable(str(self.lake / "tables" / "silver" / table)).to_pyarrow_table().to_pylist()
+
+    def query(self, sql: str) -> list[dict]:
+        """`sql` on the warehouse the daily build made; `{schema}` in it becomes the marts' schema."""
+        import duckdb
+
+        with duckdb.connect(str(self.lake / "warehouse" / "lakehouse.duckdb"), read_only=True) as warehouse:
+            [(schema,)] = warehouse.execute("select table_schema from information_schema.tables "
+                                            "where table_name = 'fct_daily_revenue'").fetchall()
+            relation = warehouse.sql(sql.format(schema=schema))
+            return [dict(zip(relation.columns, row)) for row in relation.fetchall()]
+
+
+PRODUCED = {"users": 200, "orders": 1000, "user_events": 2000, "transactions": 500, "system_metrics": 200,
+            "accounts": 3}
+
+
+def topics_and_database(cfg) -> tuple[dict[str, str], str]:
+    """Throwaway topics for the three contracts (the producer creates them) and a new database."""
+    from lakehouse.services.postgres import PostgresServer
+
+    database = unique_name("pipeline")
+    with PostgresServer(cfg).admin_connection() as conn:
+        conn.execute(f'CREATE DATABASE "{database}" OWNER "{cfg.postgres.user}"')
+    return {contract: unique_name(contract) for contract in CONTRACTS}, database
+
+
+def drop_topics_and_database(cfg, topics: dict[str, str], database: str) -> None:
     from confluent_kafka.admin import AdminClient
 
     from lakehouse.kafka.client import client_config
+    from lakehouse.services.postgres import PostgresServer
 
-    topics = {contract: unique_name(contract) for contract in ("user_events", "transaction_events", "system_metrics")}
-    yield topics
+    with PostgresServer(cfg).admin_connection() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     admin = AdminClient(client_config(cfg))
-    existing = set(admin.list_topics(timeout=10).topics)
-    created = [topic for topic in topics.values() if topic in existing]
-    if created:
-        for future in admin.delete_topics(created).values():
-            future.result(timeout=30)
+    created = [topic for topic in topics.values() if topic in admin.list_topics(timeout=10).topics]
+    for future in (admin.delete_topics(created) if created else {}).values():
+        future.result(timeout=30)
 
 
-@pytest.mark.slow
-def test_the_daily_pipeline_runs_locally_end_to_end(tmp_path, monkeypatch, airflow_db, pipeline_topics,
-                                                     postgres_service, s3_service):
-    """Sources -> streaming_pipeline -> postgres_extract_hourly -> daily_warehouse_build, as the
-    scheduler would run them over a day; then the silver tables and the marts they produced."""
-    import datetime as dt
-    import json
-    import subprocess
-    import sys
-
-    import duckdb
-    from deltalake import DeltaTable
-
-    started = dt.datetime.now(dt.timezone.utc)
-    topic_flags = [f"--set=streaming.topics.{contract}={topic}" for contract, topic in pipeline_topics.items()]
-    for tool, args in (("seed_postgres", ["--users", "200", "--orders", "1000"]),
-                       ("produce_events", ["--create-topics", *topic_flags, "--users", "200", "--user-events", "2000",
-                                           "--transactions", "500", "--system-metrics", "200"])):
-        result = subprocess.run([sys.executable, "-m", f"lakehouse_jobs.tools.{tool}", "--env", "local", *args],
+def seed_sources(topics: dict[str, str], database: str) -> None:
+    topic_flags = [f"--set=streaming.topics.{contract}={topic}" for contract, topic in topics.items()]
+    for tool, args in (("seed_postgres", ["--users", str(PRODUCED["users"]), "--orders", str(PRODUCED["orders"])]),
+                       ("produce_events", ["--create-topics", *topic_flags, "--users", str(PRODUCED["users"]),
+                                           "--user-events", str(PRODUCED["user_events"]),
+                                           "--transactions", str(PRODUCED["transactions"]),
+                                           "--system-metrics", str(PRODUCED["system_metrics"])])):
+        result = subprocess.run([sys.executable, "-m", f"lakehouse_jobs.tools.{tool}", "--env", "local",
+                                 f"--set=postgres.database={database}", *args],
                                 cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
         assert result.returncode == 0, f"{tool}: {result.stdout}{result.stderr}"
-    landed = tmp_path / "tables" / "raw" / "salesforce" / "account"
-    landed.mkdir(parents=True)
+
+
+def land_accounts(folder: Path, started: dt.datetime) -> None:
+    """Account files as Airbyte lands them."""
+    folder.mkdir(parents=True)
     now_ms = int(started.timestamp() * 1000)
-    (landed / "accounts_0.jsonl").write_text("\n".join(json.dumps({
+    (folder / "accounts_0.jsonl").write_text("\n".join(json.dumps({
         "_airbyte_raw_id": f"raw-{i}", "_airbyte_extracted_at": now_ms, "_airbyte_generation_id": 1,
         "_airbyte_meta": {"sync_id": 1, "changes": []},
         "_airbyte_data": {"Id": f"001A{i:04d}", "Name": f"Account {i}", "Industry": "Retail",
                           "AnnualRevenue": "1000.50", "BillingCountry": "US",
                           "CreatedDate": "2025-01-01T00:00:00Z", "LastModifiedDate": started.isoformat()},
-    }) for i in range(3)) + "\n")
-    dags = local_dags(monkeypatch, tmp_path, pipeline_topics)
+    }) for i in range(PRODUCED["accounts"])) + "\n")
 
-    for dag_id in ("streaming_pipeline", "postgres_extract_hourly", "daily_warehouse_build"):
-        assert without_retries(dags[dag_id]).test().state == "success", dag_id
 
-    silver = tmp_path / "tables" / "silver"
-    counts = {table: DeltaTable(str(silver / table)).to_pyarrow_table().num_rows
-              for table in ("user_events", "transactions", "users", "orders", "accounts")}
-    assert all(counts.values()), counts
-    assert counts["accounts"] == 3
-    orders = DeltaTable(str(silver / "orders")).to_pyarrow_table().to_pylist()
-    completed = sum(o["order_total"] for o in orders if o["status"] == "completed")
-    with duckdb.connect(str(tmp_path / "warehouse" / "lakehouse.duckdb"), read_only=True) as warehouse:
-        schemas = dict(warehouse.execute(
-            "select table_name, table_schema from information_schema.tables "
-            "where table_name in ('fct_orders', 'fct_daily_revenue', 'fct_monthly_revenue')").fetchall())
-        assert set(schemas) == {"fct_orders", "fct_daily_revenue", "fct_monthly_revenue"}
-        (gross,) = warehouse.execute(
-            f'select sum(gross_revenue) from "{schemas["fct_daily_revenue"]}".fct_daily_revenue').fetchone()
-    assert completed > 0
-    assert abs(float(gross) - float(completed)) < 0.01
+@pytest.fixture(scope="module")
+def daily_pipeline(cfg, tmp_path_factory, airflow_db, kafka_service, postgres_service, s3_service) -> PipelineRun:
+    """Sources -> streaming_pipeline -> postgres_extract_hourly -> daily_warehouse_build, as the
+    scheduler would run them over a day, in this module's own lake, topics and database."""
+    lake = tmp_path_factory.mktemp("pipeline")
+    topics, database = topics_and_database(cfg)
+    try:
+        seed_sources(topics, database)
+        land_accounts(lake / "tables" / "raw" / "salesforce" / "account", dt.datetime.now(dt.timezone.utc))
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            dags = local_dags(monkeypatch, lake, topics, database)
+            states = {dag_id: without_retries(dags[dag_id]).test().state
+                      for dag_id in ("streaming_pipeline", "postgres_extract_hourly", "daily_warehouse_build")}
+        yield PipelineRun(lake, states, PRODUCED)
+    finally:
+        drop_topics_and_database(cfg, topics, database)
+
+
+@pytest.mark.slow
+@RUNS_THE_PIPELINE
+def test_the_daily_pipeline_runs_locally_end_to_end(daily_pipeline):
+    assert daily_pipeline.states == dict.fromkeys(
+        ("streaming_pipeline", "postgres_extract_hourly", "daily_warehouse_build"), "success")
+    sizes = {table: len(daily_pipeline.silver(table)) for table in ("user_events", "transactions", "users", "orders",
+                                                                    "accounts", "system_metrics")}
+    # Every source row once: the seeded tables and the accounts exactly, the streams at most as produced
+    # (bad events are quarantined, repeated ids merged).
+    assert (sizes["users"], sizes["orders"], sizes["accounts"]) == (200, 1000, 3), sizes
+    assert 0 < sizes["transactions"] <= PRODUCED["transactions"], sizes
+    assert 0 < sizes["user_events"] <= PRODUCED["user_events"], sizes
+    assert 0 < sizes["system_metrics"] <= PRODUCED["system_metrics"], sizes
+
+
+@pytest.mark.slow
+@RUNS_THE_PIPELINE
+def test_the_revenue_marts_built_from_the_jobs_output_equal_a_recomputation(daily_pipeline):
+    orders = daily_pipeline.silver("orders")
+    assert sum(o["status"] == "completed" for o in orders) > 0
+    assert_marts_equal(daily_pipeline.query("select * from {schema}.fct_daily_revenue"),
+                       expected_daily_revenue(orders), "revenue_date")
+    assert_marts_equal(daily_pipeline.query("select * from {schema}.fct_monthly_revenue"),
+                       expected_monthly_revenue(orders), "revenue_month")
+
+
+@pytest.mark.slow
+@RUNS_THE_PIPELINE
+def test_the_fact_tables_hold_each_silver_row_once(daily_pipeline):
+    transactions = Counter(row["transaction_id"] for row in daily_pipeline.silver("transactions"))
+    facts = Counter(row["transaction_id"] for row in daily_pipeline.query(
+        "select transaction_id from {schema}.fct_transactions"))
+    assert facts == transactions
+    orders = Counter(row["order_id"] for row in daily_pipeline.silver("orders"))
+    assert Counter(row["order_id"] for row in daily_pipeline.query("select order_id from {schema}.fct_orders")) \
+        == orders
