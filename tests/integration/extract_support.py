@@ -1,10 +1,11 @@
 """Helpers of the Postgres extract tests: a throwaway source schema, configs pointing at it, and the
-missed / duplicated / differing figures of a Delta table against its source table."""
+missed / duplicated / differing figures of a Delta table against its source table, read without Spark."""
 from __future__ import annotations
 
 import contextlib
 import dataclasses
 from collections.abc import Iterator
+from decimal import Decimal
 
 from lakehouse.config import Config
 from lakehouse.extract.run import ExtractRequest, extract_table
@@ -61,11 +62,12 @@ class Figures:
     duplicated: int   # Delta rows beyond one per key
     extra: int        # Delta keys absent from the source
     differing: int    # keys in both whose row content differs
+    examples: tuple = ()  # a few (key, source row, Delta row) of the differing keys
 
     def show(self, label: str) -> str:
         line = (f"{label}: missed={self.missed} duplicated={self.duplicated} extra={self.extra} "
                 f"differing={self.differing}")
-        print(line)
+        print(line, *(f"  {example}" for example in self.examples), sep="\n")
         return line
 
     @property
@@ -73,18 +75,54 @@ class Figures:
         return self.missed == self.duplicated == self.extra == self.differing == 0
 
 
-def compare(spark, cfg: Config, name: str = "orders") -> Figures:
-    """Reads the source table (JDBC, one snapshot) and the Delta table and compares them by key and content."""
-    spec = cfg.extract.tables[name]
-    key = list(spec.primary_key)
-    source = (
-        spark.read.format("jdbc").options(**cfg.postgres.jdbc_options())
-        .option("dbtable", f'"{spec.schema}"."{spec.table}"').option("fetchsize", "1000").load()
-        .localCheckpoint()
+def compare(cfg: Config, name: str = "orders") -> Figures:
+    """Compares the Delta table with its source table by key and by exact values.
+
+    Neither side goes through Spark: the source is read with psycopg and the target with the
+    `deltalake` package, so a type mapping bug of the extract's JDBC read cannot hide on both
+    sides. Values must be equal as Python values, Decimals also in scale (see `exact`).
+    """
+    columns, source = source_rows(cfg, name)
+    target = target_rows(cfg, name, columns)
+    key_at = [columns.index(key) for key in cfg.extract.tables[name].primary_key]
+
+    def key_of(row: tuple) -> tuple:
+        return tuple(row[i] for i in key_at)
+
+    source_by_key = {key_of(row): exact(row) for row in source}
+    target_by_key: dict[tuple, list[tuple]] = {}
+    for row in target:
+        target_by_key.setdefault(key_of(row), []).append(exact(row))
+    differing = [(key, source_by_key[key], row) for key, rows in target_by_key.items() if key in source_by_key
+                 for row in rows if row != source_by_key[key]]
+    return Figures(
+        missed=len(source_by_key.keys() - target_by_key.keys()),
+        duplicated=len(target) - len(target_by_key),
+        extra=len(target_by_key.keys() - source_by_key.keys()),
+        differing=len({key for key, _, _ in differing}),
+        examples=tuple(differing[:3]),
     )
-    target = spark.read.format("delta").load(target_path(cfg, name)).select(*source.columns)
-    missed = source.select(key).subtract(target.select(key)).count()
-    extra = target.select(key).subtract(source.select(key)).count()
-    duplicated = target.count() - target.select(key).distinct().count()
-    differing = source.exceptAll(target).count() - missed
-    return Figures(missed, duplicated, extra, differing)
+
+
+def source_rows(cfg: Config, name: str = "orders") -> tuple[list[str], list[tuple]]:
+    """The source table's column names and rows, read with psycopg in one statement."""
+    from psycopg import sql
+
+    spec = cfg.extract.tables[name]
+    with connect(cfg.postgres, "lakehouse-tests") as conn:
+        cursor = conn.execute(sql.SQL("SELECT * FROM {}").format(sql.Identifier(spec.schema, spec.table)))
+        return [column.name for column in cursor.description], cursor.fetchall()
+
+
+def target_rows(cfg: Config, name: str, columns: list[str]) -> list[tuple]:
+    """The Delta table's rows, `columns` in that order, read with the `deltalake` package."""
+    from deltalake import DeltaTable
+
+    table = DeltaTable(target_path(cfg, name)).to_pyarrow_table(columns=columns)
+    return list(zip(*(table.column(column).to_pylist() for column in columns)))
+
+
+def exact(row: tuple) -> tuple:
+    """The row as compared: a Decimal by its digits and scale (10.0 is not 10.00), timestamps as
+    Python compares them (an aware one never equals a naive one; microseconds count)."""
+    return tuple(("numeric", str(value)) if isinstance(value, Decimal) else value for value in row)

@@ -68,7 +68,7 @@ def test_a_thousand_rows_sharing_one_cursor_value_are_split_across_runs_without_
                                    (tie, mid_tie[0].key[0])).fetchone()[0]
         assert skipped > 0
 
-        figures = compare(spark, job)
+        figures = compare(job)
         duplicated_reads = sum(reads) - 1010
         figures.show(f"ties: 1000 tied rows over {len(reads)} runs {reads} (cursor-only '>' would skip {skipped})")
         print(f"ties: rows read more than once = {duplicated_reads}")
@@ -109,7 +109,7 @@ def test_a_transaction_committing_an_older_timestamp_after_a_run_is_picked_up_by
 
         assert after.rows_read == 11, after.line()
         assert after.new_position.cursor > late_cursor
-        figures = compare(spark, job)
+        figures = compare(job)
         duplicated_reads = first.rows_read + during.rows_read + after.rows_read - 36
         figures.show(f"late commit: order {late_id} committed after a run moved on")
         print(f"late commit: rows read more than once = {duplicated_reads}")
@@ -186,7 +186,7 @@ def test_a_run_killed_after_its_delta_commit_is_neither_lost_nor_repeated(spark,
         killed = committed_state(spark, job)
         assert killed.txn_version == 0
         assert killed.position is not None
-        assert compare(spark, job).all_zero  # what the killed run committed: all 100 rows, and its position
+        assert compare(job).all_zero  # what the killed run committed: all 100 rows, and its position
 
         with writer(cfg) as conn:
             insert_orders(conn, schema, 20)
@@ -196,7 +196,7 @@ def test_a_run_killed_after_its_delta_commit_is_neither_lost_nor_repeated(spark,
 
         assert rerun.old_position == killed.position
         assert rerun.rows_read == 25, "exactly the rows changed after the killed run's commit"
-        figures = compare(spark, job)
+        figures = compare(job)
         figures.show("crash after the Delta commit, then rerun")
         print(f"crash after commit: rows read more than once = {rerun.rows_read - 25}")
         assert figures.all_zero
@@ -223,7 +223,7 @@ def test_a_run_killed_before_its_delta_write_changes_nothing(spark, cfg):
         rerun = run(spark, job)
         assert rerun.old_position == before.position
         assert rerun.rows_read == 10
-        figures = compare(spark, job)
+        figures = compare(job)
         figures.show("crash before the Delta write, then rerun")
         assert figures.all_zero
 
@@ -249,7 +249,7 @@ def test_two_runs_from_the_same_state_cannot_both_commit(spark, cfg, monkeypatch
         assert table_version(spark, target_path(job)) == version, "the late run wrote nothing"
         assert committed_state(spark, job).position == first.new_position
         assert run(spark, job).rows_read == 5
-        figures = compare(spark, job)
+        figures = compare(job)
         figures.show("two runs from one state")
         assert figures.all_zero
 
@@ -276,7 +276,7 @@ def test_a_random_concurrent_writer_during_five_runs_leaves_delta_equal_to_sourc
         assert any(s.held_back_by for s in during), "open transactions held the bound back at least once"
         positions = [s.new_position for s in summaries]
         assert positions == sorted(positions)
-        figures = compare(spark, job)
+        figures = compare(job)
         figures.show(f"concurrent writer during {len(during)} runs")
         assert figures.all_zero, summaries[-1].line()
 
@@ -292,7 +292,7 @@ def test_full_refresh_makes_the_target_equal_to_the_source(spark, cfg):
             conn.execute(f'DELETE FROM "{schema}".orders WHERE order_id IN (3, 4, 5)')
             insert_orders(conn, schema, 7)
         DeltaTable.forPath(spark, target_path(job)).update("order_id = 10", {"status": "'corrupted'"})
-        assert not compare(spark, job).all_zero
+        assert not compare(job).all_zero
 
         refresh = run(spark, job, mode="full-refresh")
 
@@ -300,7 +300,7 @@ def test_full_refresh_makes_the_target_equal_to_the_source(spark, cfg):
         assert refresh.deleted == 3
         assert refresh.new_position is not None
         assert refresh.new_position.cursor < refresh.upper_bound
-        figures = compare(spark, job)
+        figures = compare(job)
         figures.show("full refresh")
         assert figures.all_zero
         assert committed_state(spark, job).position == refresh.new_position
