@@ -1,18 +1,23 @@
-"""Helpers of the Postgres extract tests: a throwaway source schema, configs pointing at it, and the
-missed / duplicated / differing figures of a Delta table against its source table, read without Spark."""
+"""Helpers of the Postgres extract tests: a throwaway source schema, configs pointing at it, the job
+started as a process, and the missed / duplicated / differing figures of a Delta table against its
+source table, read without Spark."""
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
+import subprocess
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 
 from lakehouse.config import Config
 from lakehouse.extract.run import ExtractRequest, extract_table
 from lakehouse.extract.summary import RunSummary
+from lakehouse.runtime.executables import venv_executable
 from lakehouse.sourcegen.seed import seed
 from lakehouse.sources.postgres import connect
-from tests.conftest import unique_name
+from tests.conftest import PROJECT_ROOT, unique_name
 
 
 @contextlib.contextmanager
@@ -46,6 +51,31 @@ def extract_config(cfg: Config, schema: str, guard: str = "in_flight", delay: fl
 def target_path(cfg: Config, name: str = "orders") -> str:
     spec = cfg.extract.tables[name]
     return cfg.lake.table_path(spec.target_layer, spec.target_name)
+
+
+def job_argv(cfg: Config) -> list[str]:
+    """Flags of the postgres_extract job for `cfg`'s orders table: its schema, target and safety delay."""
+    spec = cfg.extract.tables["orders"]
+    return ["--env", "local", "--tables", "orders",
+            "--set", f"lake.root={cfg.lake.root}", "--set", f"lake.checkpoint_root={cfg.lake.checkpoint_root}",
+            "--set", f"extract.tables.orders.schema={spec.schema}",
+            "--set", f"extract.tables.orders.target_name={spec.target_name}",
+            "--set", f"extract.safety_delay_s={cfg.extract.safety_delay_s}",
+            "--set", "spark.driver_memory=1g", "--set", "spark.shuffle_partitions=2"]
+
+
+def job_env() -> dict[str, str]:
+    """This environment without LAKEHOUSE__* overrides: the job's config comes from its flags alone."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("LAKEHOUSE__")}
+
+
+def start_job(cfg: Config, output: Path) -> subprocess.Popen:
+    """Starts the console script `lakehouse-postgres-extract` on `cfg`'s orders table in its own
+    process group, everything it prints going to `output`."""
+    script = venv_executable("lakehouse-postgres-extract", "pip install -e . in the project's virtualenv")
+    with open(output, "w") as out:
+        return subprocess.Popen([script, *job_argv(cfg)], cwd=PROJECT_ROOT, start_new_session=True,
+                                stdout=out, stderr=subprocess.STDOUT, env=job_env())
 
 
 def run(spark, cfg: Config, name: str = "orders", mode: str = "incremental", **flags) -> RunSummary:

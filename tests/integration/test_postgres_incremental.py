@@ -22,7 +22,17 @@ from lakehouse.extract.state import app_id, read_state, table_version
 from lakehouse.sourcegen.writer import ConcurrentWriter
 from lakehouse.sources.postgres import connect
 from tests.conftest import PROJECT_ROOT
-from tests.integration.extract_support import compare, extract_config, run, source_schema, target_path, writer
+from tests.integration.extract_support import (
+    compare,
+    extract_config,
+    job_argv,
+    job_env,
+    run,
+    source_schema,
+    start_job,
+    target_path,
+    writer,
+)
 
 pytestmark = pytest.mark.usefixtures("postgres_service")
 
@@ -140,17 +150,9 @@ sys.exit(main(sys.argv[1:]))
 def run_job_and_kill(job_cfg, crash_point: str, timeout: float = 240) -> str:
     """Runs the real job in its own process group, kills the group (SIGKILL) at `crash_point`;
     returns everything the process printed."""
-    spec = job_cfg.extract.tables["orders"]
-    argv = ["--env", "local", "--tables", "orders",
-            "--set", f"lake.root={job_cfg.lake.root}", "--set", f"lake.checkpoint_root={job_cfg.lake.checkpoint_root}",
-            "--set", f"extract.tables.orders.schema={spec.schema}",
-            "--set", f"extract.tables.orders.target_name={spec.target_name}",
-            "--set", f"extract.safety_delay_s={job_cfg.extract.safety_delay_s}",
-            "--set", "spark.driver_memory=1g", "--set", "spark.shuffle_partitions=2"]
     process = subprocess.Popen(
-        [sys.executable, "-c", CRASHING_RUN, *argv], cwd=PROJECT_ROOT, start_new_session=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**{k: v for k, v in os.environ.items() if not k.startswith("LAKEHOUSE__")}, "CRASH_POINT": crash_point},
+        [sys.executable, "-c", CRASHING_RUN, *job_argv(job_cfg)], cwd=PROJECT_ROOT, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**job_env(), "CRASH_POINT": crash_point},
     )
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
@@ -228,30 +230,82 @@ def test_a_run_killed_before_its_delta_write_changes_nothing(spark, cfg):
         assert figures.all_zero
 
 
-def test_two_runs_from_the_same_state_cannot_both_commit(spark, cfg, monkeypatch):
-    import lakehouse.extract.modes as modes
+EXTRACT_SESSION = "lakehouse-postgres-extract:orders"  # the application_name of a run's psycopg session
 
-    with source_schema(cfg, users=5, orders=20) as schema:
-        job = extract_config(cfg, schema, delay=DELAY)
-        time.sleep(DELAY)
-        stale = committed_state(spark, job)  # what a second run read before the first one committed
-        first = run(spark, job)
-        version = table_version(spark, target_path(job))
+
+def runs_waiting_for(schema: str, cfg) -> int:
+    """Extract sessions blocked on a lock while querying `schema` (a fresh pg_stat_activity sample)."""
+    with connect(cfg.postgres, "tests") as conn:
+        return conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND wait_event_type = 'Lock'"
+            " AND strpos(query, %s) > 0", (EXTRACT_SESSION, f'"{schema}"')).fetchone()[0]
+
+
+def await_runs_blocked(schema: str, cfg, processes: list, timeout: float = 240) -> None:
+    """Returns once every process waits on the locked source table; fails if one ends first."""
+    deadline = time.monotonic() + timeout
+    while runs_waiting_for(schema, cfg) < len(processes):
+        assert all(p.poll() is None for p in processes), "a run ended before it reached the locked table"
+        assert time.monotonic() < deadline, f"the runs did not reach the locked table in {timeout:.0f}s"
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_two_real_runs_racing_from_one_committed_state_commit_once(spark, cfg, tmp_path):
+    """Two processes of the job read the same committed state, then race to commit.
+
+    The test holds an exclusive lock on the source table until both runs wait on it: by then each
+    has read the state (the first thing a run does), so both start from it; releasing the lock
+    lets both read the same window and merge at the same moment.
+    """
+    base = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
+    with source_schema(cfg, users=5, orders=0) as schema:
         with writer(cfg) as conn:
-            insert_orders(conn, schema, 5)
-        time.sleep(DELAY + 0.3)
+            insert_orders(conn, schema, 100, base)
+        job = extract_config(cfg, schema, delay=DELAY)
+        initial = run(spark, job)
+        committed = table_version(spark, target_path(job))
+        with writer(cfg) as conn:
+            insert_orders(conn, schema, 2000, base + dt.timedelta(minutes=1))
 
-        monkeypatch.setattr(modes, "read_state", lambda *args: stale)
-        with pytest.raises(modes.ConcurrentRunError, match=r"committed transaction .*/0 first"):
-            run(spark, job)
-        monkeypatch.undo()
+        outputs = [tmp_path / "run-a.log", tmp_path / "run-b.log"]
+        processes = []
+        try:
+            with writer(cfg) as lock, lock.transaction():
+                lock.execute(f'LOCK TABLE "{schema}".orders IN ACCESS EXCLUSIVE MODE')
+                processes = [start_job(job, output) for output in outputs]
+                await_runs_blocked(schema, cfg, processes)
+                print(f"race: both runs read the state and wait on the source at {dt.datetime.now():%H:%M:%S.%f}")
+            codes = [p.wait(timeout=240) for p in processes]
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait(timeout=60)
+        logs = [output.read_text() for output in outputs]
+        assert cfg.postgres.password.resolve() not in "".join(logs)
+        assert sorted(codes) == [0, 1], "\n\n".join(logs)
+        winner, loser = (logs[0], logs[1]) if codes[0] == 0 else (logs[1], logs[0])
+        for line in (winner + loser).splitlines():
+            if "postgres-extract orders" in line or "Error" in line:
+                print(f"race: {line}")
 
-        assert table_version(spark, target_path(job)) == version, "the late run wrote nothing"
-        assert committed_state(spark, job).position == first.new_position
-        assert run(spark, job).rows_read == 5
+        assert "rows_read=2000 rows_merged=2000 (inserted=2000 " in winner
+        assert f"position {initial.new_position.describe()} -> " in winner, "the winner started from the state"
+        assert "rows_read=" not in loser, "the loser never got to its summary"
+        assert "ConcurrentRunError" in loser, loser
+        assert f"committed transaction lakehouse-postgres-extract:{schema}.orders/1 first" in loser
+        state = committed_state(spark, job)
+        assert table_version(spark, target_path(job)) == state.table_version == committed + 1, "one commit"
+        assert state.txn_version == 1
+        with writer(cfg) as conn:
+            last_row = conn.execute(f'SELECT updated_at, order_id FROM "{schema}".orders'
+                                    " ORDER BY updated_at DESC, order_id DESC LIMIT 1").fetchone()
+        assert (state.position.cursor, *state.position.key) == last_row, "the state is the last row committed"
         figures = compare(job)
-        figures.show("two runs from one state")
+        figures.show("two real runs racing from one state")
         assert figures.all_zero
+        assert run(spark, job).rows_read == 0, "the committed position covers every row committed"
 
 
 def test_a_random_concurrent_writer_during_five_runs_leaves_delta_equal_to_source(spark, cfg):
