@@ -266,7 +266,7 @@ def test_two_real_runs_racing_from_one_committed_state_commit_once(spark, cfg, t
         initial = run(spark, job)
         committed = table_version(spark, target_path(job))
         with writer(cfg) as conn:
-            insert_orders(conn, schema, 2000, base + dt.timedelta(minutes=1))
+            insert_orders(conn, schema, 500, base + dt.timedelta(minutes=1))
 
         outputs = [tmp_path / "run-a.log", tmp_path / "run-b.log"]
         processes = []
@@ -290,7 +290,7 @@ def test_two_real_runs_racing_from_one_committed_state_commit_once(spark, cfg, t
             if "postgres-extract orders" in line or "Error" in line:
                 print(f"race: {line}")
 
-        assert "rows_read=2000 rows_merged=2000 (inserted=2000 " in winner
+        assert "rows_read=500 rows_merged=500 (inserted=500 " in winner
         assert f"position {initial.new_position.describe()} -> " in winner, "the winner started from the state"
         assert "rows_read=" not in loser, "the loser never got to its summary"
         assert "ConcurrentRunError" in loser, loser
