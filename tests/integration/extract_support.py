@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from lakehouse.config import Config
+from lakehouse.config.model import ExtractTableConfig
 from lakehouse.extract.run import ExtractRequest, extract_table
 from lakehouse.extract.summary import RunSummary
 from lakehouse.runtime.executables import venv_executable
@@ -33,6 +34,27 @@ def source_schema(cfg: Config, users: int = 20, orders: int = 100) -> Iterator[s
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
+@contextlib.contextmanager
+def icu_database(cfg: Config, icu_locale: str = "en-US") -> Iterator[Config]:
+    """A throwaway database whose text sorts by ICU's `icu_locale` (the server's own is C), owned by
+    the extract's role; yields `cfg` pointing at it and drops it afterwards."""
+    from psycopg import sql
+
+    from lakehouse.services.postgres import PostgresServer
+
+    server = PostgresServer(cfg)
+    name = unique_name("icu")
+    with server.admin_connection() as conn:
+        conn.execute(sql.SQL(
+            "CREATE DATABASE {} OWNER {} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE {} LOCALE 'C.UTF-8'"
+        ).format(sql.Identifier(name), sql.Identifier(cfg.postgres.user), sql.Literal(icu_locale)))
+    try:
+        yield dataclasses.replace(cfg, postgres=dataclasses.replace(cfg.postgres, database=name))
+    finally:
+        with server.admin_connection() as conn:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
 def writer(cfg: Config):
     """A writable autocommit connection for setting up and changing source rows."""
     return connect(cfg.postgres, "lakehouse-tests", read_only=False)
@@ -45,6 +67,12 @@ def extract_config(cfg: Config, schema: str, guard: str = "in_flight", delay: fl
         for name, spec in cfg.extract.tables.items()
     }
     extract = dataclasses.replace(cfg.extract, tables=tables, late_commit_guard=guard, safety_delay_s=delay)
+    return dataclasses.replace(cfg, extract=extract)
+
+
+def with_table(cfg: Config, name: str, spec: ExtractTableConfig) -> Config:
+    """`cfg` with one more configured extract table."""
+    extract = dataclasses.replace(cfg.extract, tables={**cfg.extract.tables, name: spec})
     return dataclasses.replace(cfg, extract=extract)
 
 

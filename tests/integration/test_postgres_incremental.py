@@ -16,21 +16,24 @@ import time
 
 import pytest
 
+from lakehouse.config.model import ExtractTableConfig
 from lakehouse.extract.bounds import upper_bound
 from lakehouse.extract.identifiers import resolve_table
 from lakehouse.extract.state import app_id, read_state, table_version
 from lakehouse.sourcegen.writer import ConcurrentWriter
 from lakehouse.sources.postgres import connect
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, unique_name
 from tests.integration.extract_support import (
     compare,
     extract_config,
+    icu_database,
     job_argv,
     job_env,
     run,
     source_schema,
     start_job,
     target_path,
+    with_table,
     writer,
 )
 
@@ -306,6 +309,76 @@ def test_two_real_runs_racing_from_one_committed_state_commit_once(spark, cfg, t
         figures.show("two real runs racing from one state")
         assert figures.all_zero
         assert run(spark, job).rows_read == 0, "the committed position covers every row committed"
+
+
+# Text keys whose order under ICU's en-US differs from C's byte order (case, accents, punctuation,
+# spaces); the last in en-US order is not the last in byte order.
+TEXT_KEYS = ["a", "B", "b", "A", "é", "e", "E", "f", "a-b", "ab", "a b", "_x", "Z", "ß"]
+LATER_KEYS = ["Ä", "ss", "Émile", "emile", "a_b", "日本"]
+LABELS_DDL = """
+CREATE SCHEMA {schema};
+CREATE TABLE {table} (
+    label       text PRIMARY KEY,
+    updated_at  timestamptz NOT NULL,
+    amount      numeric(38, 18) NOT NULL,
+    happened_at timestamptz NOT NULL,
+    note        text
+);
+CREATE INDEX ON {table} (updated_at, label)
+"""
+# Values a type mapping bug would change: all 38 digits of numeric(38, 18), microseconds (one given
+# at another offset), non-ASCII text; the cursor has microseconds too.
+AMOUNTS = ["12345678901234567890.123456789012345678", "-0.000000000000000001", "0.100000000000000000"]
+MOMENTS = ["2024-05-01 12:00:00.000001+00", "1999-12-31 23:59:59.999999+00", "2024-02-29 14:30:00.123456+02:00"]
+NOTES = ["Grüße aus Köln", "日本語のテキスト", None]
+
+
+def insert_labels(conn, table, keys: list[str], cursor: str) -> None:
+    for i, key in enumerate(keys):
+        conn.execute(f"INSERT INTO {table} VALUES (%s, %s, %s, %s, %s)",
+                     (key, cursor, AMOUNTS[i % 3], MOMENTS[i % 3], NOTES[i % 3]))
+
+
+def run_until_done(spark, job, name: str) -> list:
+    """Incremental runs until one leaves nothing pending; their summaries."""
+    summaries = [run(spark, job, name)]
+    while summaries[-1].more_pending:
+        assert len(summaries) < 20, "the runs do not get through the table"
+        summaries.append(run(spark, job, name))
+    return summaries
+
+
+def test_text_keys_in_an_icu_database_are_paged_across_runs_without_loss_or_repeat(spark, cfg):
+    with icu_database(cfg, "en-US") as icu:
+        schema = unique_name("src")
+        table = f'"{schema}".labels'
+        with writer(icu) as conn:
+            conn.execute(LABELS_DDL.format(schema=f'"{schema}"', table=table))
+            insert_labels(conn, table, TEXT_KEYS, "2024-05-01 12:00:00.000001+00")  # one tie: key order alone
+            en_us = [row[0] for row in conn.execute(f"SELECT label FROM {table} ORDER BY updated_at, label")]
+        assert en_us != sorted(TEXT_KEYS), "the database sorts text by en-US, not by code point"
+        spec = ExtractTableConfig(schema=schema, table="labels", primary_key=["label"], cursor_column="updated_at",
+                                  target_layer="silver", target_name=f"labels_{schema}", max_rows_per_run=4)
+        job = with_table(extract_config(icu, schema, delay=DELAY), "labels", spec)
+
+        first = run_until_done(spark, job, "labels")
+
+        figures = compare(job, "labels")
+        figures.show(f"text keys in en-US order, {len(first)} runs of at most 4 rows")
+        assert figures.all_zero, figures
+        assert [s.rows_read for s in first] == [4, 4, 4, 2], "each row read once"
+        assert [s.new_position.key[0] for s in first] == en_us[3::4] + en_us[-1:], "pages end in en-US order"
+        with writer(icu) as conn:
+            insert_labels(conn, table, LATER_KEYS, "2024-05-02 08:00:00.5+00")
+            conn.execute(f"UPDATE {table} SET updated_at = '2024-05-02 08:00:00.5+00', note = 'moved'"
+                         " WHERE label IN ('A', 'b', 'é')")
+        second = run_until_done(spark, job, "labels")
+
+        assert [s.rows_read for s in second] == [4, 4, 1], "the 9 changed rows, each read once"
+        figures = compare(job, "labels")
+        figures.show(f"then 9 rows changed, {len(second)} more runs")
+        assert figures.all_zero, figures
+        assert run(spark, job, "labels").rows_read == 0
 
 
 def test_a_random_concurrent_writer_during_five_runs_leaves_delta_equal_to_source(spark, cfg):
