@@ -183,4 +183,4 @@ def target_rows(cfg: Config, name: str, columns: list[str]) -> list[tuple]:
 def exact(row: tuple) -> tuple:
     """The row as compared: a Decimal by its digits and scale (10.0 is not 10.00), timestamps as
     Python compares them (an aware one never equals a naive one; microseconds count)."""
-    return tuple(("numeric", str(value)) if isinstance(value, Decimal) else value for value in row)
+    return tuple(("numeric", format(value, "f")) if isinstance(value, Decimal) else value for value in row)
