@@ -62,7 +62,7 @@ def test_hostile_names_in_config_fail_clearly_and_touch_nothing(spark, cfg):
             assert repr(next(iter(changes.values()))).strip("[]") in message
 
         assert table_version(spark, target_path(job)) == version, "the target table was not written"
-        assert compare(spark, job).all_zero, "the target table still equals the source"
+        assert compare(job).all_zero, "the target table still equals the source"
         assert canary_rows(cfg, schema, canary) == 1
 
 

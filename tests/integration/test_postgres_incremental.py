@@ -1,7 +1,9 @@
 """The Postgres -> Delta extract under the cases where cursor-based extraction usually loses or
-duplicates rows: ties at the boundary, late commits, crashes, concurrent writes, hard deletes.
+duplicates rows: ties at the boundary, late commits, crashes, two runs racing, concurrent writes,
+text keys under a real (ICU) collation, hard deletes.
 
-Real Postgres, real Delta. Each test prints its missed / duplicated figures, which must be 0.
+Real Postgres, real Delta. Each test prints its missed / duplicated / differing figures, which must
+be 0; they compare exact values read with psycopg and deltalake, not through Spark.
 """
 from __future__ import annotations
 
@@ -16,13 +18,26 @@ import time
 
 import pytest
 
+from lakehouse.config.model import ExtractTableConfig
 from lakehouse.extract.bounds import upper_bound
 from lakehouse.extract.identifiers import resolve_table
 from lakehouse.extract.state import app_id, read_state, table_version
 from lakehouse.sourcegen.writer import ConcurrentWriter
 from lakehouse.sources.postgres import connect
-from tests.conftest import PROJECT_ROOT
-from tests.integration.extract_support import compare, extract_config, run, source_schema, target_path, writer
+from tests.conftest import PROJECT_ROOT, unique_name
+from tests.integration.extract_support import (
+    compare,
+    extract_config,
+    icu_database,
+    job_argv,
+    job_env,
+    run,
+    source_schema,
+    start_job,
+    target_path,
+    with_table,
+    writer,
+)
 
 pytestmark = pytest.mark.usefixtures("postgres_service")
 
@@ -68,7 +83,7 @@ def test_a_thousand_rows_sharing_one_cursor_value_are_split_across_runs_without_
                                    (tie, mid_tie[0].key[0])).fetchone()[0]
         assert skipped > 0
 
-        figures = compare(spark, job)
+        figures = compare(job)
         duplicated_reads = sum(reads) - 1010
         figures.show(f"ties: 1000 tied rows over {len(reads)} runs {reads} (cursor-only '>' would skip {skipped})")
         print(f"ties: rows read more than once = {duplicated_reads}")
@@ -109,7 +124,7 @@ def test_a_transaction_committing_an_older_timestamp_after_a_run_is_picked_up_by
 
         assert after.rows_read == 11, after.line()
         assert after.new_position.cursor > late_cursor
-        figures = compare(spark, job)
+        figures = compare(job)
         duplicated_reads = first.rows_read + during.rows_read + after.rows_read - 36
         figures.show(f"late commit: order {late_id} committed after a run moved on")
         print(f"late commit: rows read more than once = {duplicated_reads}")
@@ -140,17 +155,9 @@ sys.exit(main(sys.argv[1:]))
 def run_job_and_kill(job_cfg, crash_point: str, timeout: float = 240) -> str:
     """Runs the real job in its own process group, kills the group (SIGKILL) at `crash_point`;
     returns everything the process printed."""
-    spec = job_cfg.extract.tables["orders"]
-    argv = ["--env", "local", "--tables", "orders",
-            "--set", f"lake.root={job_cfg.lake.root}", "--set", f"lake.checkpoint_root={job_cfg.lake.checkpoint_root}",
-            "--set", f"extract.tables.orders.schema={spec.schema}",
-            "--set", f"extract.tables.orders.target_name={spec.target_name}",
-            "--set", f"extract.safety_delay_s={job_cfg.extract.safety_delay_s}",
-            "--set", "spark.driver_memory=1g", "--set", "spark.shuffle_partitions=2"]
     process = subprocess.Popen(
-        [sys.executable, "-c", CRASHING_RUN, *argv], cwd=PROJECT_ROOT, start_new_session=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**{k: v for k, v in os.environ.items() if not k.startswith("LAKEHOUSE__")}, "CRASH_POINT": crash_point},
+        [sys.executable, "-c", CRASHING_RUN, *job_argv(job_cfg)], cwd=PROJECT_ROOT, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**job_env(), "CRASH_POINT": crash_point},
     )
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
@@ -186,7 +193,7 @@ def test_a_run_killed_after_its_delta_commit_is_neither_lost_nor_repeated(spark,
         killed = committed_state(spark, job)
         assert killed.txn_version == 0
         assert killed.position is not None
-        assert compare(spark, job).all_zero  # what the killed run committed: all 100 rows, and its position
+        assert compare(job).all_zero  # what the killed run committed: all 100 rows, and its position
 
         with writer(cfg) as conn:
             insert_orders(conn, schema, 20)
@@ -196,7 +203,7 @@ def test_a_run_killed_after_its_delta_commit_is_neither_lost_nor_repeated(spark,
 
         assert rerun.old_position == killed.position
         assert rerun.rows_read == 25, "exactly the rows changed after the killed run's commit"
-        figures = compare(spark, job)
+        figures = compare(job)
         figures.show("crash after the Delta commit, then rerun")
         print(f"crash after commit: rows read more than once = {rerun.rows_read - 25}")
         assert figures.all_zero
@@ -223,35 +230,158 @@ def test_a_run_killed_before_its_delta_write_changes_nothing(spark, cfg):
         rerun = run(spark, job)
         assert rerun.old_position == before.position
         assert rerun.rows_read == 10
-        figures = compare(spark, job)
+        figures = compare(job)
         figures.show("crash before the Delta write, then rerun")
         assert figures.all_zero
 
 
-def test_two_runs_from_the_same_state_cannot_both_commit(spark, cfg, monkeypatch):
-    import lakehouse.extract.modes as modes
+EXTRACT_SESSION = "lakehouse-postgres-extract:orders"  # the application_name of a run's psycopg session
 
-    with source_schema(cfg, users=5, orders=20) as schema:
-        job = extract_config(cfg, schema, delay=DELAY)
-        time.sleep(DELAY)
-        stale = committed_state(spark, job)  # what a second run read before the first one committed
-        first = run(spark, job)
-        version = table_version(spark, target_path(job))
+
+def runs_waiting_for(schema: str, cfg) -> int:
+    """Extract sessions blocked on a lock while querying `schema` (a fresh pg_stat_activity sample)."""
+    with connect(cfg.postgres, "tests") as conn:
+        return conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND wait_event_type = 'Lock'"
+            " AND strpos(query, %s) > 0", (EXTRACT_SESSION, f'"{schema}"')).fetchone()[0]
+
+
+def await_runs_blocked(schema: str, cfg, processes: list, timeout: float = 240) -> None:
+    """Returns once every process waits on the locked source table; fails if one ends first."""
+    deadline = time.monotonic() + timeout
+    while runs_waiting_for(schema, cfg) < len(processes):
+        assert all(p.poll() is None for p in processes), "a run ended before it reached the locked table"
+        assert time.monotonic() < deadline, f"the runs did not reach the locked table in {timeout:.0f}s"
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_two_real_runs_racing_from_one_committed_state_commit_once(spark, cfg, tmp_path):
+    """Two processes of the job read the same committed state, then race to commit.
+
+    The test holds an exclusive lock on the source table until both runs wait on it: a run reads
+    the state before it queries the table, so both start from the same one; releasing the lock
+    lets both read the same window and merge at the same moment.
+    """
+    base = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
+    with source_schema(cfg, users=5, orders=0) as schema:
         with writer(cfg) as conn:
-            insert_orders(conn, schema, 5)
-        time.sleep(DELAY + 0.3)
+            insert_orders(conn, schema, 100, base)
+        job = extract_config(cfg, schema, delay=DELAY)
+        initial = run(spark, job)
+        initial_version = table_version(spark, target_path(job))
+        with writer(cfg) as conn:
+            insert_orders(conn, schema, 500, base + dt.timedelta(minutes=1))
 
-        monkeypatch.setattr(modes, "read_state", lambda *args: stale)
-        with pytest.raises(modes.ConcurrentRunError, match=r"committed transaction .*/0 first"):
-            run(spark, job)
-        monkeypatch.undo()
+        outputs = [tmp_path / "run-a.log", tmp_path / "run-b.log"]
+        processes = []
+        try:
+            with writer(cfg) as lock, lock.transaction():
+                lock.execute(f'LOCK TABLE "{schema}".orders IN ACCESS EXCLUSIVE MODE')
+                processes = [start_job(job, output) for output in outputs]
+                await_runs_blocked(schema, cfg, processes)
+                print(f"race: both runs read the state and wait on the source at {dt.datetime.now():%H:%M:%S.%f}")
+            codes = [p.wait(timeout=240) for p in processes]
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait(timeout=60)
+        logs = [output.read_text() for output in outputs]
+        assert cfg.postgres.password.resolve() not in "".join(logs)
+        assert sorted(codes) == [0, 1], "\n\n".join(logs)
+        winner, loser = (logs[0], logs[1]) if codes[0] == 0 else (logs[1], logs[0])
+        for line in (winner + loser).splitlines():
+            if any(word in line for word in ("postgres-extract orders", "Error", "Exception")):
+                print(f"race: {line}")
 
-        assert table_version(spark, target_path(job)) == version, "the late run wrote nothing"
-        assert committed_state(spark, job).position == first.new_position
-        assert run(spark, job).rows_read == 5
-        figures = compare(spark, job)
-        figures.show("two runs from one state")
+        assert "rows_read=500 rows_merged=500 (inserted=500 " in winner
+        assert f"position {initial.new_position.describe()} -> " in winner, "the winner started from the state"
+        assert "rows_read=" not in loser, "the loser never got to its summary"
+        assert "ConcurrentRunError" in loser, loser
+        assert f"committed transaction lakehouse-postgres-extract:{schema}.orders/1 first" in loser
+        state = committed_state(spark, job)
+        assert table_version(spark, target_path(job)) == state.table_version == initial_version + 1, "one commit"
+        assert state.txn_version == 1
+        with writer(cfg) as conn:
+            last_row = conn.execute(f'SELECT updated_at, order_id FROM "{schema}".orders'
+                                    " ORDER BY updated_at DESC, order_id DESC LIMIT 1").fetchone()
+        assert (state.position.cursor, *state.position.key) == last_row, "the state is the last row committed"
+        figures = compare(job)
+        figures.show("two real runs racing from one state")
         assert figures.all_zero
+        assert run(spark, job).rows_read == 0, "the committed position covers every row committed"
+
+
+# Text keys whose order under ICU's en-US differs from C's byte order (case, accents, punctuation,
+# spaces); the last in en-US order is not the last in byte order.
+TEXT_KEYS = ["a", "B", "b", "A", "é", "e", "E", "f", "a-b", "ab", "a b", "_x", "Z", "ß"]
+LATER_KEYS = ["Ä", "Émile", "日本"]
+LABELS_DDL = """
+CREATE SCHEMA {schema};
+CREATE TABLE {table} (
+    label       text PRIMARY KEY,
+    updated_at  timestamptz NOT NULL,
+    amount      numeric(38, 18) NOT NULL,
+    happened_at timestamptz NOT NULL,
+    note        text
+);
+CREATE INDEX ON {table} (updated_at, label)
+"""
+# Values a type mapping bug would change: all 38 digits of numeric(38, 18), microseconds (one given
+# at another offset), non-ASCII text; the cursor has microseconds too.
+AMOUNTS = ["12345678901234567890.123456789012345678", "-0.000000000000000001", "0.100000000000000000"]
+MOMENTS = ["2024-05-01 12:00:00.000001+00", "1999-12-31 23:59:59.999999+00", "2024-02-29 14:30:00.123456+02:00"]
+NOTES = ["Grüße aus Köln", "日本語のテキスト", None]
+
+
+def insert_labels(conn, table, keys: list[str], cursor: str) -> None:
+    for i, key in enumerate(keys):
+        conn.execute(f"INSERT INTO {table} VALUES (%s, %s, %s, %s, %s)",
+                     (key, cursor, AMOUNTS[i % 3], MOMENTS[i % 3], NOTES[i % 3]))
+
+
+def run_until_done(spark, job, name: str) -> list:
+    """Incremental runs until one leaves nothing pending; their summaries."""
+    summaries = [run(spark, job, name)]
+    while summaries[-1].more_pending:
+        assert len(summaries) < 20, "the runs do not get through the table"
+        summaries.append(run(spark, job, name))
+    return summaries
+
+
+def test_text_keys_in_an_icu_database_are_paged_across_runs_without_loss_or_repeat(spark, cfg):
+    with icu_database(cfg, "en-US") as icu:
+        schema = unique_name("src")
+        table = f'"{schema}".labels'
+        with writer(icu) as conn:
+            conn.execute(LABELS_DDL.format(schema=f'"{schema}"', table=table))
+            insert_labels(conn, table, TEXT_KEYS, "2024-05-01 12:00:00.000001+00")  # one tie: key order alone
+            en_us = [row[0] for row in conn.execute(f"SELECT label FROM {table} ORDER BY updated_at, label")]
+        assert en_us != sorted(TEXT_KEYS), "the database sorts text by en-US, not by code point"
+        assert en_us[-1] != max(TEXT_KEYS), "a read in byte order would stop short of the last keys"
+        spec = ExtractTableConfig(schema=schema, table="labels", primary_key=["label"], cursor_column="updated_at",
+                                  target_layer="silver", target_name=f"labels_{schema}", max_rows_per_run=5)
+        job = with_table(extract_config(icu, schema, delay=DELAY), "labels", spec)
+
+        first = run_until_done(spark, job, "labels")
+
+        figures = compare(job, "labels")
+        figures.show(f"text keys in en-US order, {len(first)} runs of at most 5 rows")
+        assert figures.all_zero, figures
+        assert [s.rows_read for s in first] == [5, 5, 4], "each row read once"
+        assert [s.new_position.key[0] for s in first] == [en_us[4], en_us[9], en_us[13]], "pages end in en-US order"
+        with writer(icu) as conn:
+            insert_labels(conn, table, LATER_KEYS, "2024-05-02 08:00:00.5+00")
+            conn.execute(f"UPDATE {table} SET updated_at = '2024-05-02 08:00:00.5+00', note = 'moved'"
+                         " WHERE label IN ('A', 'b', 'é')")
+        second = run_until_done(spark, job, "labels")
+
+        assert [s.rows_read for s in second] == [5, 1], "the 6 changed rows, each read once"
+        figures = compare(job, "labels")
+        figures.show(f"then 6 rows changed, {len(second)} more runs")
+        assert figures.all_zero, figures
+        assert run(spark, job, "labels").rows_read == 0
 
 
 def test_a_random_concurrent_writer_during_five_runs_leaves_delta_equal_to_source(spark, cfg):
@@ -276,7 +406,7 @@ def test_a_random_concurrent_writer_during_five_runs_leaves_delta_equal_to_sourc
         assert any(s.held_back_by for s in during), "open transactions held the bound back at least once"
         positions = [s.new_position for s in summaries]
         assert positions == sorted(positions)
-        figures = compare(spark, job)
+        figures = compare(job)
         figures.show(f"concurrent writer during {len(during)} runs")
         assert figures.all_zero, summaries[-1].line()
 
@@ -292,7 +422,7 @@ def test_full_refresh_makes_the_target_equal_to_the_source(spark, cfg):
             conn.execute(f'DELETE FROM "{schema}".orders WHERE order_id IN (3, 4, 5)')
             insert_orders(conn, schema, 7)
         DeltaTable.forPath(spark, target_path(job)).update("order_id = 10", {"status": "'corrupted'"})
-        assert not compare(spark, job).all_zero
+        assert not compare(job).all_zero
 
         refresh = run(spark, job, mode="full-refresh")
 
@@ -300,7 +430,7 @@ def test_full_refresh_makes_the_target_equal_to_the_source(spark, cfg):
         assert refresh.deleted == 3
         assert refresh.new_position is not None
         assert refresh.new_position.cursor < refresh.upper_bound
-        figures = compare(spark, job)
+        figures = compare(job)
         figures.show("full refresh")
         assert figures.all_zero
         assert committed_state(spark, job).position == refresh.new_position

@@ -3,6 +3,7 @@ windows and the JDBC read options. Hostile values must come out harmless or not 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from decimal import Decimal
 
@@ -42,19 +43,19 @@ def test_identifiers_are_always_quoted_with_embedded_quotes_doubled():
     (dt.datetime(2024, 5, 1), "timestamp without time zone", "CAST('2024-05-01 00:00:00.000000' AS timestamp)"),
     (-(2**63), "bigint", "-9223372036854775808"),
     (7, "smallint", "7"),
-    ("", "text", "convert_from(decode('', 'hex'), 'UTF8')"),
-    ("é'", "character varying", "convert_from(decode('c3a927', 'hex'), 'UTF8')"),
+    ("", "text", "U&''"),
+    ("é'", "character varying", "U&'\\+0000E9\\+000027'"),
+    ("日本", "text", "U&'\\+0065E5\\+00672C'"),
     (uuid.UUID("12345678-1234-5678-1234-567812345678"), "uuid", "CAST('12345678-1234-5678-1234-567812345678' AS uuid)"),
 ])
 def test_literals_are_written_from_typed_values_only(value, data_type, literal):
     assert sql_literal(value, data_type) == literal
 
 
-def test_a_hostile_string_reaches_sql_as_hex_digits_only():
+def test_a_hostile_string_reaches_sql_as_unicode_escapes_only():
     literal = sql_literal(HOSTILE, "text")
-    inner = literal[len("convert_from(decode('"):-len("', 'hex'), 'UTF8')")]
-    assert set(inner) <= set("0123456789abcdef")
-    assert bytes.fromhex(inner).decode() == HOSTILE
+    assert re.fullmatch(r"U&'(\\\+[0-9A-F]{6})*'", literal)
+    assert "".join(chr(int(code, 16)) for code in re.findall(r"[0-9A-F]{6}", literal)) == HOSTILE
 
 
 @pytest.mark.parametrize(("value", "data_type"), [
@@ -69,6 +70,7 @@ def test_a_hostile_string_reaches_sql_as_hex_digits_only():
     (T, "timestamp without time zone"),       # aware for timestamp
     (dt.date(2024, 5, 1), TZ),
     ("a\x00b", "text"),
+    ("a\ud800b", "text"),                     # a lone surrogate: no UTF-8 text holds one
     (b"bytes", "text"),
     ("12345678-1234-5678-1234-567812345678", "uuid"),
     (1, "numeric"),

@@ -9,8 +9,11 @@ type and writes only characters it produced itself:
 - timestamps: `isoformat()` of a datetime (digits, `-`, `:`, `.`, space, `+`), re-checked by a
   regular expression before it is quoted;
 - integers: the decimal digits of an `int` (never a bool) within the column type's range;
-- text: hex digits inside `convert_from(decode('<hex>', 'hex'), 'UTF8')`, so no character of
-  the value itself (quotes, backslashes, comment markers) ever appears in the SQL;
+- text: a Unicode escape string, `U&'\\+0000E9...'`, six hex digits per character, so no character
+  of the value itself (quotes, backslashes, comment markers) ever appears in the SQL. Like a bound
+  parameter, it has no collation of its own and compares in the column's (`convert_from(...,
+  'UTF8')` would compare in "C", its `name` argument's, and read pages ending in en-US order in byte
+  order). With standard_conforming_strings off the server refuses it rather than misreading it;
 - uuid: the canonical form of a `uuid.UUID`.
 
 Anything else raises LiteralError instead of being rendered.
@@ -48,7 +51,7 @@ def sql_literal(value, data_type: str) -> str:
     if data_type in INTEGER_RANGES:
         return str(check_value(value, data_type))
     if data_type in TEXT_TYPES:
-        return f"convert_from(decode('{check_value(value, data_type).encode('utf-8').hex()}', 'hex'), 'UTF8')"
+        return "U&'" + "".join(f"\\+{ord(char):06X}" for char in check_value(value, data_type)) + "'"
     if data_type == UUID:
         return f"CAST('{check_value(value, data_type)}' AS uuid)"
     raise LiteralError(f"no literal for columns of type {data_type!r}")
@@ -74,8 +77,8 @@ def check_value(value, data_type: str):
             raise LiteralError(f"{data_type} needs an int in [{low}, {high}], got {value!r}")
         return value
     if data_type in TEXT_TYPES:
-        if type(value) is not str or "\x00" in value:
-            raise LiteralError(f"{data_type} needs a str without NUL characters, got {type(value).__name__}")
+        if type(value) is not str or "\x00" in value or not _encodes_as_utf8(value):
+            raise LiteralError(f"{data_type} needs a str of Unicode characters but NUL, got {value!r}")
         return value
     if data_type == UUID:
         if not isinstance(value, uuid.UUID):
@@ -120,3 +123,12 @@ def _timestamp_text(value, aware: bool) -> str:
     if not _TIMESTAMP_TEXT.fullmatch(text):  # isoformat always matches; the quoting must not depend on it
         raise LiteralError(f"unexpected timestamp text: {text!r}")
     return text
+
+
+def _encodes_as_utf8(text: str) -> bool:
+    """False for a str holding lone surrogates, which no UTF-8 text (and no Postgres value) has."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -5,6 +5,8 @@ the stored state, the late-commit guard) is checked before the first Spark job.
 """
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -15,11 +17,23 @@ from lakehouse.extract.read import PartitionPlan, read_window
 from lakehouse.extract.state import METADATA_KEY, app_id, commit_metadata, read_state
 from lakehouse.extract.transforms import nullable_schema
 from lakehouse.extract.window import Window, spark_predicate
-from lakehouse.sinks.delta import MergeSpec, TableSpec, Txn, merge_into, overwrite_with, table_rows
+from lakehouse.sinks.delta import (
+    MergeSpec,
+    TableSpec,
+    Txn,
+    last_txn_version,
+    merge_into,
+    overwrite_with,
+    table_rows,
+)
 
 
 class ConcurrentRunError(RuntimeError):
-    """Another run of the same extract committed first; this run wrote nothing."""
+    """Another run of the same extract committed first; this run wrote nothing.
+
+    Raised whether Delta skipped this run's write (the other run had already committed its
+    transaction) or refused its commit as a conflict (both were writing at the same moment).
+    """
 
 
 @dataclass(frozen=True)
@@ -135,7 +149,8 @@ def _read(spark, cfg: Config, run: TableRun, conn, window: Window):
 def _read_and_merge(spark, cfg: Config, run: TableRun, conn, window: Window, merge_spec: MergeSpec,
                     txn: Optional[Txn], metadata: dict) -> dict[str, Any]:
     source, rows_read, table = _read(spark, cfg, run, conn, window)
-    outcome = merge_into(source, table, merge_spec, txn, metadata, source_is_materialized=True)
+    with _race_lost_to_another_run(spark, run, txn):
+        outcome = merge_into(source, table, merge_spec, txn, metadata, source_is_materialized=True)
     _check_committed(run, txn, outcome)
     return {"rows_read": rows_read, "inserted": outcome.inserted, "updated": outcome.updated,
             "deleted": outcome.deleted, "rows_merged": outcome.inserted + outcome.updated + outcome.deleted,
@@ -149,13 +164,15 @@ def _read_and_overwrite(spark, cfg: Config, run: TableRun, conn, txn: Txn, metad
     target_rows = _row_count(spark, run.target)
     if target_rows == 0 and not may_repeat_keys(run):
         df, table = _window_rows(spark, cfg, run, conn, Window())
-        outcome = overwrite_with(df, table, txn, metadata)
+        with _race_lost_to_another_run(spark, run, txn):
+            outcome = overwrite_with(df, table, txn, metadata)
         _check_committed(run, txn, outcome)
         return {"rows_read": outcome.inserted, "inserted": outcome.inserted, "updated": 0, "deleted": 0,
                 "rows_merged": outcome.inserted, "delta_version": outcome.table_version}
     source, rows_read, table = _read(spark, cfg, run, conn, Window())
     inserted, updated, deleted = key_changes(spark, run.target, target_rows, source, run.source.primary_key)
-    outcome = overwrite_with(source, table, txn, metadata)
+    with _race_lost_to_another_run(spark, run, txn):
+        outcome = overwrite_with(source, table, txn, metadata)
     _check_committed(run, txn, outcome)
     return {"rows_read": rows_read, "inserted": inserted, "updated": updated, "deleted": deleted,
             "rows_merged": inserted + updated + deleted, "delta_version": outcome.table_version}
@@ -180,8 +197,40 @@ def key_changes(spark, target_path: str, target_rows: int, source, keys) -> tupl
 
 
 def _check_committed(run: TableRun, txn: Optional[Txn], outcome) -> None:
+    """A write Delta skipped: another run committed this transaction before ours began to write."""
     if txn is not None and not outcome.committed:
-        raise ConcurrentRunError(
-            f"{run.name}: another run of this extract committed transaction {txn.app_id}/{txn.version} "
-            "first; this run wrote nothing, and the next one continues from that run's position"
-        )
+        raise _concurrent_run_error(run, txn)
+
+
+@contextlib.contextmanager
+def _race_lost_to_another_run(spark, run: TableRun, txn: Optional[Txn]) -> Iterator[None]:
+    """A commit Delta refused as conflicting, when another run committed this transaction meanwhile:
+    the same lost race as a skipped write, so the same error. Other conflicts pass unchanged."""
+    try:
+        yield
+    except _delta_commit_conflicts() as conflict:
+        if txn is None or not _another_run_committed(spark, run, txn):
+            raise
+        raise _concurrent_run_error(run, txn) from conflict
+
+
+def _another_run_committed(spark, run: TableRun, txn: Txn) -> bool:
+    committed = last_txn_version(spark, run.target, txn.app_id)
+    return committed is not None and committed >= txn.version
+
+
+def _delta_commit_conflicts() -> tuple[type[Exception], ...]:
+    """Delta's commit conflict exceptions (its Python classes share no base class but pyspark's)."""
+    from delta import exceptions
+
+    return (exceptions.DeltaConcurrentModificationException, exceptions.ConcurrentWriteException,
+            exceptions.MetadataChangedException, exceptions.ProtocolChangedException,
+            exceptions.ConcurrentAppendException, exceptions.ConcurrentDeleteReadException,
+            exceptions.ConcurrentDeleteDeleteException, exceptions.ConcurrentTransactionException)
+
+
+def _concurrent_run_error(run: TableRun, txn: Txn) -> ConcurrentRunError:
+    return ConcurrentRunError(
+        f"{run.name}: another run of this extract committed transaction {txn.app_id}/{txn.version} "
+        "first; this run wrote nothing, and the next one continues from that run's position"
+    )
