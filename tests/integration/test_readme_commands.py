@@ -88,5 +88,5 @@ def test_the_tested_blocks_run_as_written_without_an_activated_virtualenv(isolat
     for table in ("user_events", "transactions", "users", "orders", "accounts"):
         assert DeltaTable(f"{lake}/silver/{table}").to_pyarrow_table().num_rows > 0, table
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as warehouse:
-        marts = {name for (name,) in warehouse.execute("select table_name from information_schema.tables")}
+        marts = {name for (name,) in warehouse.execute("select table_name from information_schema.tables").fetchall()}
     assert {"fct_orders", "fct_daily_revenue", "fct_transactions"} <= marts
