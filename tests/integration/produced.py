@@ -50,7 +50,7 @@ class Produced:
 
 @dataclass(frozen=True)
 class ReviewTruth:
-    over_threshold: Counter   # REVIEW_COLUMNS[:6] of the newest version: must be reviewed, once
+    over_threshold: Counter   # TRANSACTION_COLUMNS of the newest version: each must be reviewed, once
     may_be_flagged: set[str]  # transaction ids the velocity rule may flag
     versions: Counter         # REVIEW_COLUMNS of every produced copy of every version
 
