@@ -86,8 +86,9 @@ CONTRACTS = (TRANSACTION_EVENTS, USER_EVENTS, SYSTEM_METRICS)
 TRAFFIC = TrafficSpec(users=100, user_events=900, transactions=600, system_metrics=300, malformed_share=0.04,
                       large_share=0.08)
 BRONZE_QUOTAS = {BRONZE_PLANNED: 2}
-# Kills aim at the first window owed: silver's other queries, mid-batch at any moment, mostly fill the rest.
-SILVER_QUOTAS = {SILVER_NOT_REVIEW: 2, QUARANTINE_NOT_SILVER: 1, SILVER_PLANNED: 1}
+# Kills aim at the first window owed; silver's other queries, mid-batch at any moment, often fill the rest.
+# Every window lies inside a planned, uncommitted batch: "nothing written yet" is recorded, not required.
+SILVER_QUOTAS = {SILVER_NOT_REVIEW: 2, QUARANTINE_NOT_SILVER: 1, SILVER_PLANNED: 0}
 SPARE_KILLS = 4
 POLL_S = 0.025
 HUNT_TIMEOUT_S = 750
@@ -221,7 +222,8 @@ def second_instance_is_refused(spark, cfg, running: Job) -> None:
 
 
 def assert_every_window_was_hit(hunts: tuple[Hunt, Hunt], kills: list[Kill]) -> None:
-    """Each window got its quota of landings that the restart confirmed (it committed a write still owed)."""
+    """Each window got its quota of kills landed there and confirmed by the restart (every window lies
+    inside a batch planned and not committed: offsets/N without commits/N)."""
     history = "\n".join(map(str, kills))
     for hunt in hunts:
         for window, quota in hunt.quotas.items():
