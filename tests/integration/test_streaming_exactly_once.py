@@ -83,7 +83,7 @@ from tests.integration.streaming_support import bronze_options, stream_config, t
 # Jobs start their queries in this order: transactions first, the only one writing all three silver tables.
 CONTRACTS = (TRANSACTION_EVENTS, USER_EVENTS, SYSTEM_METRICS)
 # 4% malformed: most micro-batches write quarantine; 8% over a fraud threshold: most write fraud_review.
-TRAFFIC = TrafficSpec(users=100, user_events=900, transactions=600, system_metrics=300, malformed_share=0.04,
+TRAFFIC = TrafficSpec(users=100, user_events=900, transactions=700, system_metrics=300, malformed_share=0.04,
                       large_share=0.08)
 BRONZE_QUOTAS = {BRONZE_PLANNED: 2}
 # Kills aim at the first window owed; silver's other queries, mid-batch at any moment, often fill the rest.
@@ -95,8 +95,8 @@ HUNT_TIMEOUT_S = 750
 # Small micro-batches while the kills happen (a silver batch reads about one bronze batch, and bronze
 # finishes in small ones too, so silver has batches left to be killed in); silver finishes in a large one.
 BATCH_FLAGS = {
-    "bronze": {"processing-time": ["--max-offsets-per-trigger", "300"],
-               "available-now": ["--max-offsets-per-trigger", "300"]},
+    "bronze": {"processing-time": ["--max-offsets-per-trigger", "200"],
+               "available-now": ["--max-offsets-per-trigger", "200"]},
     "silver": {"processing-time": ["--max-files-per-trigger", "3"],
                "available-now": ["--max-files-per-trigger", "1000"]},
 }
