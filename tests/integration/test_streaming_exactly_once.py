@@ -289,7 +289,8 @@ def assert_fraud_review_holds_each_flagged_transaction_once(spark, cfg, truth: R
     assert set(reviewed) - over_ids - truth.may_be_flagged == set(), "reviewed transactions no fraud rule flags"
     misfits = [(row[0], row[8]) for row in rows if not reasons_fit(row[0], row[8], over_ids, truth.may_be_flagged)]
     assert misfits == [], "fraud reasons that do not fit the transaction"
-    assert_silver_flags_match_review(spark, cfg, Counter(row[:6] for row in rows), over_ids | truth.may_be_flagged)
+    assert_silver_flags_match_review(spark, cfg, Counter(row[:6] for row in rows), over_ids,
+                                     over_ids | truth.may_be_flagged)
 
 
 def reasons_fit(transaction_id: str, reasons: tuple[str, ...], over_ids: set[str], may_be_flagged: set[str]) -> bool:
@@ -299,11 +300,11 @@ def reasons_fit(transaction_id: str, reasons: tuple[str, ...], over_ids: set[str
     return bool(reasons) and over == (transaction_id in over_ids) and set(reasons) <= allowed
 
 
-def assert_silver_flags_match_review(spark, cfg, reviewed: Counter, may_be_flagged: set[str]) -> None:
-    """A transaction flagged in silver is reviewed at the same version; one no rule flags is not flagged."""
+def assert_silver_flags_match_review(spark, cfg, reviewed: Counter, over_ids: set[str], flaggable: set[str]) -> None:
+    """Silver flags what is over a threshold and nothing no rule may flag; a flagged version is reviewed as is."""
     silver = table(spark, cfg, "silver", TRANSACTION_EVENTS.silver_table)
     flagged = as_produced(silver.where("is_flagged"), TRANSACTION_COLUMNS)
+    flagged_ids = {row[0] for row in flagged}
+    assert over_ids - flagged_ids == set(), "transactions over a threshold not flagged in silver.transactions"
+    assert flagged_ids - flaggable == set(), "transactions flagged in silver that no fraud rule flags"
     assert flagged - reviewed == Counter(), "versions flagged in silver.transactions but not reviewed"
-    wrongly = [r.transaction_id for r in silver.where("is_flagged").select("transaction_id").collect()
-               if r.transaction_id not in may_be_flagged]
-    assert wrongly == [], "transactions flagged in silver that no fraud rule flags"
