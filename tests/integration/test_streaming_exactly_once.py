@@ -5,10 +5,11 @@ the fraud thresholds, velocity bursts) is produced, half before the jobs start a
 kill on. Bronze and silver run side by side as processing-time spark-submit processes. The test polls
 their checkpoints and Delta logs every 25 ms and SIGKILLs a job (its process group: JVM and Python) as
 soon as a window it still owes opens (tests.integration.kill_windows, tests.integration.killed_jobs):
-- bronze: batch N planned (offsets/N) and not committed (no commits/N);
+- bronze: batch N planned (offsets/N) and not committed (no commits/N), twice;
 - silver, whose batch writes quarantine, silver and fraud_review in this order, each commit carrying
-  Delta's transaction id (app id, N): batch N planned and no table written; quarantine committed and
-  silver not; silver committed and fraud_review not.
+  Delta's transaction id (app id, N): silver committed and fraud_review not, twice; quarantine committed
+  and silver not, once. Every window lies inside a planned, uncommitted batch (offsets/N, no commits/N);
+  a kill before any write of the batch is recorded, not required.
 A kill counts where the files show it landed once the process is dead, and only if the restart then
 commits a write the killed run still owed; a missed window is tried again on a later batch. While bronze
 runs, a second instance on its checkpoint must be refused. Finally bronze and then silver run with the
