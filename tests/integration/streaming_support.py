@@ -35,7 +35,8 @@ def table(spark, cfg: Config, layer: str, name: str):
     return spark.read.format("delta").load(cfg.lake.table_path(layer, name))
 
 
-def wait_for(condition: Callable[[], bool], timeout_s: float, what: str, check: Callable[[], None] = lambda: None):
+def wait_for(condition: Callable[[], bool], timeout_s: float, what: str, check: Callable[[], None] = lambda: None,
+             interval_s: float = 1.0):
     """Polls `condition` until true; `check` runs each round and may raise (e.g. a query failed)."""
     deadline = time.monotonic() + timeout_s
     while True:
@@ -44,4 +45,4 @@ def wait_for(condition: Callable[[], bool], timeout_s: float, what: str, check: 
             return
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
-        time.sleep(1)
+        time.sleep(interval_s)

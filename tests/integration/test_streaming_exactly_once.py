@@ -1,192 +1,311 @@
-"""Exactly once through crashes: bronze and silver as spark-submit processes, killed with SIGKILL.
+"""Exactly once through crashes: bronze and silver as spark-submit processes, SIGKILLed inside their micro-batches.
 
-N records (unique ids, plus duplicates, status updates out of order and malformed records) are
-produced, half before the jobs start and half while they are being killed. Bronze and silver run
-as separate processing-time spark-submit processes; the test kills a driver (SIGKILL to its
-process group: JVM and Python) at a random moment after its latest start has committed a new
-micro-batch (or after two idle minutes), and restarts it, alternating bronze and silver, six
-times. While one bronze process runs, a second instance is started on its checkpoint and must be
-refused. Finally bronze and then silver run with the available-now trigger.
+Traffic for the three contracts (duplicates, status updates out of order, malformed records, amounts over
+the fraud thresholds, velocity bursts) is produced, half before the jobs start and half from the first
+kill on. Bronze and silver run side by side as processing-time spark-submit processes. The test polls
+their checkpoints and Delta logs every 25 ms and SIGKILLs a job (its process group: JVM and Python) as
+soon as a window it still owes opens (tests.integration.kill_windows, tests.integration.killed_jobs):
+- bronze: batch N planned (offsets/N) and not committed (no commits/N), twice;
+- silver, whose batch writes quarantine, silver and fraud_review in this order, each commit carrying
+  Delta's transaction id (app id, N): silver committed and fraud_review not, twice; quarantine committed
+  and silver not, once. Every window lies inside a planned, uncommitted batch (offsets/N, no commits/N);
+  a kill before any write of the batch is recorded, not required.
+A kill counts where the files show it landed once the process is dead, and only if the restart then
+commits a write the killed run still owed; a missed window is tried again on a later batch. While bronze
+runs, a second instance on its checkpoint must be refused. Finally bronze and then silver run with the
+available-now trigger (also when a hunt gave up: too many kills, or nothing left to read).
 
-Then: bronze holds each Kafka offset exactly once; silver holds exactly the distinct event ids and,
-per transaction, the newest version; quarantine holds each malformed record once. 0 lost, 0 duplicated.
+Then, compared as multisets with what the broker acknowledged (tests.integration.produced): bronze holds
+each offset once; silver each event, metric sample and newest transaction version once; quarantine each
+malformed record once, with its reason; silver.fraud_review each flagged transaction once, nothing else.
+Last, every window must have had its quota of kills. The seed (LAKEHOUSE_TEST_SEED, random by default)
+fixes the traffic and the kill delays; it is printed and added to every assertion message.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import random
-import signal
-import subprocess
-import sys
 import time
+from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
+from typing import Callable
 
 import pytest
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.types import DecimalType, TimestampType
 
 from lakehouse.generators.publish import publish
-from lakehouse.generators.traffic import Traffic, TrafficSpec, generate
-from lakehouse.kafka.offsets import topic_offsets
+from lakehouse.generators.traffic import Record, Traffic, TrafficSpec, generate
+from lakehouse.schemas import Contract
+from lakehouse.schemas.system_metrics import SYSTEM_METRICS
+from lakehouse.schemas.transaction_events import TRANSACTION_EVENTS
+from lakehouse.schemas.user_events import USER_EVENTS
 from lakehouse.spark import spark_submit_args
 from lakehouse.streaming.bronze import start_bronze
 from lakehouse.streaming.lock import CheckpointLockedError
-from tests.conftest import PROJECT_ROOT
-from tests.integration.streaming_support import bronze_options, stream_config, table
+from lakehouse.streaming.tables import (
+    bronze_checkpoint,
+    bronze_table,
+    quarantine_table,
+    review_table,
+    silver_checkpoint,
+    silver_table,
+)
+from tests.integration.kill_windows import (
+    BRONZE_PLANNED,
+    QUARANTINE_NOT_SILVER,
+    SILVER_NOT_REVIEW,
+    SILVER_PLANNED,
+    DeltaLog,
+    QueryFiles,
+)
+from tests.integration.killed_jobs import Hunt, Job, Kill
+from tests.integration.produced import (
+    EVENT_COLUMNS,
+    METRIC_COLUMNS,
+    REVIEW_COLUMNS,
+    TRANSACTION_COLUMNS,
+    Produced,
+    ReviewTruth,
+    acknowledged,
+    bronze_rows,
+    metric_rows,
+    quarantine_rows,
+    review_truth,
+    transaction_rows,
+    user_event_rows,
+)
+from tests.integration.streaming_support import bronze_options, stream_config, table, wait_for
 
-CONTRACTS = ("user_events", "transaction_events")
-KILLS = 6
-SPARK_SUBMIT = str(Path(sys.executable).parent / "spark-submit")
-JOBS = {"bronze": "jobs/streaming/kafka_to_bronze.py", "silver": "jobs/streaming/bronze_to_silver.py"}
-# Small micro-batches while the kills happen (each start commits a few), large ones to finish.
+# Jobs start their queries in this order: transactions first, the only one writing all three silver tables.
+CONTRACTS = (TRANSACTION_EVENTS, USER_EVENTS, SYSTEM_METRICS)
+# 4% malformed: most micro-batches write quarantine; 8% over a fraud threshold: most write fraud_review.
+TRAFFIC = TrafficSpec(users=100, user_events=900, transactions=700, system_metrics=300, malformed_share=0.04,
+                      large_share=0.08)
+BRONZE_QUOTAS = {BRONZE_PLANNED: 2}
+# Kills aim at the first window owed; silver's other queries, mid-batch at any moment, often fill the rest.
+# Every window lies inside a planned, uncommitted batch: "nothing written yet" is recorded, not required.
+SILVER_QUOTAS = {SILVER_NOT_REVIEW: 2, QUARANTINE_NOT_SILVER: 1, SILVER_PLANNED: 0}
+SPARE_KILLS = 4
+POLL_S = 0.025
+HUNT_TIMEOUT_S = 750
+# Small micro-batches while the kills happen (a silver batch reads about one bronze batch, and bronze
+# finishes in small ones too, so silver has batches left to be killed in); silver finishes in a large one.
 BATCH_FLAGS = {
-    ("bronze", "processing-time"): ["--max-offsets-per-trigger", "150"],
-    ("silver", "processing-time"): ["--max-files-per-trigger", "3"],
-    ("bronze", "available-now"): ["--max-offsets-per-trigger", "100000"],
-    ("silver", "available-now"): ["--max-files-per-trigger", "1000"],
+    "bronze": {"processing-time": ["--max-offsets-per-trigger", "200"],
+               "available-now": ["--max-offsets-per-trigger", "200"]},
+    "silver": {"processing-time": ["--max-files-per-trigger", "3"],
+               "available-now": ["--max-files-per-trigger", "1000"]},
 }
-
-
-class Job:
-    """One streaming job run again and again as a spark-submit process."""
-
-    def __init__(self, name: str, cfg, overrides: list[str], logs: Path):
-        self.name, self.cfg, self.overrides, self.logs = name, cfg, overrides, logs
-        self.process = None
-        self.starts = 0
-        self.commits_at_start = 0
-
-    def command(self, trigger: str) -> list[str]:
-        return [
-            SPARK_SUBMIT, *spark_submit_args(self.cfg), str(PROJECT_ROOT / JOBS[self.name]),
-            "--env", "local", *(f"--set={o}" for o in self.overrides),
-            "--topics", ",".join(CONTRACTS), "--trigger", trigger, "--processing-time", "1 second",
-            *BATCH_FLAGS[self.name, trigger],
-        ]
-
-    def start(self, trigger: str = "processing-time") -> subprocess.Popen:
-        self.starts += 1
-        self.commits_at_start = self.commits()
-        log = open(self.logs / f"{self.name}-{self.starts}.log", "w")  # noqa: SIM115 - closed by the child's exit
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LAKEHOUSE__")}
-        env.update(PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable)
-        self.process = subprocess.Popen(self.command(trigger), cwd=PROJECT_ROOT, env=env, stdout=log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
-        return self.process
-
-    def commits(self) -> int:
-        job = "kafka_to_bronze" if self.name == "bronze" else "bronze_to_silver"
-        folders = [Path(self.cfg.lake.checkpoint_path(job, c)) / "commits" for c in CONTRACTS]
-        return sum(1 for folder in folders if folder.is_dir() for f in folder.iterdir() if f.name.isdigit())
-
-    def wait_for_new_commit(self, patience_s: float = 120) -> bool:
-        """True once this start committed a batch; False if it committed none in `patience_s` (caught up)."""
-        deadline = time.monotonic() + patience_s
-        while self.commits() <= self.commits_at_start:
-            if self.process.poll() is not None:
-                raise AssertionError(f"{self.name} exited with {self.process.returncode}:\n{self.log_tail()}")
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.5)
-        return True
-
-    def kill(self) -> None:
-        os.killpg(self.process.pid, signal.SIGKILL)  # the JVM and the Python driver at once
-        self.process.wait()
-
-    def run_to_completion(self, timeout_s: float = 420) -> None:
-        process = self.start("available-now")
-        try:
-            assert process.wait(timeout_s) == 0, f"{self.name} available-now run failed:\n{self.log_tail()}"
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise
-
-    def log_tail(self) -> str:
-        return "".join((self.logs / f"{self.name}-{self.starts}.log").read_text().splitlines(True)[-40:])
+QUARANTINE_COLUMNS = ("kafka_partition", "kafka_offset", "reasons")
+ISO_MILLIS = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_sigkilled_drivers_lose_and_duplicate_nothing(spark, tmp_path, new_topic):
-    rng = random.Random()
-    topics = {contract: new_topic(partitions=3, prefix=contract) for contract in CONTRACTS}
+    seed = int(os.environ.get("LAKEHOUSE_TEST_SEED") or random.SystemRandom().randrange(1_000_000))
+    print(f"\nseed {seed}: LAKEHOUSE_TEST_SEED={seed} repeats this traffic and these kill delays")
+    with seed_in_failures(seed):
+        topics = {contract.name: new_topic(partitions=3, prefix=contract.name) for contract in CONTRACTS}
+        cfg = stream_config(tmp_path, topics, "spark.driver_memory=1g")
+        traffic = generate(replace(TRAFFIC, seed=seed))
+        first, rest = halves(traffic.records)
+        produced = acknowledged(first, publish(cfg, Traffic(first, traffic.truth), track_positions=True))
+        bronze, silver = streaming_jobs(cfg, topics, tmp_path)
+        kills: list[Kill] = []
+        rng = random.Random(seed)
+        hunts = (Hunt(bronze, BRONZE_QUOTAS, sum(BRONZE_QUOTAS.values()) + SPARE_KILLS, rng, kills),
+                 Hunt(silver, SILVER_QUOTAS, sum(SILVER_QUOTAS.values()) + SPARE_KILLS, rng, kills))
+        try:
+            with ThreadPoolExecutor(1) as pool:
+                published = kill_in_every_window(
+                    spark, cfg, hunts,
+                    lambda: pool.submit(publish, cfg, Traffic(rest, traffic.truth), track_positions=True),
+                )
+        finally:
+            for job in (bronze, silver):
+                if job.is_running():
+                    job.kill()
+        produced += acknowledged(rest, published.result())
+        print(f"{len(produced)} records produced, {sum(p.expected_reason is not None for p in produced)} "
+              f"malformed; {len(kills)} kills, {bronze.starts + silver.starts} starts")
+        assert_bronze_holds_each_offset_once(spark, cfg, produced)
+        assert_silver_holds_the_produced_rows(spark, cfg, produced)
+        assert_fraud_review_holds_each_flagged_transaction_once(spark, cfg, review_truth(produced, cfg.streaming.fraud))
+        assert_every_window_was_hit(hunts, kills)
+
+
+@contextlib.contextmanager
+def seed_in_failures(seed: int):
+    try:
+        yield
+    except AssertionError as failure:
+        failure.args = (f"{failure}\n(seed {seed}: LAKEHOUSE_TEST_SEED={seed} repeats this traffic and these kill "
+                        "delays)",)
+        raise
+
+
+def halves(records: list[Record]) -> tuple[list[Record], list[Record]]:
+    """The first and second half of each contract's records, each in the order generated."""
+    first: list[Record] = []
+    rest: list[Record] = []
+    for contract in CONTRACTS:
+        own = [record for record in records if record.contract == contract.name]
+        first += own[: len(own) // 2]
+        rest += own[len(own) // 2:]
+    return first, rest
+
+
+def streaming_jobs(cfg, topics: dict[str, str], tmp_path: Path) -> tuple[Job, Job]:
     overrides = [f"lake.root={tmp_path}/lake", f"lake.checkpoint_root={tmp_path}/checkpoints",
                  "spark.shuffle_partitions=2", "spark.driver_memory=1g",
-                 *(f"streaming.topics.{c}={t}" for c, t in topics.items())]
-    cfg = stream_config(tmp_path, topics, "spark.driver_memory=1g")
-    traffic = generate(TrafficSpec(users=100, user_events=1500, transactions=600, system_metrics=0, seed=rng.random()))
-    half = len(traffic.records) // 2  # the second half is produced while the jobs are being killed
-    produced = publish(cfg, Traffic(traffic.records[:half], traffic.truth)).acknowledged
-
-    (tmp_path / "logs").mkdir()
-    jobs = {name: Job(name, cfg, overrides, tmp_path / "logs") for name in ("bronze", "silver")}
-    try:
-        for job in jobs.values():
-            job.start()
-        for kill in range(1, KILLS + 1):
-            job = jobs["bronze" if kill % 2 else "silver"]
-            committed = job.wait_for_new_commit()
-            if kill == 3:
-                second_instance_is_refused(spark, cfg, job)
-                produced += publish(cfg, Traffic(traffic.records[half:], traffic.truth)).acknowledged
-            pause = rng.uniform(0, 4)
-            time.sleep(pause)
-            job.kill()
-            moment = f"{pause:.1f}s after a commit" if committed else "while idle (caught up)"
-            print(f"kill {kill}: SIGKILL {job.name} (start {job.starts}) {moment}, "
-                  f"{job.commits()} batches committed so far")
-            if kill < KILLS - 1:
-                job.start()
-        jobs["bronze"].kill() if jobs["bronze"].process.poll() is None else None
-        jobs["bronze"].run_to_completion()
-        jobs["silver"].run_to_completion()
-    finally:
-        for job in jobs.values():
-            if job.process is not None and job.process.poll() is None:
-                job.kill()
-    truth = traffic.truth
-    print(f"N = {produced} records produced: {len(truth.event_ids)} distinct events, {len(truth.transactions)} "
-          f"transactions (status updates out of order), {truth.duplicates} duplicates, "
-          f"{sum(truth.malformed.values())} malformed; {KILLS} kills, {sum(j.starts for j in jobs.values())} starts")
-    assert produced == len(traffic.records)
-
-    assert_bronze_holds_each_offset_once(spark, cfg, topics)
-    assert_silver_holds_the_truth(spark, cfg, traffic.truth)
+                 *(f"streaming.topics.{contract}={topic}" for contract, topic in topics.items())]
+    job_args = ["--env", "local", *(f"--set={o}" for o in overrides),
+                "--topics", ",".join(topics), "--processing-time", "1 second"]
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    bronze_queries = [QueryFiles(c.name, Path(bronze_checkpoint(cfg, c)),
+                                 {"bronze": DeltaLog(bronze_table(cfg, c).path)}) for c in CONTRACTS]
+    silver_queries = [QueryFiles(c.name, Path(silver_checkpoint(cfg, c)), silver_logs(cfg, c)) for c in CONTRACTS]
+    submit_args = spark_submit_args(cfg)
+    return (Job("bronze", submit_args, job_args, BATCH_FLAGS["bronze"], bronze_queries, logs),
+            Job("silver", submit_args, job_args, BATCH_FLAGS["silver"], silver_queries, logs))
 
 
-def second_instance_is_refused(spark, cfg, running) -> None:
+def silver_logs(cfg, contract: Contract) -> dict[str, DeltaLog]:
+    """The tables a silver query writes, by role."""
+    tables = {"quarantine": quarantine_table(cfg, contract), "silver": silver_table(cfg, contract)}
+    if contract.fraud_review:
+        tables["review"] = review_table(cfg)
+    return {role: DeltaLog(spec.path) for role, spec in tables.items()}
+
+
+def kill_in_every_window(spark, cfg, hunts: tuple[Hunt, Hunt], publish_rest: Callable[[], Future]) -> Future:
+    """Runs bronze and silver, kills each in every window it owes and finishes it; the second half of the
+    traffic is published (`publish_rest`) from the first kill on. Returns that publishing."""
+    bronze, silver, kills = hunts[0].job, hunts[1].job, hunts[0].kills
+    bronze.start()
+    silver.start()
+    second_instance_is_refused(spark, cfg, bronze)
+    published = None
+    deadline = time.monotonic() + HUNT_TIMEOUT_S
+    while not all(hunt.done for hunt in hunts):
+        if published is None and kills:
+            published = publish_rest()
+        # Bronze is killed once each topic has a batch in bronze, so silver has every contract's rows early.
+        hunts[0].step(may_kill=all(query.has_committed() for query in bronze.queries),
+                      upstream_done=published is not None and published.done())
+        hunts[1].step(may_kill=True, upstream_done=hunts[0].done)
+        assert time.monotonic() < deadline, (
+            f"jobs not done after {HUNT_TIMEOUT_S}s, windows still owed: "
+            f"{[w.name for hunt in hunts for w in hunt.owed()]}; kills:\n" + "\n".join(map(str, kills)))
+        time.sleep(POLL_S)
+    for hunt in hunts:
+        hunt.confirm()
+    return published
+
+
+def second_instance_is_refused(spark, cfg, running: Job) -> None:
     """Another run on the checkpoint of the running bronze process must fail before touching it."""
-    with pytest.raises(CheckpointLockedError, match=r"checkpoint .*kafka_to_bronze/user_events is in use by pid"):
-        start_bronze(spark, cfg, bronze_options(",".join(CONTRACTS)))
-    assert running.process.poll() is None
+    lock = Path(f"{bronze_checkpoint(cfg, CONTRACTS[0])}.lock")
+    wait_for(lambda: lock.exists() and lock.read_text().startswith("pid"), 180, "bronze to lock its checkpoint",
+             running.check_running, interval_s=0.1)
+    refusal = rf"checkpoint .*kafka_to_bronze/{CONTRACTS[0].name} is in use by pid"
+    with pytest.raises(CheckpointLockedError, match=refusal):
+        start_bronze(spark, cfg, bronze_options(",".join(c.name for c in CONTRACTS)))
+    assert running.is_running()
     print("second bronze instance on the same checkpoint: refused")
 
 
-def assert_bronze_holds_each_offset_once(spark, cfg, topics) -> None:
-    for contract, topic in topics.items():
-        ends = {p: r.latest for p, r in topic_offsets(cfg, topic).items()}
-        counts = (table(spark, cfg, "bronze", contract).groupBy("kafka_partition")
-                  .agg(F.count("*").alias("rows"), F.countDistinct("kafka_offset").alias("offsets"),
-                       F.min("kafka_offset").alias("first"), F.max("kafka_offset").alias("last")).collect())
-        found = {r.kafka_partition: (r.rows, r.offsets, r.first, r.last) for r in counts}
-        print(f"bronze.{contract}: {sum(v[0] for v in found.values())} rows for {sum(ends.values())} offsets")
-        assert found == {p: (end, end, 0, end - 1) for p, end in ends.items() if end}
+def assert_every_window_was_hit(hunts: tuple[Hunt, Hunt], kills: list[Kill]) -> None:
+    """Each window got its quota of kills landed there and confirmed by the restart (every window lies
+    inside a batch planned and not committed: offsets/N without commits/N)."""
+    history = "\n".join(map(str, kills))
+    for hunt in hunts:
+        for window, quota in hunt.quotas.items():
+            hits = hunt.hits(window, confirmed_only=True)
+            assert hits >= quota, f"'{window.name}': {hits} of {quota} kills landed and confirmed:\n{history}"
+            print(f"'{window.name}': {hits} kills landed there, confirmed")
+    print(f"{sum(not kill.landed for kill in kills)} of {len(kills)} kills missed their aim and were tried again")
 
 
-def assert_silver_holds_the_truth(spark, cfg, truth) -> None:
-    events = table(spark, cfg, "silver", "user_events")
-    event_ids = [r.event_id for r in events.select("event_id").collect()]
-    transactions = table(spark, cfg, "silver", "transactions").select(
-        "transaction_id", F.date_format("updated_at", "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").alias("updated_at"), "status")
-    latest = {r.transaction_id: (r.updated_at, r.status) for r in transactions.collect()}
-    quarantined = {c: table(spark, cfg, "quarantine", c).select("kafka_partition", "kafka_offset").collect()
-                   for c in CONTRACTS}
-    print(f"silver.user_events: {len(event_ids)} rows, {len(set(event_ids))} distinct, "
-          f"{len(truth.event_ids)} expected; silver.transactions: {transactions.count()} rows, "
-          f"{len(truth.transactions)} expected; quarantined: "
-          + ", ".join(f"{c} {len(rows)} of {truth.malformed[c]}" for c, rows in quarantined.items()))
-    assert len(event_ids) == len(set(event_ids))
-    assert set(event_ids) == truth.event_ids
-    assert transactions.count() == len(latest)
-    assert latest == truth.transactions
-    for contract, rows in quarantined.items():
-        assert len(rows) == len(set(rows)) == truth.malformed[contract]
+def assert_same_rows(name: str, found: Counter, expected: Counter) -> None:
+    missing, extra = expected - found, found - expected
+    print(f"{name}: {sum(found.values())} rows, {sum(expected.values())} expected")
+    assert sum(missing.values()) + sum(extra.values()) == 0, (
+        f"{name}: {sum(missing.values())} rows missing, {sum(extra.values())} extra or repeated; "
+        f"missing e.g. {list(missing)[:3]}; extra e.g. {list(extra)[:3]}"
+    )
+
+
+def assert_bronze_holds_each_offset_once(spark, cfg, produced: list[Produced]) -> None:
+    for contract in CONTRACTS:
+        rows = table(spark, cfg, "bronze", contract.name).select("kafka_partition", "kafka_offset", "value").collect()
+        found = Counter((r.kafka_partition, r.kafka_offset, None if r.value is None else bytes(r.value)) for r in rows)
+        assert_same_rows(f"bronze.{contract.name}", found, bronze_rows(produced, contract.name))
+
+
+def assert_silver_holds_the_produced_rows(spark, cfg, produced: list[Produced]) -> None:
+    expected = {USER_EVENTS: (EVENT_COLUMNS, user_event_rows(produced)),
+                TRANSACTION_EVENTS: (TRANSACTION_COLUMNS, transaction_rows(produced)),
+                SYSTEM_METRICS: (METRIC_COLUMNS, metric_rows(produced))}
+    for contract, (columns, rows) in expected.items():
+        silver = table(spark, cfg, "silver", contract.silver_table)
+        assert_same_rows(f"silver.{contract.silver_table}", as_produced(silver, columns), rows)
+        quarantined = table(spark, cfg, "quarantine", contract.name)
+        assert_same_rows(f"quarantine.{contract.name}", as_produced(quarantined, QUARANTINE_COLUMNS),
+                         quarantine_rows(produced, contract.name))
+
+
+def as_produced(df: DataFrame, columns: tuple[str, ...]) -> Counter:
+    """Rows of `columns` written the way producers write them: ISO times with milliseconds, decimal text
+    (arrays as tuples)."""
+    types = {f.name: f.dataType for f in df.schema.fields}
+
+    def column(name: str):
+        if isinstance(types[name], TimestampType):
+            return F.date_format(name, ISO_MILLIS).alias(name)
+        return F.col(name).cast("string").alias(name) if isinstance(types[name], DecimalType) else F.col(name)
+
+    rows = df.select(*map(column, columns)).collect()
+    return Counter(tuple(tuple(v) if isinstance(v, list) else v for v in row) for row in rows)
+
+
+def assert_fraud_review_holds_each_flagged_transaction_once(spark, cfg, truth: ReviewTruth) -> None:
+    review = spark.read.format("delta").load(review_table(cfg).path)
+    rows = list(as_produced(review, (*REVIEW_COLUMNS, "fraud_reasons")).elements())
+    print(f"silver.fraud_review: {len(rows)} rows; {len(truth.over_threshold)} transactions over a threshold, "
+          f"{len(truth.may_be_flagged)} the velocity rule may flag")
+    reviewed = Counter(row[0] for row in rows)
+    assert [i for i, n in reviewed.items() if n > 1] == [], "transactions reviewed more than once"
+    assert Counter(row[:8] for row in rows) - truth.versions == Counter(), "review rows of no produced version"
+    over_ids = {row[0] for row in truth.over_threshold}
+    assert_same_rows("silver.fraud_review over a threshold", Counter(row[:6] for row in rows if row[0] in over_ids),
+                     truth.over_threshold)
+    assert set(reviewed) - over_ids - truth.may_be_flagged == set(), "reviewed transactions no fraud rule flags"
+    misfits = [(row[0], row[8]) for row in rows if not reasons_fit(row[0], row[8], over_ids, truth.may_be_flagged)]
+    assert misfits == [], "fraud reasons that do not fit the transaction"
+    assert_silver_flags_match_review(spark, cfg, Counter(row[:6] for row in rows), over_ids,
+                                     over_ids | truth.may_be_flagged)
+
+
+def reasons_fit(transaction_id: str, reasons: tuple[str, ...], over_ids: set[str], may_be_flagged: set[str]) -> bool:
+    """The amount reason exactly when over a threshold; velocity only where the rule may flag."""
+    over = "amount_over_threshold" in reasons
+    allowed = {"amount_over_threshold", "velocity"} if transaction_id in may_be_flagged else {"amount_over_threshold"}
+    return bool(reasons) and over == (transaction_id in over_ids) and set(reasons) <= allowed
+
+
+def assert_silver_flags_match_review(spark, cfg, reviewed: Counter, over_ids: set[str], flaggable: set[str]) -> None:
+    """Silver flags what is over a threshold and nothing no rule may flag; a flagged version is reviewed as is."""
+    silver = table(spark, cfg, "silver", TRANSACTION_EVENTS.silver_table)
+    flagged = as_produced(silver.where("is_flagged"), TRANSACTION_COLUMNS)
+    flagged_ids = {row[0] for row in flagged}
+    assert over_ids - flagged_ids == set(), "transactions over a threshold not flagged in silver.transactions"
+    assert flagged_ids - flaggable == set(), "transactions flagged in silver that no fraud rule flags"
+    assert flagged - reviewed == Counter(), "versions flagged in silver.transactions but not reviewed"
