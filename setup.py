@@ -16,8 +16,9 @@ RUNTIME = [
     "psycopg[binary]>=3.1",
     # Kafka offset look-ups at a streaming job's start (data-loss checks, start positions).
     "confluent-kafka>=2.3",
-    # secretsmanager: references.
+    # secretsmanager: references; CloudWatch: job metrics (botocore for the client's timeouts).
     "boto3>=1.28",
+    "botocore>=1.31",
 ]
 
 EXTRAS = {

@@ -29,6 +29,7 @@ class DemoRun:
     database: str
     topics: dict[str, str]
     summary: dict[str, str]
+    records: dict[str, list[tuple[int, int, bytes]]]  # contract -> what its topic holds, read once
 
     def table(self, layer: str, name: str) -> list[dict]:
         from deltalake import DeltaTable
@@ -57,7 +58,8 @@ def demo(tmp_path_factory, kafka_service, postgres_service, s3_service) -> DemoR
         assert "Summary:" in result.stdout, result.stdout
         summary = dict(line.strip().split(": ", 1) for line in result.stdout.split("Summary:")[1].splitlines()
                        if ": " in line)
-        yield DemoRun(folder / "lake", database, topics, summary)
+        records = {contract: kafka_records(topic) for contract, topic in topics.items()}
+        yield DemoRun(folder / "lake", database, topics, summary, records)
     finally:
         with PostgresServer(local).admin_connection() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
@@ -100,15 +102,15 @@ def kafka_records(topic: str) -> list[tuple[int, int, bytes]]:
 
 
 def test_demo_runs_every_step_and_prints_a_summary(demo):
-    produced = sum(len(kafka_records(topic)) for topic in demo.topics.values())
+    produced = sum(map(len, demo.records.values()))
     assert int(demo.summary["produced"]) == produced
     assert int(demo.summary["quarantine.user_events"]) > 0
     assert int(demo.summary["flagged transactions"]) > 0
 
 
 def test_bronze_holds_every_record_kafka_holds_once(demo):
-    for contract, topic in demo.topics.items():
-        in_kafka = Counter((partition, offset) for partition, offset, _ in kafka_records(topic))
+    for contract in demo.topics:
+        in_kafka = Counter((partition, offset) for partition, offset, _ in demo.records[contract])
         in_bronze = Counter((row["kafka_partition"], row["kafka_offset"]) for row in demo.table("bronze", contract))
         assert in_bronze == in_kafka, contract
         assert in_kafka, contract
@@ -120,7 +122,7 @@ def test_each_record_is_in_silver_by_its_key_or_in_quarantine(demo, contract):
     (key,) = CONTRACTS[contract].merge.keys
     quarantined = Counter((row["kafka_partition"], row["kafka_offset"]) for row in demo.table("quarantine", contract))
     assert max(quarantined.values(), default=1) == 1, "a record quarantined twice"
-    valid = [json.loads(value) for partition, offset, value in kafka_records(demo.topics[contract])
+    valid = [json.loads(value) for partition, offset, value in demo.records[contract]
              if (partition, offset) not in quarantined]
     silver = Counter(row[key] for row in demo.table("silver", CONTRACTS[contract].silver_table))
     assert silver == Counter(set(record[key] for record in valid))

@@ -227,6 +227,26 @@ class EmrConfig:
 
 
 @dataclass(frozen=True)
+class MetricsConfig:
+    """Job metrics (lakehouse.ops.metrics) to CloudWatch; locally to moto's."""
+
+    enabled: bool
+    namespace: str                  # one per environment, e.g. Lakehouse/prod
+    endpoint: Optional[str]         # null: the region's CloudWatch; locally the moto server
+    region: str
+    flush_interval_s: float         # how often the sender thread calls PutMetricData
+    max_queue: int                  # data waiting to be sent; more are dropped (and counted)
+
+    def validate(self):
+        if self.flush_interval_s <= 0:
+            yield "flush_interval_s", "must be positive"
+        if self.max_queue < 1:
+            yield "max_queue", "must be at least 1"
+        if not re.fullmatch(r"[A-Za-z0-9_./#:-]+", self.namespace) or self.namespace.startswith("AWS/"):
+            yield "namespace", f"expected a namespace like Lakehouse/prod (not AWS/...), got {self.namespace!r}"
+
+
+@dataclass(frozen=True)
 class AirflowConfig:
     """Settings every DAG shares: ownership, alert channels (Airflow connection ids) and the dbt invocation."""
 
@@ -417,6 +437,7 @@ class Config:
     services: ServicesConfig
     emr: EmrConfig
     airflow: AirflowConfig
+    metrics: MetricsConfig
     maintenance: MaintenanceConfig
     streaming: StreamingConfig
     extract: ExtractConfig

@@ -20,10 +20,12 @@ from lakehouse.extract.literals import parse_text
 from lakehouse.extract.modes import TableRun, backfill, full_refresh, incremental
 from lakehouse.extract.reconcile import reconcile
 from lakehouse.extract.summary import RunSummary
+from lakehouse.ops.metrics import publisher
 from lakehouse.sources.postgres import connect
 
 log = logging.getLogger(__name__)
 
+JOB = "postgres_extract"
 MODES = ("incremental", "full-refresh", "backfill", "reconcile")
 
 
@@ -52,13 +54,22 @@ def run(spark, cfg: Config, args) -> list[RunSummary]:
     """The job's `run`: `args` has tables, mode, since, until (jobs/batch/postgres_extract.py)."""
     request = ExtractRequest(args.mode, args.since, args.until)
     summaries, failed = [], []
-    for name in select_tables(cfg.extract, args.tables):
-        try:
-            summaries.append(extract_table(spark, cfg, name, request))
-        except Exception:
-            log.exception("postgres-extract %s [%s] failed (its data and position commit together or not at all)",
-                          name, request.mode)
-            failed.append(name)
+    metrics = publisher(cfg)
+    try:
+        for name in select_tables(cfg.extract, args.tables):
+            try:
+                summaries.append(extract_table(spark, cfg, name, request))
+            except Exception:
+                log.exception("postgres-extract %s [%s] failed (its data and position commit together or not at "
+                              "all)", name, request.mode)
+                failed.append(name)
+                continue
+            spec = cfg.extract.tables[name]
+            for metric, value, unit in summaries[-1].figures():
+                metrics.emit(metric, value, unit, job=JOB, table=f"{spec.target_layer}.{spec.target_name}",
+                             mode=request.mode)
+    finally:
+        metrics.close()
     if failed:
         raise ExtractError(f"postgres-extract failed for: {', '.join(failed)} (see the errors above)")
     return summaries

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from lakehouse.extract.position import Position
+from lakehouse.ops.metrics import seconds_since
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,20 @@ class RunSummary:
     not_yet_extracted: Optional[int] = None
     hard_delete_sample: tuple = ()
 
+    def figures(self) -> list[tuple[str, float, str]]:
+        """(metric, value, unit) of the run for lakehouse.ops.metrics. PositionAge: how old the newest
+        row extracted is; HeldBack: how far below now the late-commit bound stopped the run."""
+        figures = [("RowsRead", self.rows_read, "Count"), ("RowsMerged", self.rows_merged, "Count")]
+        if self.new_position is not None:
+            figures.append(("PositionAge", seconds_since(_utc(self.new_position.cursor)), "Seconds"))
+        if self.upper_bound is not None:
+            figures.append(("HeldBack", seconds_since(_utc(self.upper_bound)), "Seconds"))
+        if self.not_yet_extracted is not None:
+            figures.append(("NotYetExtracted", self.not_yet_extracted, "Count"))
+        if self.hard_deletes is not None:
+            figures.append(("HardDeletes", self.hard_deletes, "Count"))
+        return figures
+
     def line(self) -> str:
         parts = [
             f"postgres-extract {self.table} [{self.mode}]",
@@ -63,6 +78,11 @@ class RunSummary:
             parts.append(f"not_yet_extracted={self.not_yet_extracted}")
         parts.append(f"delta_version={self.delta_version} spark_jobs={self.spark_jobs} elapsed={self.elapsed_s:.2f}s")
         return " ".join(parts)
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """A cursor value as an aware time: naive cursors hold UTC (the extract's assumption)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.timezone.utc)
 
 
 def _show(position: Optional[Position]) -> str:

@@ -15,15 +15,17 @@ import logging
 from pyspark.sql import functions as F
 
 from lakehouse.config import Config
+from lakehouse.ops.metrics import publisher
 from lakehouse.schemas import Contract
 from lakehouse.sinks.delta import ensure_table
 from lakehouse.streaming.backfill import run_backfill
 from lakehouse.streaming.kafka_source import kafka_source_options
 from lakehouse.streaming.lock import acquire_checkpoint_lock
+from lakehouse.streaming.metrics import observe_newest
 from lakehouse.streaming.options import BronzeOptions, bronze_options
 from lakehouse.streaming.runner import StreamingRun
 from lakehouse.streaming.start import plan_start
-from lakehouse.streaming.tables import bronze_checkpoint, bronze_table
+from lakehouse.streaming.tables import BRONZE_JOB, bronze_checkpoint, bronze_table
 from lakehouse.transforms.bronze import with_bronze_columns
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,7 @@ def run_bronze(spark, cfg: Config, args: argparse.Namespace) -> None:
 
 def start_bronze(spark, cfg: Config, options: BronzeOptions) -> StreamingRun:
     """Starts one query per topic; on any failure, stops those already started."""
-    run = StreamingRun(spark)
+    run = StreamingRun(spark, publisher(cfg))
     try:
         for contract in options.contracts:
             run.queries.append(_start_topic(spark, cfg, contract, options, run))
@@ -68,11 +70,14 @@ def _start_topic(spark, cfg: Config, contract: Contract, options: BronzeOptions,
     starting = plan_start(spark, cfg, topic, table.path, checkpoint, options.starting_offsets)
     if starting is not None:
         reader = reader.option("startingOffsets", starting)
+    name = f"bronze.{contract.name} <- {topic}"
+    run.metrics_listener.watch(name, job=BRONZE_JOB, table=f"bronze.{contract.name}")
     query = (
         reader.load()
         .transform(with_bronze_columns(F.current_timestamp()))
+        .transform(observe_newest)
         .writeStream.format("delta")
-        .queryName(f"bronze.{contract.name} <- {topic}")
+        .queryName(name)
         .outputMode("append")
         .option("checkpointLocation", checkpoint)
         .partitionBy(*table.partition_by)

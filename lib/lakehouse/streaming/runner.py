@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import logging
-from typing import Optional
 
+from lakehouse.ops.metrics import NoMetrics
+from lakehouse.streaming.metrics import MetricsListener
 from lakehouse.streaming.progress import ProgressLogger
 
 log = logging.getLogger(__name__)
@@ -12,14 +13,19 @@ POLL_S = 2.0
 
 
 class StreamingRun:
-    """Started queries plus their locks. `wait` returns when the run is over; `stop` ends it."""
+    """Started queries plus their locks and metrics. `wait` returns when the run is over; `stop` ends it.
 
-    def __init__(self, spark):
+    `metrics` (a lakehouse.ops.metrics publisher) is closed, so flushed, by `stop`."""
+
+    def __init__(self, spark, metrics=None):
         self.spark = spark
         self.queries: list = []
         self.locks: list = []
-        self.listener: Optional[ProgressLogger] = ProgressLogger()
-        spark.streams.addListener(self.listener)
+        self.metrics = metrics or NoMetrics()
+        self.metrics_listener = MetricsListener(self.metrics)
+        self.listeners: list = [ProgressLogger(), self.metrics_listener]
+        for listener in self.listeners:
+            spark.streams.addListener(listener)
 
     def wait(self, until_all_done: bool) -> None:
         """Blocks until every query finished (available-now) or any one stopped (processing-time).
@@ -46,6 +52,10 @@ class StreamingRun:
         for lock in self.locks:
             lock.release()
         self.locks = []
-        if self.listener is not None:
-            self.spark.streams.removeListener(self.listener)
-            self.listener = None
+        if self.listeners:
+            self.metrics_listener.catch_up(self.queries)
+        for listener in self.listeners:
+            self.spark.streams.removeListener(listener)
+        self.listeners = []
+        self.metrics.close()
+        self.metrics = NoMetrics()

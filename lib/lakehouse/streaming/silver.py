@@ -13,6 +13,7 @@ import logging
 from typing import Optional
 
 from lakehouse.config import Config
+from lakehouse.ops.metrics import publisher
 from lakehouse.schemas import Contract
 from lakehouse.sinks.delta import ensure_table
 from lakehouse.streaming.lock import acquire_checkpoint_lock
@@ -21,6 +22,7 @@ from lakehouse.streaming.reference import ensure_fx_rates
 from lakehouse.streaming.runner import StreamingRun
 from lakehouse.streaming.silver_batch import SilverPlan, handle_silver_batch
 from lakehouse.streaming.tables import (
+    SILVER_JOB,
     bronze_table,
     quarantine_table,
     review_table,
@@ -41,7 +43,7 @@ def run_silver(spark, cfg: Config, args: argparse.Namespace) -> None:
 
 def start_silver(spark, cfg: Config, options: SilverOptions) -> StreamingRun:
     """Starts one query per contract; on any failure, stops those already started."""
-    run = StreamingRun(spark)
+    run = StreamingRun(spark, publisher(cfg))
     try:
         needs_rates = any(c.needs_fx_rates for c in options.contracts)
         fx_rates_path = ensure_fx_rates(spark, cfg) if needs_rates else None
@@ -85,9 +87,11 @@ def _start_contract(spark, cfg: Config, contract: Contract, options: SilverOptio
     window = cfg.streaming.dedup_window
     if window is not None:
         parsed = parsed.transform(with_record_key(contract)).transform(dedupe_within_watermark(window))
+    name = f"silver.{contract.silver_table} <- bronze.{contract.name}"
+    run.metrics_listener.watch(name, job=SILVER_JOB, table=f"silver.{contract.silver_table}")
     query = (
-        parsed.writeStream.foreachBatch(functools.partial(handle_silver_batch, plan=plan))
-        .queryName(f"silver.{contract.silver_table} <- bronze.{contract.name}")
+        parsed.writeStream.foreachBatch(functools.partial(handle_silver_batch, plan=plan, metrics=run.metrics))
+        .queryName(name)
         .option("checkpointLocation", plan.checkpoint)
         .trigger(**options.trigger.spark_options())
         .start()

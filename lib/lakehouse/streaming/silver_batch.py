@@ -14,17 +14,18 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from lakehouse.config.model import FraudConfig
+from lakehouse.ops.metrics import NoMetrics, seconds_since
 from lakehouse.schemas import Contract
 from lakehouse.sinks.delta import TableSpec, Txn, merge_into
 from lakehouse.streaming.checkpoint import CheckpointError, query_id
-from lakehouse.streaming.tables import QUARANTINE_MERGE, REVIEW_MERGE
+from lakehouse.streaming.tables import QUARANTINE_MERGE, REVIEW_MERGE, SILVER_JOB
 from lakehouse.transforms.dedup import dedupe_for_merge
 from lakehouse.transforms.fraud import KNOWN_COLUMNS, to_review_rows, with_fraud_flags
 from lakehouse.transforms.parsing import filter_accepted, is_rejected
@@ -32,6 +33,7 @@ from lakehouse.transforms.quarantine import to_quarantine_rows
 from lakehouse.transforms.transactions import enrich_amount_usd
 
 log = logging.getLogger("lakehouse.streaming")
+NO_METRICS = NoMetrics()
 
 
 @dataclass(frozen=True)
@@ -57,13 +59,29 @@ class BatchReport:
     flagged: int
     skipped_writes: int  # writes Delta skipped as already committed by this query
     seconds: float
+    quarantined_by_reason: dict = field(default_factory=dict)  # reason class -> rows (a row counts once per class)
+    newest_accepted: Optional[dt.datetime] = None  # the newest Kafka timestamp among accepted rows
 
 
-def handle_silver_batch(batch_df: DataFrame, batch_id: int, plan: SilverPlan) -> BatchReport:
-    """The foreachBatch function (bind `plan` with functools.partial)."""
+def send_batch_metrics(metrics, report: BatchReport, table: str) -> None:
+    """Silver's per-batch figures the progress events do not carry (lakehouse.ops.metrics)."""
+    dimensions = {"job": SILVER_JOB, "table": table}
+    metrics.emit("RowsWritten", report.inserted + report.updated, **dimensions)
+    metrics.emit("RowsQuarantined", report.quarantined, **dimensions)
+    for reason, rows in report.quarantined_by_reason.items():
+        metrics.emit("RowsQuarantinedByReason", rows, **dimensions, reason=reason)
+    age = seconds_since(report.newest_accepted)
+    if age is not None:
+        metrics.emit("Freshness", age, "Seconds", **dimensions)
+
+
+def handle_silver_batch(batch_df: DataFrame, batch_id: int, plan: SilverPlan, metrics=NO_METRICS) -> BatchReport:
+    """The foreachBatch function (bind `plan` and `metrics`, a lakehouse.ops.metrics publisher, with
+    functools.partial)."""
     started = time.monotonic()
     txn = Txn(silver_app_id(batch_df.sparkSession, plan.checkpoint), batch_id)
     report = write_silver_batch(batch_df, batch_id, plan, txn, started)
+    send_batch_metrics(metrics, report, f"silver.{plan.contract.silver_table}")
     replay = f", {report.skipped_writes} write(s) already committed: skipped" if report.skipped_writes else ""
     log.info(
         "silver.%s batch %d: %d rows in, %d quarantined, %d inserted, %d updated, %d flagged in %.1fs%s",
@@ -102,9 +120,12 @@ def write_silver_batch(
     quarantine = silver = review = None
     flagged = 0
     try:
-        totals = batch.agg(F.count(F.lit(1)), F.count(F.when(is_rejected(), 1))).first()
-        rows_in, rejected = int(totals[0]), int(totals[1])
+        totals = batch.agg(F.count(F.lit(1)), F.count(F.when(is_rejected(), 1)),
+                           F.max(F.when(~is_rejected(), F.col("kafka_timestamp")))).first()
+        rows_in, rejected, newest_accepted = int(totals[0]), int(totals[1]), totals[2]
+        by_reason = {}
         if rejected:
+            by_reason = reason_counts(batch)
             quarantine = merge_into(batch.transform(to_quarantine_rows(now)), plan.quarantine, QUARANTINE_MERGE, txn,
                                     source_is_materialized=True)
         if rows_in > rejected:
@@ -131,7 +152,16 @@ def write_silver_batch(
         flagged=flagged,
         skipped_writes=sum(not outcome.committed for outcome in writes),
         seconds=time.monotonic() - started,
+        quarantined_by_reason=by_reason,
+        newest_accepted=newest_accepted,
     )
+
+
+def reason_counts(batch: DataFrame) -> dict[str, int]:
+    """Rejected rows per reason class (`missing_field:amount` -> missing_field)."""
+    classes = F.array_distinct(F.transform("reasons", lambda reason: F.split(reason, ":")[0]))
+    counted = batch.where(is_rejected()).select(F.explode(classes).alias("reason")).groupBy("reason").count()
+    return {row["reason"]: int(row["count"]) for row in counted.collect()}
 
 
 def release(checkpointed: DataFrame) -> None:

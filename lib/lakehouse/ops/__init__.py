@@ -1,0 +1,1 @@
+"""What the jobs tell the people who run them: metrics (CloudWatch)."""
