@@ -39,6 +39,7 @@ EXTRAS = {
         "apache-airflow>=3.1,<4",
         "apache-airflow-providers-amazon>=9.0",
         "aiobotocore>=3.0",  # deferred EMR waits run in the triggerer on aiobotocore
+        "deltalake>=1.0",    # dbt tasks append their tests' results to ops.quality_results
         "astronomer-cosmos>=1.10",
     ],
     "bench": [

@@ -33,6 +33,7 @@ from airflow.providers.amazon.aws.operators.emr import EmrCreateJobFlowOperator,
 from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
 
 from lakehouse.config import Config, load_config
+from lakehouse.ops.quality import dbt_results_target
 from lakehouse.orchestration import commands, emr
 from lakehouse.orchestration.alerts import AlertChannels, FailureAlertNotifier, channels_kwargs, deadline_missed
 from lakehouse.orchestration.dbt import dbt_command, dbt_env
@@ -191,4 +192,5 @@ def dbt_task(task_id: str, dbt_args: Sequence[str]) -> DbtOperator:
         command=dbt_command(cfg, dbt_args),
         project_dir=cfg.airflow.dbt_project_dir,
         env=dbt_env(cfg),
+        quality_results=dbt_results_target(cfg),
     )

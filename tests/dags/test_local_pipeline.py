@@ -121,6 +121,11 @@ class PipelineRun:
 
         return DeltaTable(str(self.lake / "tables" / "silver" / table)).to_pyarrow_table().to_pylist()
 
+    def quality_results(self) -> list[dict]:
+        from deltalake import DeltaTable
+
+        return DeltaTable(str(self.lake / "tables" / "ops" / "quality_results")).to_pyarrow_table().to_pylist()
+
     def query(self, sql: str) -> list[dict]:
         """`sql` on the warehouse the daily build made; `{schema}` in it becomes the marts' schema."""
         import duckdb
@@ -240,3 +245,21 @@ def test_the_fact_tables_hold_each_silver_row_once(daily_pipeline):
     orders = Counter(row["order_id"] for row in daily_pipeline.silver("orders"))
     assert Counter(row["order_id"] for row in daily_pipeline.query("select order_id from {schema}.fct_orders")) \
         == orders
+
+
+@pytest.mark.slow
+@RUNS_THE_PIPELINE
+def test_silver_batches_and_the_dbt_build_record_their_checks(daily_pipeline):
+    results = daily_pipeline.quality_results()
+    silver = [r for r in results if r["source"] == "silver"]
+    assert {r["table_name"] for r in silver} == {"silver.user_events", "silver.transactions", "silver.system_metrics"}
+    assert all(r["check_name"] == "accepted_share" and r["status"] in ("pass", "warn", "fail") for r in silver)
+    assert len({r["run_id"] for r in silver}) == len(silver), "one row per batch"
+    for table in ("user_events", "transactions", "system_metrics"):
+        checked = sum(r["rows_checked"] for r in silver if r["table_name"] == f"silver.{table}")
+        assert checked == daily_pipeline.produced[table], table  # every record produced is judged once
+    dbt = [r for r in results if r["source"] == "dbt"]
+    assert len({r["run_id"] for r in dbt}) == 1, "one dbt build"
+    assert len(dbt) >= 20
+    assert {r["status"] for r in dbt} <= {"pass", "warn"}, [r for r in dbt if r["status"] == "fail"]
+    assert all(r["check_name"] and r["table_name"] for r in dbt)

@@ -227,6 +227,31 @@ class EmrConfig:
 
 
 @dataclass(frozen=True)
+class Thresholds:
+    """Shares of passing rows (the seed's `mostly`): below `warn_below` a check warns, below
+    `fail_below` it fails."""
+
+    warn_below: float
+    fail_below: float
+
+    def validate(self):
+        if not 0 <= self.fail_below <= self.warn_below <= 1:
+            yield "warn_below", f"expected 0 <= fail_below <= warn_below <= 1, got {self.fail_below}, {self.warn_below}"
+
+    def judge(self, rows_checked: int, rows_failed: int) -> str:
+        share = 1.0 if rows_checked == 0 else 1 - rows_failed / rows_checked
+        return "fail" if share < self.fail_below else "warn" if share < self.warn_below else "pass"
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    """Data-quality results (lakehouse.ops.quality) in the Delta table ops.quality_results."""
+
+    record: bool                    # silver batches and dbt builds append their checks
+    accepted_share: Thresholds      # silver: share of a batch's records that pass the contract
+
+
+@dataclass(frozen=True)
 class MetricsConfig:
     """Job metrics (lakehouse.ops.metrics) to CloudWatch; locally to moto's."""
 
@@ -438,6 +463,7 @@ class Config:
     emr: EmrConfig
     airflow: AirflowConfig
     metrics: MetricsConfig
+    quality: QualityConfig
     maintenance: MaintenanceConfig
     streaming: StreamingConfig
     extract: ExtractConfig

@@ -16,6 +16,7 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from botocore.exceptions import WaiterError
 
+from lakehouse.ops.quality import record_dbt_results
 from lakehouse.orchestration.commands import step_name
 from lakehouse.orchestration.dbt import dbt_process
 from lakehouse.orchestration.emr import find_cluster, find_reusable_steps
@@ -145,22 +146,42 @@ class LocalSparkSubmitOperator(BaseOperator):
 class DbtOperator(BaseOperator):
     """Runs one dbt command (lakehouse.orchestration.dbt.dbt_command) from the project folder.
 
-    dbt's exit status is the verdict: a failed test or a stale source fails the task.
+    dbt's exit status is the verdict: a failed test or a stale source fails the task. After a build
+    or test, passed or not, its tests' results are appended to ops.quality_results when
+    `quality_results` (lakehouse.ops.quality.dbt_results_target) is given.
     """
 
     template_fields: Sequence[str] = ("command",)
     ui_color = "#ffe7d6"
 
-    def __init__(self, *, command: Sequence[str], project_dir: str, env: dict[str, str], **kwargs):
+    def __init__(self, *, command: Sequence[str], project_dir: str, env: dict[str, str],
+                 quality_results: Optional[dict] = None, **kwargs):
         super().__init__(**kwargs)
         self.command = list(command)
         self.project_dir = project_dir
         self.env = dict(env)
+        self.quality_results = quality_results
         self._process: Optional[LoggedProcess] = None
 
     def execute(self, context: Any) -> None:
         self._process = dbt_process(self.command, self.project_dir, self.env)
-        _run(self._process, self.log)
+        try:
+            _run(self._process, self.log)
+        finally:
+            if self.quality_results is not None and self.command[1:2] in (["build"], ["test"]):
+                self._record_quality()
+
+    def _record_quality(self) -> None:
+        target_dir = Path(self._process.env.get("DBT_TARGET_PATH") or Path(self.project_dir) / "target")
+        if not (target_dir / "run_results.json").is_file():
+            self.log.warning("dbt wrote no run_results.json in %s: no quality results to record", target_dir)
+            return
+        try:
+            recorded = record_dbt_results(self.quality_results, target_dir)
+        except Exception:  # the build's verdict stands; a lost record is logged, not raised
+            self.log.exception("could not append dbt's test results to %s", self.quality_results["uri"])
+        else:
+            self.log.info("recorded %d dbt test results in %s", recorded, self.quality_results["uri"])
 
     def on_kill(self) -> None:
         if self._process is not None:

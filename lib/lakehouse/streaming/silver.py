@@ -13,6 +13,7 @@ import logging
 from typing import Optional
 
 from lakehouse.config import Config
+from lakehouse.ops import quality
 from lakehouse.ops.metrics import publisher
 from lakehouse.schemas import Contract
 from lakehouse.sinks.delta import ensure_table
@@ -65,6 +66,8 @@ def silver_plan(cfg: Config, contract: Contract, fx_rates_path: Optional[str] = 
         review=review_table(cfg) if contract.fraud_review else None,
         fx_rates_path=fx_rates_path if contract.needs_fx_rates else None,
         fraud=cfg.streaming.fraud if contract.fraud_review else None,
+        quality_results=cfg.lake.table_path(*quality.TABLE) if cfg.quality.record else None,
+        accepted_share=cfg.quality.accepted_share,
     )
 
 

@@ -20,7 +20,8 @@ from typing import Optional
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from lakehouse.config.model import FraudConfig
+from lakehouse.config.model import FraudConfig, Thresholds
+from lakehouse.ops import quality
 from lakehouse.ops.metrics import NoMetrics, seconds_since
 from lakehouse.schemas import Contract
 from lakehouse.sinks.delta import TableSpec, Txn, merge_into
@@ -47,6 +48,8 @@ class SilverPlan:
     review: Optional[TableSpec] = None     # fraud_review contracts: flagged versions
     fx_rates_path: Optional[str] = None    # needs_fx_rates contracts: reference.fx_rates
     fraud: Optional[FraudConfig] = None    # fraud_review contracts: the rules
+    quality_results: Optional[str] = None  # ops.quality_results, when batches record their checks
+    accepted_share: Optional[Thresholds] = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,8 @@ def send_batch_metrics(metrics, report: BatchReport, table: str) -> None:
     dimensions = {"job": SILVER_JOB, "table": table}
     metrics.emit("RowsWritten", report.inserted + report.updated, **dimensions)
     metrics.emit("RowsQuarantined", report.quarantined, **dimensions)
+    if report.rows_in:
+        metrics.emit("QuarantineRate", 100.0 * report.quarantined / report.rows_in, "Percent", **dimensions)
     for reason, rows in report.quarantined_by_reason.items():
         metrics.emit("RowsQuarantinedByReason", rows, **dimensions, reason=reason)
     age = seconds_since(report.newest_accepted)
@@ -82,6 +87,8 @@ def handle_silver_batch(batch_df: DataFrame, batch_id: int, plan: SilverPlan, me
     txn = Txn(silver_app_id(batch_df.sparkSession, plan.checkpoint), batch_id)
     report = write_silver_batch(batch_df, batch_id, plan, txn, started)
     send_batch_metrics(metrics, report, f"silver.{plan.contract.silver_table}")
+    if plan.quality_results is not None and report.rows_in:
+        record_batch_checks(batch_df.sparkSession, plan, report, txn)
     replay = f", {report.skipped_writes} write(s) already committed: skipped" if report.skipped_writes else ""
     log.info(
         "silver.%s batch %d: %d rows in, %d quarantined, %d inserted, %d updated, %d flagged in %.1fs%s",
@@ -89,6 +96,20 @@ def handle_silver_batch(batch_df: DataFrame, batch_id: int, plan: SilverPlan, me
         report.updated, report.flagged, report.seconds, replay,
     )
     return report
+
+
+def record_batch_checks(spark, plan: SilverPlan, report: BatchReport, txn: Txn) -> None:
+    """Appends the batch's `accepted_share` check to ops.quality_results, once per batch (the
+    batch's transaction id: a replay records nothing twice)."""
+    status = plan.accepted_share.judge(report.rows_in, report.quarantined)
+    reasons = ", ".join(f"{reason}={rows}" for reason, rows in sorted(report.quarantined_by_reason.items()))
+    check = quality.result("silver", f"{txn.app_id}/{txn.version}", f"silver.{plan.contract.silver_table}",
+                           "accepted_share", status, rows_checked=report.rows_in, rows_failed=report.quarantined,
+                           thresholds=plan.accepted_share, detail=f"quarantined: {reasons}" if reasons else "")
+    quality.append_with_spark(spark, plan.quality_results, [check], txn.app_id, txn.version)
+    if status != "pass":
+        log.warning("silver.%s batch %d: accepted_share %s: %d of %d rows quarantined (%s)",
+                    plan.contract.silver_table, report.batch_id, status, report.quarantined, report.rows_in, reasons)
 
 
 def silver_app_id(spark, checkpoint: str) -> str:
