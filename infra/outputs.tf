@@ -24,3 +24,8 @@ output "delta_log_table" {
   description = "conf/<env>.yaml: lake.log_store_table."
   value       = module.lakehouse.delta_log_table
 }
+
+output "emr_security_configuration" {
+  description = "conf/<env>.yaml: emr.cluster.security_configuration."
+  value       = module.lakehouse.emr_security_configuration
+}

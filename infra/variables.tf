@@ -72,6 +72,16 @@ variable "emr_instance_profile_name" {
   type        = string
 }
 
+variable "emr_security_configuration_name" {
+  description = "EMR security configuration every cluster names (conf: emr.cluster.security_configuration)."
+  type        = string
+}
+
+variable "emr_tls_certificates_s3_uri" {
+  description = "s3:// URI of the PEM zip (privateKey.pem, certificateChain.pem, trustedCertificates.pem) for EMR's in-transit TLS; the nodes' role may read it."
+  type        = string
+}
+
 variable "secret_ids" {
   description = "Secrets Manager ids the jobs read (conf: secretsmanager: references); created empty, filled out of band."
   type        = list(string)

@@ -10,9 +10,11 @@ raw_retention_days = 90
 artifacts_bucket_name  = "company-artifacts-dev"
 emr_log_retention_days = 14
 
-emr_service_role_name     = "dev-lakehouse-emr-service"
-emr_instance_profile_name = "dev-lakehouse-emr-instance"
-secret_ids                = ["dev/lakehouse/postgres"]
+emr_service_role_name           = "dev-lakehouse-emr-service"
+emr_instance_profile_name       = "dev-lakehouse-emr-instance"
+emr_security_configuration_name = "dev-lakehouse-emr"
+emr_tls_certificates_s3_uri     = "s3://company-artifacts-dev/lakehouse/tls/emr-certificates.zip"
+secret_ids                      = ["dev/lakehouse/postgres"]
 
 msk_cluster_name          = "dev-data-kafka"
 kafka_broker_count        = 2

@@ -10,9 +10,11 @@ raw_retention_days = 2555 # 7 years
 artifacts_bucket_name  = "company-artifacts"
 emr_log_retention_days = 30
 
-emr_service_role_name     = "prod-lakehouse-emr-service"
-emr_instance_profile_name = "prod-lakehouse-emr-instance"
-secret_ids                = ["prod/lakehouse/postgres"]
+emr_service_role_name           = "prod-lakehouse-emr-service"
+emr_instance_profile_name       = "prod-lakehouse-emr-instance"
+emr_security_configuration_name = "prod-lakehouse-emr"
+emr_tls_certificates_s3_uri     = "s3://company-artifacts/lakehouse/tls/emr-certificates.zip"
+secret_ids                      = ["prod/lakehouse/postgres"]
 
 postgres_security_group_id = "sg-0prodpostgres00000"
 

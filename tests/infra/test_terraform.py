@@ -308,3 +308,41 @@ def test_terraform_fmt_leaves_nothing_to_change():
         capture_output=True, text=True, timeout=120, check=False, env={**os.environ, "CHECKPOINT_DISABLE": "1"},
     )
     assert result.returncode == 0, f"run `terraform fmt -recursive infra`:\n{result.stdout}{result.stderr}"
+
+
+def emr_security_configuration() -> dict:
+    """The JSON of aws_emr_security_configuration.this, with Terraform's references left as strings."""
+    body = resources(MODULE)["aws_emr_security_configuration"]["this"]["configuration"]
+    assert body.startswith("${jsonencode("), body
+    assert body.endswith(")}"), body
+    return hcl2.loads(f"x = {body[len('${jsonencode('):-2]}")["x"]
+
+
+def test_emr_encrypts_at_rest_with_the_lake_key_and_in_transit_with_tls_and_requires_imdsv2():
+    config = unquote(emr_security_configuration())
+    encryption = config["EncryptionConfiguration"]
+    assert (encryption["EnableAtRestEncryption"], encryption["EnableInTransitEncryption"]) == (True, True)
+    at_rest = encryption["AtRestEncryptionConfiguration"]
+    assert at_rest["S3EncryptionConfiguration"] == {"EncryptionMode": "SSE-KMS",
+                                                    "AwsKmsKey": "${aws_kms_key.lakehouse.arn}"}
+    assert at_rest["LocalDiskEncryptionConfiguration"] == {
+        "EncryptionKeyProviderType": "AwsKms", "AwsKmsKey": "${aws_kms_key.lakehouse.arn}", "EnableEbsEncryption": True}
+    assert encryption["InTransitEncryptionConfiguration"]["TLSCertificateConfiguration"] == {
+        "CertificateProviderType": "PEM", "S3Object": "${var.emr_tls_certificates_s3_uri}"}
+    assert config["InstanceMetadataServiceConfiguration"]["MinimumInstanceMetadataServiceVersion"] == 2
+    # Every node fetches the certificates with the nodes' role.
+    read = policy_statements("emr_instance")["ReadTheTlsCertificates"]
+    assert read["actions"] == ["s3:GetObject"]
+    assert read["resources"] == ['arn:${local.partition}:s3:::${trimprefix(var.emr_tls_certificates_s3_uri, "s3://")}']
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_clusters_name_the_security_configuration_terraform_creates(env):
+    from lakehouse.orchestration.emr import job_flow_overrides
+
+    values = tfvars(env)
+    assert resources(MODULE)["aws_emr_security_configuration"]["this"]["name"] == (
+        "${var.emr_security_configuration_name}")
+    request = job_flow_overrides(load_config(env, CONF_DIR, environ={}), "c", "transient")
+    assert request["SecurityConfiguration"] == values["emr_security_configuration_name"]
+    assert values["emr_tls_certificates_s3_uri"].startswith(f"s3://{values['artifacts_bucket_name']}/")

@@ -42,6 +42,33 @@ data "aws_iam_policy_document" "emr_service_pass_role" {
   }
 }
 
+# Local-disk encryption (emr_security.tf) encrypts the nodes' EBS volumes with the lakehouse key:
+# EC2 does that through grants the service role creates, for AWS resources only.
+data "aws_iam_policy_document" "emr_service_ebs_key" {
+  statement {
+    sid       = "EncryptTheNodesVolumes"
+    actions   = ["kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
+    resources = [aws_kms_key.lakehouse.arn]
+  }
+
+  statement {
+    sid       = "LetEc2UseTheKeyForTheVolumes"
+    actions   = ["kms:CreateGrant"]
+    resources = [aws_kms_key.lakehouse.arn]
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "emr_service_ebs_key" {
+  name   = "encrypt-node-volumes"
+  role   = aws_iam_role.emr_service.id
+  policy = data.aws_iam_policy_document.emr_service_ebs_key.json
+}
+
 resource "aws_iam_role_policy" "emr_service_pass_role" {
   name   = "pass-instance-role"
   role   = aws_iam_role.emr_service.id
@@ -138,6 +165,13 @@ data "aws_iam_policy_document" "emr_instance" {
       "${local.artifacts_arn}/${var.artifacts_prefix}/jars/*",
       "${local.artifacts_arn}/${var.artifacts_prefix}/reference/*",
     ]
+  }
+
+  # The PEM zip of EMR's in-transit TLS (emr_security.tf): every node fetches it when it starts.
+  statement {
+    sid       = "ReadTheTlsCertificates"
+    actions   = ["s3:GetObject"]
+    resources = ["arn:${local.partition}:s3:::${trimprefix(var.emr_tls_certificates_s3_uri, "s3://")}"]
   }
 
   statement {

@@ -25,3 +25,7 @@ output "orchestrator_policy_arn" {
 output "delta_log_table" {
   value = aws_dynamodb_table.delta_log.name
 }
+
+output "emr_security_configuration" {
+  value = aws_emr_security_configuration.this.name
+}

@@ -125,3 +125,18 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "emr_security_configuration_name" {
+  description = "EMR security configuration every cluster names (conf: emr.cluster.security_configuration)."
+  type        = string
+}
+
+variable "emr_tls_certificates_s3_uri" {
+  description = "s3:// URI of the PEM zip (privateKey.pem, certificateChain.pem, trustedCertificates.pem) for EMR's in-transit TLS."
+  type        = string
+
+  validation {
+    condition     = can(regex("^s3://[^/]+/.+\\.zip$", var.emr_tls_certificates_s3_uri))
+    error_message = "emr_tls_certificates_s3_uri must be an s3://bucket/key.zip URI."
+  }
+}

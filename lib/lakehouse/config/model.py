@@ -148,6 +148,8 @@ class EmrClusterConfig:
     release_label: str              # emr-7.8 or later: Delta 3.3 (Spark 3.5, Python 3.9)
     service_role: Optional[str]     # per environment; required with emr.runner emr
     instance_profile: Optional[str]
+    # EMR security configuration (Terraform's): KMS at rest, TLS in transit, IMDSv2; required with runner emr
+    security_configuration: Optional[str]
     subnet_id: Optional[str]
     master_security_group: Optional[str]
     worker_security_group: Optional[str]
@@ -216,7 +218,7 @@ class EmrConfig:
         if self.runner == "emr":
             if not self.artifacts_uri.startswith("s3://"):
                 yield "artifacts_uri", "must be an s3:// URI when runner is emr"
-            for key in ("service_role", "instance_profile"):
+            for key in ("service_role", "instance_profile", "security_configuration"):
                 if not getattr(self.cluster, key):
                     yield f"cluster.{key}", "required when runner is emr (the name Terraform gives it)"
         if self.poke_interval_s < 1:
