@@ -25,14 +25,15 @@ $(VENV)/.installed: setup.py requirements/constraints.txt
 	$(BIN)/python -m pip install -q -c requirements/constraints.txt -e '.[dev]'
 	@touch $@
 
-## JVM jars: Spark's from Maven Central (Delta, Kafka source, JDBC, S3A) plus the project's UDFs
+## JVM jars: Spark's from Maven Central (Delta, Kafka source, JDBC, S3A; MSK IAM sign-in for the clusters
+## only, in $(JARS)/cluster) plus the project's UDFs
 ## (jars/udf, built with Maven), the Kafka broker's, and the YARN mini cluster's (tests/deploy).
 UDF_SOURCES := $(shell find jars/udf/src -name '*.java')
 YARN_SOURCES := $(shell find jars/yarn/src -name '*.java')
 jars: $(JARS)/spark/.done $(JARS)/kafka-broker/.done $(JARS)/yarn/.done
 $(JARS)/spark/.done: jars/spark/pom.xml jars/udf/pom.xml $(UDF_SOURCES)
 	@scripts/require-jvm-tools.sh
-	rm -rf $(JARS)/spark && mvn -q -B -f jars/spark/pom.xml package && mvn -q -B -f jars/udf/pom.xml package
+	rm -rf $(JARS)/spark $(JARS)/cluster && mvn -q -B -f jars/spark/pom.xml package && mvn -q -B -f jars/udf/pom.xml package
 	@touch $@
 $(JARS)/kafka-broker/.done: jars/kafka-broker/pom.xml
 	@scripts/require-jvm-tools.sh

@@ -18,6 +18,8 @@ RUNTIME = [
     "confluent-kafka>=2.3",
     # secretsmanager: references.
     "boto3>=1.28",
+    # MSK IAM sign-in of the Kafka offset look-ups (lakehouse.kafka.auth; kafka.authentication iam).
+    "aws-msk-iam-sasl-signer-python>=1.0",
 ]
 
 EXTRAS = {

@@ -45,6 +45,7 @@ module "lakehouse" {
   secret_ids                      = var.secret_ids
   postgres_security_group_id      = var.postgres_security_group_id
   msk_cluster_name                = var.msk_cluster_name
+  kafka_topics                    = var.kafka_topics
   kafka_version                   = var.kafka_version
   kafka_broker_count              = var.kafka_broker_count
   kafka_instance_type             = var.kafka_instance_type

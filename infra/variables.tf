@@ -98,6 +98,11 @@ variable "msk_cluster_name" {
   type        = string
 }
 
+variable "kafka_topics" {
+  description = "Topics the jobs read (conf: streaming.topics); the EMR role may describe and read these only."
+  type        = list(string)
+}
+
 variable "kafka_version" {
   description = "Apache Kafka version of the MSK cluster."
   type        = string

@@ -17,6 +17,7 @@ emr_tls_certificates_s3_uri     = "s3://company-artifacts-dev/lakehouse/tls/emr-
 secret_ids                      = ["dev/lakehouse/postgres"]
 
 msk_cluster_name          = "dev-data-kafka"
+kafka_topics              = ["user_events", "transaction_events", "system_metrics"]
 kafka_broker_count        = 2
 kafka_instance_type       = "kafka.t3.small"
 kafka_storage_size        = 100

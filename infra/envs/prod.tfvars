@@ -19,6 +19,7 @@ secret_ids                      = ["prod/lakehouse/postgres"]
 postgres_security_group_id = "sg-0prodpostgres00000"
 
 msk_cluster_name          = "prod-data-kafka"
+kafka_topics              = ["user_events", "transaction_events", "system_metrics"]
 kafka_broker_count        = 3
 kafka_instance_type       = "kafka.m5.large"
 kafka_storage_size        = 1000

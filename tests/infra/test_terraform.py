@@ -153,19 +153,52 @@ def test_the_names_the_config_references_are_the_ones_terraform_creates(env):
     brokers = cfg.kafka.bootstrap_servers.split(",")
     assert len(brokers) == values["kafka_broker_count"]
     for number, broker in enumerate(brokers, 1):
-        assert broker == f"b-{number}.{values['msk_cluster_name']}.kafka.{values['region']}.amazonaws.com:9094"
-    assert cfg.kafka.security_protocol == "SSL"  # 9094: MSK's TLS listener
+        assert broker == f"b-{number}.{values['msk_cluster_name']}.kafka.{values['region']}.amazonaws.com:9098"
+    # 9098: MSK's listener for TLS with IAM sign-in, the only one the cluster opens to the nodes
+    assert (cfg.kafka.security_protocol, cfg.kafka.authentication) == ("SASL_SSL", "iam")
+    assert sorted(cfg.streaming.topics.values()) == sorted(values["kafka_topics"])
     for topic, settings in cfg.kafka.topics.items():
         assert settings.replication_factor == values["kafka_default_replication"], topic
         assert values["kafka_min_insync_replicas"] < settings.replication_factor, topic
 
 
-def test_msk_never_creates_topics_on_first_use_and_speaks_tls_only():
+def test_msk_never_creates_topics_on_first_use_and_speaks_tls_with_iam_sign_in_only():
     found = resources(MODULE)
     properties = found["aws_msk_configuration"]["this"]["server_properties"]
     assert "auto.create.topics.enable=false" in properties
-    encryption = found["aws_msk_cluster"]["this"]["encryption_info"][0]["encryption_in_transit"][0]
+    cluster = found["aws_msk_cluster"]["this"]
+    encryption = cluster["encryption_info"][0]["encryption_in_transit"][0]
     assert encryption["client_broker"] == "TLS"
+    (authentication,) = cluster["client_authentication"]
+    assert authentication["unauthenticated"] is False
+    assert (authentication["sasl"][0]["iam"], authentication["sasl"][0]["scram"]) == (True, False)
+    assert "tls" not in authentication
+    ingress = found["aws_vpc_security_group_ingress_rule"]
+    to_brokers = [rule for rule in ingress.values() if rule["security_group_id"] == "${aws_security_group.msk.id}"]
+    assert {(rule["from_port"], rule["to_port"]) for rule in to_brokers} == {(9098, 9098)}
+
+
+def test_the_jobs_may_read_only_the_streamed_topics_as_their_own_consumer_groups():
+    from lakehouse.kafka.offsets import OFFSET_LOOKUP_GROUP
+    from lakehouse.streaming.kafka_source import CONSUMER_GROUP_PREFIX
+
+    statements = policy_statements("emr_instance")
+    kafka = {sid: s for sid, s in statements.items() if any(a.startswith("kafka-cluster:") for a in s["actions"])}
+    assert set(kafka) == {"ConnectToKafka", "ReadTheStreamedTopics", "UseTheJobsConsumerGroups"}
+    assert kafka["ConnectToKafka"]["resources"] == ["${aws_msk_cluster.this.arn}"]
+    assert set(kafka["ReadTheStreamedTopics"]["actions"]) == {"kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"}
+    assert kafka["ReadTheStreamedTopics"]["resources"] == (
+        '${[for topic in var.kafka_topics : format(local.msk_resource, "topic", topic)]}')
+    assert set(kafka["UseTheJobsConsumerGroups"]["actions"]) == {"kafka-cluster:DescribeGroup",
+                                                                 "kafka-cluster:AlterGroup"}
+    assert kafka["UseTheJobsConsumerGroups"]["resources"] == (
+        '${[for group in var.kafka_consumer_groups : format(local.msk_resource, "group", group)]}')
+    # The groups granted are the ones the code uses: Spark's generated <prefix>-..., the look-ups' own.
+    groups = variables(MODULE)["kafka_consumer_groups"]["default"]
+    assert sorted(groups) == sorted([f"{CONSUMER_GROUP_PREFIX}-*", OFFSET_LOOKUP_GROUP])
+    no_writes = {"kafka-cluster:WriteData", "kafka-cluster:CreateTopic", "kafka-cluster:AlterTopic",
+                 "kafka-cluster:DeleteTopic", "kafka-cluster:AlterCluster"}
+    assert not no_writes & {a for statement in kafka.values() for a in statement["actions"]}
 
 
 def test_buckets_are_encrypted_private_versioned_and_tls_only():

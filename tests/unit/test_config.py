@@ -69,8 +69,8 @@ def test_unknown_key_names_the_key_the_file_and_the_known_keys(conf_dir):
                                                                                        "\nkafka:\n  bootstrap: x\n"))
     assert error_of("local", conf_dir, environ={}) == textwrap.dedent("""\
         invalid config for env 'local':
-          kafka.bootstrap: unknown key; known keys here: bootstrap_servers, options, security_protocol, topics \
-(conf/local.yaml)""")
+          kafka.bootstrap: unknown key; known keys here: authentication, bootstrap_servers, options, \
+security_protocol, topics (conf/local.yaml)""")
 
 
 def test_wrong_type_names_the_key_the_value_and_where_it_came_from(conf_dir):

@@ -99,6 +99,8 @@ resource "aws_iam_instance_profile" "emr_instance" {
 locals {
   lake_arn      = aws_s3_bucket.this["lake"].arn
   artifacts_arn = aws_s3_bucket.this["artifacts"].arn
+  # MSK's IAM resources: topic/<cluster name>/<cluster uuid>/<topic>, group/<cluster name>/<cluster uuid>/<group>.
+  msk_resource = "arn:${local.partition}:kafka:${local.region}:${local.account_id}:%s/${var.msk_cluster_name}/${aws_msk_cluster.this.cluster_uuid}/%s"
 }
 
 data "aws_iam_policy_document" "emr_instance" {
@@ -178,6 +180,27 @@ data "aws_iam_policy_document" "emr_instance" {
     sid       = "WriteClusterLogs"
     actions   = ["s3:PutObject"]
     resources = ["${local.artifacts_arn}/${var.artifacts_prefix}/emr-logs/*"]
+  }
+
+  # MSK with IAM sign-in: connect, then read only the streamed topics (metadata and offsets:
+  # DescribeTopic; records: ReadData) as only the jobs' consumer groups (Spark's generated ones under
+  # lakehouse-bronze, and the offset look-ups'). No write, create or alter of topics.
+  statement {
+    sid       = "ConnectToKafka"
+    actions   = ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"]
+    resources = [aws_msk_cluster.this.arn]
+  }
+
+  statement {
+    sid       = "ReadTheStreamedTopics"
+    actions   = ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"]
+    resources = [for topic in var.kafka_topics : format(local.msk_resource, "topic", topic)]
+  }
+
+  statement {
+    sid       = "UseTheJobsConsumerGroups"
+    actions   = ["kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup"]
+    resources = [for group in var.kafka_consumer_groups : format(local.msk_resource, "group", group)]
   }
 
   statement {

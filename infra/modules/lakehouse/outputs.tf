@@ -14,8 +14,8 @@ output "emr_security_groups" {
   }
 }
 
-output "msk_bootstrap_brokers_tls" {
-  value = aws_msk_cluster.this.bootstrap_brokers_tls
+output "msk_bootstrap_brokers_sasl_iam" {
+  value = aws_msk_cluster.this.bootstrap_brokers_sasl_iam
 }
 
 output "orchestrator_policy_arn" {

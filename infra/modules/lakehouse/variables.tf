@@ -83,6 +83,17 @@ variable "msk_cluster_name" {
   type        = string
 }
 
+variable "kafka_topics" {
+  description = "Topics the jobs read (conf: streaming.topics); the EMR role may describe and read these only."
+  type        = list(string)
+}
+
+variable "kafka_consumer_groups" {
+  description = "Consumer groups the jobs use (Spark's generated groups under groupIdPrefix, the offset look-ups')."
+  type        = list(string)
+  default     = ["lakehouse-bronze-*", "lakehouse-offset-lookups"]
+}
+
 variable "kafka_version" {
   description = "Apache Kafka version of the MSK cluster."
   type        = string

@@ -93,13 +93,33 @@ class TopicConfig:
             yield "replication_factor", "must be at least 1"
 
 
+LOOPBACK_HOSTS = re.compile(r"(localhost|127(\.[0-9]{1,3}){3}|\[::1\])")
+
+
 @dataclass(frozen=True)
 class KafkaConfig:
     bootstrap_servers: str
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+    # How clients prove who they are: iam (MSK IAM over SASL_SSL, port 9098; lakehouse.kafka.auth) or
+    # none, which only a broker on this machine (the local stack) may accept.
+    authentication: Literal["none", "iam"]
     # Extra client properties, passed to Spark's source as kafka.<name> and to Python clients as is.
     options: dict[str, str]
     topics: dict[str, TopicConfig]
+
+    @property
+    def brokers_are_local(self) -> bool:
+        """True when every bootstrap server is on this machine (the local broker)."""
+        hosts = [server.strip().rpartition(":")[0] for server in self.bootstrap_servers.split(",")]
+        return all(LOOPBACK_HOSTS.fullmatch(host) for host in hosts)
+
+    def validate(self):
+        if self.authentication == "iam" and self.security_protocol != "SASL_SSL":
+            yield "security_protocol", f"must be SASL_SSL with authentication iam, got {self.security_protocol}"
+        if not self.brokers_are_local and self.authentication != "iam":
+            yield "authentication", (
+                f"must be iam (SASL_SSL) for brokers {self.bootstrap_servers}: unauthenticated and PLAINTEXT "
+                "access is allowed only on the local broker (localhost, 127.0.0.1)")
 
 
 @dataclass(frozen=True)
