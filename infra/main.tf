@@ -1,5 +1,6 @@
-# The AWS side of the lakehouse for one environment. The state lives in S3 (partial backend
-# configuration per environment), the values in envs/<env>.tfvars:
+# The AWS side of the lakehouse and its Snowflake account for one environment. The state lives in
+# S3 (partial backend configuration per environment), the values in envs/<env>.tfvars; Terraform's
+# Snowflake user signs in with a key pair from the environment (SNOWFLAKE_PRIVATE_KEY):
 #
 #   terraform init  -backend-config=envs/prod.backend.hcl
 #   terraform apply -var-file=envs/prod.tfvars
@@ -14,6 +15,10 @@ terraform {
       source  = "hashicorp/aws"
       version = "~> 5.0"
     }
+    snowflake = {
+      source  = "snowflakedb/snowflake"
+      version = "~> 1.1"
+    }
   }
 }
 
@@ -23,6 +28,16 @@ provider "aws" {
   default_tags {
     tags = var.tags
   }
+}
+
+# Creating the storage integration and the resource monitors takes ACCOUNTADMIN: Terraform's service
+# user (CI) holds it, so no person and no dbt run needs it.
+provider "snowflake" {
+  organization_name = var.snowflake_organization_name
+  account_name      = var.snowflake_account_name
+  user              = var.snowflake_user
+  role              = var.snowflake_role
+  authenticator     = "SNOWFLAKE_JWT"
 }
 
 module "lakehouse" {
@@ -54,4 +69,20 @@ module "lakehouse" {
   kafka_min_insync_replicas       = var.kafka_min_insync_replicas
   airflow_role_name               = var.airflow_role_name
   tags                            = var.tags
+}
+
+module "snowflake" {
+  source = "./modules/snowflake"
+
+  environment                 = var.environment
+  warehouses                  = var.snowflake_warehouses
+  monitor_notify_users        = var.snowflake_monitor_notify_users
+  raw_retention_days          = var.snowflake_raw_retention_days
+  analytics_database          = var.snowflake_analytics_database
+  analytics_retention_days    = var.snowflake_analytics_retention_days
+  transformer_creates_schemas = var.snowflake_transformer_creates_schemas
+  lake_bucket_name            = module.lakehouse.lake_bucket
+  lake_prefix                 = var.lake_prefix
+  lake_kms_key_arn            = module.lakehouse.kms_key_arn
+  tags                        = var.tags
 }

@@ -26,6 +26,22 @@ kafka_min_insync_replicas = 1
 
 airflow_role_name = "dev-airflow-worker"
 
+# Snowflake (one account per environment): the same warehouses, small and single-cluster.
+snowflake_organization_name = "COMPANY"
+snowflake_account_name      = "DATA_DEV"
+snowflake_user              = "TERRAFORM"
+
+snowflake_warehouses = {
+  DBT_TRANSFORM_WH = { size = "X-SMALL", min_cluster_count = 1, max_cluster_count = 1, scaling_policy = "STANDARD", credit_quota = 100, comment = "dbt transformations and heavy ELT" }
+  ANALYTICS_WH     = { size = "X-SMALL", min_cluster_count = 1, max_cluster_count = 1, scaling_policy = "ECONOMY", credit_quota = 50, comment = "Dashboards and analytical queries" }
+  DATA_SCIENCE_WH  = { size = "SMALL", min_cluster_count = 1, max_cluster_count = 1, scaling_policy = "STANDARD", credit_quota = 50, comment = "ML training and feature engineering" }
+}
+
+snowflake_raw_retention_days          = 1
+snowflake_analytics_database          = "ANALYTICS_DEV"
+snowflake_analytics_retention_days    = 7
+snowflake_transformer_creates_schemas = true
+
 tags = {
   Environment = "dev"
   Platform    = "data"

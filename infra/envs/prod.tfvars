@@ -28,6 +28,22 @@ kafka_min_insync_replicas = 2
 
 airflow_role_name = "prod-airflow-worker"
 
+# Snowflake (one account per environment). The design's warehouses: 60 s auto-suspend for all.
+snowflake_organization_name    = "COMPANY"
+snowflake_account_name         = "DATA_PROD"
+snowflake_user                 = "TERRAFORM"
+snowflake_monitor_notify_users = ["DATA_ENGINEERING"]
+
+snowflake_warehouses = {
+  DBT_TRANSFORM_WH = { size = "X-LARGE", min_cluster_count = 1, max_cluster_count = 4, scaling_policy = "STANDARD", credit_quota = 3000, comment = "dbt transformations and heavy ELT" }
+  ANALYTICS_WH     = { size = "LARGE", min_cluster_count = 1, max_cluster_count = 8, scaling_policy = "ECONOMY", credit_quota = 2000, comment = "Dashboards and analytical queries" }
+  DATA_SCIENCE_WH  = { size = "2X-LARGE", min_cluster_count = 1, max_cluster_count = 2, scaling_policy = "STANDARD", credit_quota = 1500, comment = "ML training and feature engineering" }
+}
+
+snowflake_raw_retention_days       = 90
+snowflake_analytics_database       = "ANALYTICS"
+snowflake_analytics_retention_days = 365
+
 tags = {
   Environment = "prod"
   Platform    = "data"

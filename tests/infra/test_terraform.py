@@ -19,6 +19,7 @@ from tests.conftest import CONF_DIR, PROJECT_ROOT
 
 INFRA = PROJECT_ROOT / "infra"
 MODULE = INFRA / "modules" / "lakehouse"
+SNOWFLAKE = INFRA / "modules" / "snowflake"
 HCL_FILES = sorted([*INFRA.rglob("*.tf"), *INFRA.glob("envs/*.tfvars"), *INFRA.glob("envs/*.hcl")])
 ENVS = ("dev", "prod")
 CONF_ENVS = sorted(path.stem for path in CONF_DIR.glob("*.yaml") if path.stem != "base")
@@ -115,15 +116,22 @@ def test_tfvars_set_declared_variables_and_every_required_one(env):
     assert required(declared) - set(values) == set()
 
 
-def test_the_module_call_matches_the_module_variables_and_every_var_is_declared():
-    (call,) = [unquote(block)["lakehouse"] for block in load(INFRA / "main.tf")["module"]]
-    inputs = set(call) - {"source", "__is_block__"}
-    module_vars = variables(MODULE)
-    assert inputs - set(module_vars) == set()
-    assert required(module_vars) - inputs == set()
-    for folder, declared in ((INFRA, variables(INFRA)), (MODULE, module_vars)):
+def module_calls() -> dict[str, dict]:
+    return {name: call for block in load(INFRA / "main.tf")["module"] for name, call in unquote(block).items()}
+
+
+def test_the_module_calls_match_the_module_variables_and_every_var_is_declared():
+    calls = module_calls()
+    assert set(calls) == {"lakehouse", "snowflake"}
+    for name, call in calls.items():
+        folder = INFRA / call["source"]
+        inputs = set(call) - {"source", "__is_block__"}
+        module_vars = variables(folder)
+        assert inputs - set(module_vars) == set(), name
+        assert required(module_vars) - inputs == set(), name
+    for folder in (INFRA, MODULE, SNOWFLAKE):
         used = {name for path in folder.glob("*.tf") for name in re.findall(r"\bvar\.([a-z0-9_]+)", path.read_text())}
-        assert used - set(declared) == set(), folder
+        assert used - set(variables(folder)) == set(), folder
 
 
 @pytest.mark.parametrize("env", ENVS)

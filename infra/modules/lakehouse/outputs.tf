@@ -29,3 +29,7 @@ output "delta_log_table" {
 output "emr_security_configuration" {
   value = aws_emr_security_configuration.this.name
 }
+
+output "kms_key_arn" {
+  value = aws_kms_key.lakehouse.arn
+}
