@@ -8,10 +8,10 @@ BIN := $(VENV)/bin
 JARS := .local/jars
 PYTEST_ARGS ?=
 
-.PHONY: setup venv jars system-deps services-up services-down services-status topics \
+.PHONY: setup venv jars checkov system-deps services-up services-down services-status topics \
         test test-unit test-fast demo bench lint wheel clean ship-artifacts airflow-test
 
-setup: system-deps venv jars
+setup: system-deps venv jars checkov
 
 ## Debian packages the local stack needs (PostgreSQL server; Java and Maven if missing).
 system-deps:
@@ -23,6 +23,14 @@ $(VENV)/.installed: setup.py requirements/constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c requirements/constraints.txt -e '.[dev]'
+	@touch $@
+
+## checkov (tests/infra/test_checkov.py) in a venv of its own: its exact pins clash with the project's.
+CHECKOV := .local/checkov
+checkov: $(CHECKOV)/.installed
+$(CHECKOV)/.installed: requirements/checkov.txt
+	@test -x $(CHECKOV)/bin/python || $(PYTHON) -m venv $(CHECKOV)
+	$(CHECKOV)/bin/python -m pip install -q -r requirements/checkov.txt
 	@touch $@
 
 ## JVM jars: Spark's from Maven Central (Delta, Kafka source, JDBC, S3A; MSK IAM sign-in for the clusters

@@ -20,9 +20,14 @@ resource "aws_msk_configuration" "this" {
   PROPERTIES
 }
 
+locals {
+  msk_log_group = "/aws/msk/${var.msk_cluster_name}"
+}
+
 resource "aws_cloudwatch_log_group" "msk" {
-  name              = "/aws/msk/${var.msk_cluster_name}"
+  name              = local.msk_log_group
   retention_in_days = 30
+  kms_key_id        = aws_kms_key.lakehouse.arn
   tags              = var.tags
 }
 
