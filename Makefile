@@ -8,10 +8,10 @@ BIN := $(VENV)/bin
 JARS := .local/jars
 PYTEST_ARGS ?=
 
-.PHONY: setup venv jars system-deps services-up services-down services-status topics \
+.PHONY: setup venv jars checkov system-deps services-up services-down services-status topics \
         test test-unit test-fast demo bench lint wheel clean ship-artifacts airflow-test
 
-setup: system-deps venv jars
+setup: system-deps venv jars checkov
 
 ## Debian packages the local stack needs (PostgreSQL server; Java and Maven if missing).
 system-deps:
@@ -25,14 +25,23 @@ $(VENV)/.installed: setup.py requirements/constraints.txt
 	$(BIN)/python -m pip install -q -c requirements/constraints.txt -e '.[dev]'
 	@touch $@
 
-## JVM jars: Spark's from Maven Central (Delta, Kafka source, JDBC, S3A) plus the project's UDFs
+## checkov (tests/infra/test_checkov.py) in a venv of its own: its exact pins clash with the project's.
+CHECKOV := .local/checkov
+checkov: $(CHECKOV)/.installed
+$(CHECKOV)/.installed: requirements/checkov.txt
+	@test -x $(CHECKOV)/bin/python || $(PYTHON) -m venv $(CHECKOV)
+	$(CHECKOV)/bin/python -m pip install -q -r requirements/checkov.txt
+	@touch $@
+
+## JVM jars: Spark's from Maven Central (Delta, Kafka source, JDBC, S3A; MSK IAM sign-in for the clusters
+## only, in $(JARS)/cluster) plus the project's UDFs
 ## (jars/udf, built with Maven), the Kafka broker's, and the YARN mini cluster's (tests/deploy).
 UDF_SOURCES := $(shell find jars/udf/src -name '*.java')
 YARN_SOURCES := $(shell find jars/yarn/src -name '*.java')
 jars: $(JARS)/spark/.done $(JARS)/kafka-broker/.done $(JARS)/yarn/.done
 $(JARS)/spark/.done: jars/spark/pom.xml jars/udf/pom.xml $(UDF_SOURCES)
 	@scripts/require-jvm-tools.sh
-	rm -rf $(JARS)/spark && mvn -q -B -f jars/spark/pom.xml package && mvn -q -B -f jars/udf/pom.xml package
+	rm -rf $(JARS)/spark $(JARS)/cluster && mvn -q -B -f jars/spark/pom.xml package && mvn -q -B -f jars/udf/pom.xml package
 	@touch $@
 $(JARS)/kafka-broker/.done: jars/kafka-broker/pom.xml
 	@scripts/require-jvm-tools.sh

@@ -19,6 +19,8 @@ RUNTIME = [
     # secretsmanager: references; CloudWatch: job metrics (botocore for the client's timeouts).
     "boto3>=1.28",
     "botocore>=1.31",
+    # MSK IAM sign-in of the Kafka offset look-ups (lakehouse.kafka.auth; kafka.authentication iam).
+    "aws-msk-iam-sasl-signer-python>=1.0",
 ]
 
 EXTRAS = {

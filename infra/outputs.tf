@@ -11,9 +11,9 @@ output "emr_security_groups" {
   value       = module.lakehouse.emr_security_groups
 }
 
-output "msk_bootstrap_brokers_tls" {
-  description = "conf/<env>.yaml: kafka.bootstrap_servers."
-  value       = module.lakehouse.msk_bootstrap_brokers_tls
+output "msk_bootstrap_brokers_sasl_iam" {
+  description = "conf/<env>.yaml: kafka.bootstrap_servers (port 9098: TLS with IAM sign-in)."
+  value       = module.lakehouse.msk_bootstrap_brokers_sasl_iam
 }
 
 output "orchestrator_policy_arn" {
@@ -23,4 +23,9 @@ output "orchestrator_policy_arn" {
 output "delta_log_table" {
   description = "conf/<env>.yaml: lake.log_store_table."
   value       = module.lakehouse.delta_log_table
+}
+
+output "emr_security_configuration" {
+  description = "conf/<env>.yaml: emr.cluster.security_configuration."
+  value       = module.lakehouse.emr_security_configuration
 }

@@ -72,6 +72,16 @@ variable "emr_instance_profile_name" {
   type        = string
 }
 
+variable "emr_security_configuration_name" {
+  description = "EMR security configuration every cluster names (conf: emr.cluster.security_configuration)."
+  type        = string
+}
+
+variable "emr_tls_certificates_s3_uri" {
+  description = "s3:// URI of the PEM zip (privateKey.pem, certificateChain.pem, trustedCertificates.pem) for EMR's in-transit TLS; the nodes' role may read it."
+  type        = string
+}
+
 variable "secret_ids" {
   description = "Secrets Manager ids the jobs read (conf: secretsmanager: references); created empty, filled out of band."
   type        = list(string)
@@ -86,6 +96,11 @@ variable "postgres_security_group_id" {
 variable "msk_cluster_name" {
   description = "MSK cluster name; its brokers are b-N.<name>.kafka.<region>.amazonaws.com (conf: kafka.bootstrap_servers)."
   type        = string
+}
+
+variable "kafka_topics" {
+  description = "Topics the jobs read (conf: streaming.topics); the EMR role may describe and read these only."
+  type        = list(string)
 }
 
 variable "kafka_version" {
@@ -123,6 +138,66 @@ variable "airflow_role_name" {
   description = "IAM role of the Airflow workers, given the orchestrator policy; null only creates the policy."
   type        = string
   default     = null
+}
+
+variable "snowflake_organization_name" {
+  description = "Snowflake organization of the environment's account (one account per environment)."
+  type        = string
+}
+
+variable "snowflake_account_name" {
+  description = "Snowflake account of the environment."
+  type        = string
+}
+
+variable "snowflake_user" {
+  description = "Terraform's Snowflake service user (key-pair sign-in: SNOWFLAKE_PRIVATE_KEY in CI's environment)."
+  type        = string
+}
+
+variable "snowflake_role" {
+  description = "Role Terraform's user applies with: storage integrations and resource monitors need ACCOUNTADMIN."
+  type        = string
+  default     = "ACCOUNTADMIN"
+}
+
+variable "snowflake_warehouses" {
+  description = "DBT_TRANSFORM_WH, ANALYTICS_WH, DATA_SCIENCE_WH: size, clusters, scaling policy, monthly credit quota."
+  type = map(object({
+    size              = string
+    min_cluster_count = number
+    max_cluster_count = number
+    scaling_policy    = string
+    credit_quota      = number
+    comment           = string
+  }))
+}
+
+variable "snowflake_monitor_notify_users" {
+  description = "Snowflake users the warehouses' resource monitors e-mail."
+  type        = list(string)
+  default     = []
+}
+
+variable "snowflake_raw_retention_days" {
+  description = "Time Travel days of RAW_DATA."
+  type        = number
+}
+
+variable "snowflake_analytics_database" {
+  description = "Database dbt builds into (dbt/profiles.yml: the target's SNOWFLAKE_DATABASE default)."
+  type        = string
+}
+
+variable "snowflake_analytics_retention_days" {
+  description = "Time Travel days of the analytics database."
+  type        = number
+}
+
+variable "snowflake_transformer_creates_schemas" {
+  description = "Dev only: dbt creates each developer's schemas (generate_schema_name prefixes them)."
+  type        = bool
+  default     = false
 }
 
 variable "tags" {

@@ -10,11 +10,14 @@ raw_retention_days = 90
 artifacts_bucket_name  = "company-artifacts-dev"
 emr_log_retention_days = 14
 
-emr_service_role_name     = "dev-lakehouse-emr-service"
-emr_instance_profile_name = "dev-lakehouse-emr-instance"
-secret_ids                = ["dev/lakehouse/postgres"]
+emr_service_role_name           = "dev-lakehouse-emr-service"
+emr_instance_profile_name       = "dev-lakehouse-emr-instance"
+emr_security_configuration_name = "dev-lakehouse-emr"
+emr_tls_certificates_s3_uri     = "s3://company-artifacts-dev/lakehouse/tls/emr-certificates.zip"
+secret_ids                      = ["dev/lakehouse/postgres"]
 
 msk_cluster_name          = "dev-data-kafka"
+kafka_topics              = ["user_events", "transaction_events", "system_metrics"]
 kafka_broker_count        = 2
 kafka_instance_type       = "kafka.t3.small"
 kafka_storage_size        = 100
@@ -22,6 +25,22 @@ kafka_default_replication = 2
 kafka_min_insync_replicas = 1
 
 airflow_role_name = "dev-airflow-worker"
+
+# Snowflake (one account per environment): the same warehouses, small and single-cluster.
+snowflake_organization_name = "COMPANY"
+snowflake_account_name      = "DATA_DEV"
+snowflake_user              = "TERRAFORM"
+
+snowflake_warehouses = {
+  DBT_TRANSFORM_WH = { size = "X-SMALL", min_cluster_count = 1, max_cluster_count = 1, scaling_policy = "STANDARD", credit_quota = 100, comment = "dbt transformations and heavy ELT" }
+  ANALYTICS_WH     = { size = "X-SMALL", min_cluster_count = 1, max_cluster_count = 1, scaling_policy = "ECONOMY", credit_quota = 50, comment = "Dashboards and analytical queries" }
+  DATA_SCIENCE_WH  = { size = "SMALL", min_cluster_count = 1, max_cluster_count = 1, scaling_policy = "STANDARD", credit_quota = 50, comment = "ML training and feature engineering" }
+}
+
+snowflake_raw_retention_days          = 1
+snowflake_analytics_database          = "ANALYTICS_DEV"
+snowflake_analytics_retention_days    = 7
+snowflake_transformer_creates_schemas = true
 
 tags = {
   Environment = "dev"

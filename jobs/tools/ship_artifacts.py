@@ -20,10 +20,13 @@ from lakehouse.orchestration.python_env import PythonEnvError, build_python_deps
 from lakehouse.runtime.entrypoint import configure_logging, parse_config
 from lakehouse.services.s3 import s3_client
 
+DEFAULT_JARS_DIRS = (".local/jars/spark", ".local/jars/cluster")
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--jars-dir", default=".local/jars/spark",
-                        help="folder with the jars named in spark.extra_jars (default .local/jars/spark, `make jars`)")
+    parser.add_argument("--jars-dir", action="append", dest="jars_dirs",
+                        help="folder with jars named in spark.extra_jars, repeatable (default .local/jars/spark "
+                             "and .local/jars/cluster, `make jars`)")
     parser.add_argument("--dry-run", action="store_true", help="build and list the release, upload nothing")
 
 
@@ -35,7 +38,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         with tempfile.TemporaryDirectory(prefix="lakehouse-release-") as out:
             wheel = build_wheel(root, Path(out))
             python_deps = build_python_deps(cfg, Path(out))
-            artifacts = release_artifacts(cfg, wheel, python_deps, root / args.jars_dir)
+            jars_dirs = [root / folder for folder in args.jars_dirs or DEFAULT_JARS_DIRS]
+            artifacts = release_artifacts(cfg, wheel, python_deps, jars_dirs)
             print(f"release {release_uri(cfg)} ({len(artifacts)} files)")
             if args.dry_run:
                 for artifact in artifacts:

@@ -108,6 +108,7 @@ def cluster_overrides(cfg: Config, sources: Sources) -> dict[str, str]:
     overrides = {
         "kafka.bootstrap_servers": local.kafka.bootstrap_servers,
         "kafka.security_protocol": local.kafka.security_protocol,   # the local broker speaks plaintext
+        "kafka.authentication": local.kafka.authentication,         # and signs nobody in
         "postgres.host": local.postgres.host,
         "postgres.port": str(local.postgres.port),
         "postgres.database": sources.database,

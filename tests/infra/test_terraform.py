@@ -19,6 +19,7 @@ from tests.conftest import CONF_DIR, PROJECT_ROOT
 
 INFRA = PROJECT_ROOT / "infra"
 MODULE = INFRA / "modules" / "lakehouse"
+SNOWFLAKE = INFRA / "modules" / "snowflake"
 HCL_FILES = sorted([*INFRA.rglob("*.tf"), *INFRA.glob("envs/*.tfvars"), *INFRA.glob("envs/*.hcl")])
 ENVS = ("dev", "prod")
 CONF_ENVS = sorted(path.stem for path in CONF_DIR.glob("*.yaml") if path.stem != "base")
@@ -115,15 +116,22 @@ def test_tfvars_set_declared_variables_and_every_required_one(env):
     assert required(declared) - set(values) == set()
 
 
-def test_the_module_call_matches_the_module_variables_and_every_var_is_declared():
-    (call,) = [unquote(block)["lakehouse"] for block in load(INFRA / "main.tf")["module"]]
-    inputs = set(call) - {"source", "__is_block__"}
-    module_vars = variables(MODULE)
-    assert inputs - set(module_vars) == set()
-    assert required(module_vars) - inputs == set()
-    for folder, declared in ((INFRA, variables(INFRA)), (MODULE, module_vars)):
+def module_calls() -> dict[str, dict]:
+    return {name: call for block in load(INFRA / "main.tf")["module"] for name, call in unquote(block).items()}
+
+
+def test_the_module_calls_match_the_module_variables_and_every_var_is_declared():
+    calls = module_calls()
+    assert set(calls) == {"lakehouse", "snowflake"}
+    for name, call in calls.items():
+        folder = INFRA / call["source"]
+        inputs = set(call) - {"source", "__is_block__"}
+        module_vars = variables(folder)
+        assert inputs - set(module_vars) == set(), name
+        assert required(module_vars) - inputs == set(), name
+    for folder in (INFRA, MODULE, SNOWFLAKE):
         used = {name for path in folder.glob("*.tf") for name in re.findall(r"\bvar\.([a-z0-9_]+)", path.read_text())}
-        assert used - set(declared) == set(), folder
+        assert used - set(variables(folder)) == set(), folder
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -153,19 +161,52 @@ def test_the_names_the_config_references_are_the_ones_terraform_creates(env):
     brokers = cfg.kafka.bootstrap_servers.split(",")
     assert len(brokers) == values["kafka_broker_count"]
     for number, broker in enumerate(brokers, 1):
-        assert broker == f"b-{number}.{values['msk_cluster_name']}.kafka.{values['region']}.amazonaws.com:9094"
-    assert cfg.kafka.security_protocol == "SSL"  # 9094: MSK's TLS listener
+        assert broker == f"b-{number}.{values['msk_cluster_name']}.kafka.{values['region']}.amazonaws.com:9098"
+    # 9098: MSK's listener for TLS with IAM sign-in, the only one the cluster opens to the nodes
+    assert (cfg.kafka.security_protocol, cfg.kafka.authentication) == ("SASL_SSL", "iam")
+    assert sorted(cfg.streaming.topics.values()) == sorted(values["kafka_topics"])
     for topic, settings in cfg.kafka.topics.items():
         assert settings.replication_factor == values["kafka_default_replication"], topic
         assert values["kafka_min_insync_replicas"] < settings.replication_factor, topic
 
 
-def test_msk_never_creates_topics_on_first_use_and_speaks_tls_only():
+def test_msk_never_creates_topics_on_first_use_and_speaks_tls_with_iam_sign_in_only():
     found = resources(MODULE)
     properties = found["aws_msk_configuration"]["this"]["server_properties"]
     assert "auto.create.topics.enable=false" in properties
-    encryption = found["aws_msk_cluster"]["this"]["encryption_info"][0]["encryption_in_transit"][0]
+    cluster = found["aws_msk_cluster"]["this"]
+    encryption = cluster["encryption_info"][0]["encryption_in_transit"][0]
     assert encryption["client_broker"] == "TLS"
+    (authentication,) = cluster["client_authentication"]
+    assert authentication["unauthenticated"] is False
+    assert (authentication["sasl"][0]["iam"], authentication["sasl"][0]["scram"]) == (True, False)
+    assert "tls" not in authentication
+    ingress = found["aws_vpc_security_group_ingress_rule"]
+    to_brokers = [rule for rule in ingress.values() if rule["security_group_id"] == "${aws_security_group.msk.id}"]
+    assert {(rule["from_port"], rule["to_port"]) for rule in to_brokers} == {(9098, 9098)}
+
+
+def test_the_jobs_may_read_only_the_streamed_topics_as_their_own_consumer_groups():
+    from lakehouse.kafka.offsets import OFFSET_LOOKUP_GROUP
+    from lakehouse.streaming.kafka_source import CONSUMER_GROUP_PREFIX
+
+    statements = policy_statements("emr_instance")
+    kafka = {sid: s for sid, s in statements.items() if any(a.startswith("kafka-cluster:") for a in s["actions"])}
+    assert set(kafka) == {"ConnectToKafka", "ReadTheStreamedTopics", "UseTheJobsConsumerGroups"}
+    assert kafka["ConnectToKafka"]["resources"] == ["${aws_msk_cluster.this.arn}"]
+    assert set(kafka["ReadTheStreamedTopics"]["actions"]) == {"kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"}
+    assert kafka["ReadTheStreamedTopics"]["resources"] == (
+        '${[for topic in var.kafka_topics : format(local.msk_resource, "topic", topic)]}')
+    assert set(kafka["UseTheJobsConsumerGroups"]["actions"]) == {"kafka-cluster:DescribeGroup",
+                                                                 "kafka-cluster:AlterGroup"}
+    assert kafka["UseTheJobsConsumerGroups"]["resources"] == (
+        '${[for group in var.kafka_consumer_groups : format(local.msk_resource, "group", group)]}')
+    # The groups granted are the ones the code uses: Spark's generated <prefix>-..., the look-ups' own.
+    groups = variables(MODULE)["kafka_consumer_groups"]["default"]
+    assert sorted(groups) == sorted([f"{CONSUMER_GROUP_PREFIX}-*", OFFSET_LOOKUP_GROUP])
+    no_writes = {"kafka-cluster:WriteData", "kafka-cluster:CreateTopic", "kafka-cluster:AlterTopic",
+                 "kafka-cluster:DeleteTopic", "kafka-cluster:AlterCluster"}
+    assert not no_writes & {a for statement in kafka.values() for a in statement["actions"]}
 
 
 def test_buckets_are_encrypted_private_versioned_and_tls_only():
@@ -308,3 +349,41 @@ def test_terraform_fmt_leaves_nothing_to_change():
         capture_output=True, text=True, timeout=120, check=False, env={**os.environ, "CHECKPOINT_DISABLE": "1"},
     )
     assert result.returncode == 0, f"run `terraform fmt -recursive infra`:\n{result.stdout}{result.stderr}"
+
+
+def emr_security_configuration() -> dict:
+    """The JSON of aws_emr_security_configuration.this, with Terraform's references left as strings."""
+    body = resources(MODULE)["aws_emr_security_configuration"]["this"]["configuration"]
+    assert body.startswith("${jsonencode("), body
+    assert body.endswith(")}"), body
+    return hcl2.loads(f"x = {body[len('${jsonencode('):-2]}")["x"]
+
+
+def test_emr_encrypts_at_rest_with_the_lake_key_and_in_transit_with_tls_and_requires_imdsv2():
+    config = unquote(emr_security_configuration())
+    encryption = config["EncryptionConfiguration"]
+    assert (encryption["EnableAtRestEncryption"], encryption["EnableInTransitEncryption"]) == (True, True)
+    at_rest = encryption["AtRestEncryptionConfiguration"]
+    assert at_rest["S3EncryptionConfiguration"] == {"EncryptionMode": "SSE-KMS",
+                                                    "AwsKmsKey": "${aws_kms_key.lakehouse.arn}"}
+    assert at_rest["LocalDiskEncryptionConfiguration"] == {
+        "EncryptionKeyProviderType": "AwsKms", "AwsKmsKey": "${aws_kms_key.lakehouse.arn}", "EnableEbsEncryption": True}
+    assert encryption["InTransitEncryptionConfiguration"]["TLSCertificateConfiguration"] == {
+        "CertificateProviderType": "PEM", "S3Object": "${var.emr_tls_certificates_s3_uri}"}
+    assert config["InstanceMetadataServiceConfiguration"]["MinimumInstanceMetadataServiceVersion"] == 2
+    # Every node fetches the certificates with the nodes' role.
+    read = policy_statements("emr_instance")["ReadTheTlsCertificates"]
+    assert read["actions"] == ["s3:GetObject"]
+    assert read["resources"] == ['arn:${local.partition}:s3:::${trimprefix(var.emr_tls_certificates_s3_uri, "s3://")}']
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_clusters_name_the_security_configuration_terraform_creates(env):
+    from lakehouse.orchestration.emr import job_flow_overrides
+
+    values = tfvars(env)
+    assert resources(MODULE)["aws_emr_security_configuration"]["this"]["name"] == (
+        "${var.emr_security_configuration_name}")
+    request = job_flow_overrides(load_config(env, CONF_DIR, environ={}), "c", "transient")
+    assert request["SecurityConfiguration"] == values["emr_security_configuration_name"]
+    assert values["emr_tls_certificates_s3_uri"].startswith(f"s3://{values['artifacts_bucket_name']}/")

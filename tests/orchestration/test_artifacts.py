@@ -40,6 +40,7 @@ def emr_like_config(bucket: str):
     """The local config as an EMR environment would see it: the runner, the release and the jars on S3."""
     return local_config("emr.runner=emr", f"emr.artifacts_uri=s3://{bucket}/releases", "spark.jars_dir=null",
                         "emr.cluster.service_role=r", "emr.cluster.instance_profile=p",
+                        "emr.cluster.security_configuration=s",
                         "spark.extra_jars=[" + ",".join(f"s3://{bucket}/jars/{jar}" for jar in JARS) + "]")
 
 

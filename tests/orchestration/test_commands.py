@@ -15,7 +15,8 @@ VERSION = importlib.metadata.version("lakehouse-jobs")
 PROD_RELEASE = f"s3://company-artifacts/lakehouse/releases/{VERSION}"
 PROD_JARS = ",".join([*(f"s3://company-artifacts/lakehouse/jars/{jar}" for jar in (
     "spark-sql-kafka-0-10_2.12-3.5.7.jar", "spark-token-provider-kafka-0-10_2.12-3.5.7.jar",
-    "kafka-clients-3.4.1.jar", "commons-pool2-2.11.1.jar", "postgresql-42.7.8.jar", "lakehouse-udf-1.jar")),
+    "kafka-clients-3.4.1.jar", "commons-pool2-2.11.1.jar", "postgresql-42.7.8.jar", "lakehouse-udf-1.jar",
+    "aws-msk-iam-auth-2.2.0-all.jar")),
     "local:/usr/share/aws/delta/lib/delta-storage-s3-dynamodb.jar"])
 
 
@@ -117,6 +118,7 @@ def test_transient_cluster_request_for_prod():
     assert request["AutoTerminationPolicy"] == {"IdleTimeout": 3600}
     assert request["StepConcurrencyLevel"] == 1
     assert "BootstrapActions" not in request   # the release carries its Python dependencies
+    assert request["SecurityConfiguration"] == "prod-lakehouse-emr"   # KMS at rest, TLS in transit, IMDSv2
     assert {"Key": "environment", "Value": "prod"} in request["Tags"]
     assert {"Key": "lakehouse-cluster", "Value": "transient"} in request["Tags"]
 
@@ -129,6 +131,13 @@ def test_the_ingest_cluster_request_differs_in_name_lifetime_concurrency_and_tag
     assert {"Key": "lakehouse-cluster", "Value": "ingest"} in ingest["Tags"]
     different = {key for key in transient if transient[key] != ingest[key]}
     assert {"StepConcurrencyLevel", "Tags"} <= different <= {"AutoTerminationPolicy", "StepConcurrencyLevel", "Tags"}
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+@pytest.mark.parametrize("purpose", ["transient", "ingest"])
+def test_every_cluster_the_dags_create_names_the_environments_security_configuration(env, purpose):
+    request = job_flow_overrides(env_config(env), "n", purpose)
+    assert request["SecurityConfiguration"] == f"{env}-lakehouse-emr"
 
 
 def test_config_refuses_an_emr_release_older_than_7():

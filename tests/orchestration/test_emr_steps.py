@@ -141,7 +141,8 @@ def test_the_step_is_submitted_with_the_expected_spark_submit_arguments(extract_
         "spark-submit",
         "--jars", ",".join([*(f"s3://company-artifacts/lakehouse/jars/{jar}" for jar in (
             "spark-sql-kafka-0-10_2.12-3.5.7.jar", "spark-token-provider-kafka-0-10_2.12-3.5.7.jar",
-            "kafka-clients-3.4.1.jar", "commons-pool2-2.11.1.jar", "postgresql-42.7.8.jar", "lakehouse-udf-1.jar")),
+            "kafka-clients-3.4.1.jar", "commons-pool2-2.11.1.jar", "postgresql-42.7.8.jar", "lakehouse-udf-1.jar",
+            "aws-msk-iam-auth-2.2.0-all.jar")),
             "local:/usr/share/aws/delta/lib/delta-storage-s3-dynamodb.jar"]),
         "--deploy-mode", "cluster",
         "--conf", "spark.yarn.maxAppAttempts=1",

@@ -69,8 +69,8 @@ def test_unknown_key_names_the_key_the_file_and_the_known_keys(conf_dir):
                                                                                        "\nkafka:\n  bootstrap: x\n"))
     assert error_of("local", conf_dir, environ={}) == textwrap.dedent("""\
         invalid config for env 'local':
-          kafka.bootstrap: unknown key; known keys here: bootstrap_servers, options, security_protocol, topics \
-(conf/local.yaml)""")
+          kafka.bootstrap: unknown key; known keys here: authentication, bootstrap_servers, options, \
+security_protocol, topics (conf/local.yaml)""")
 
 
 def test_wrong_type_names_the_key_the_value_and_where_it_came_from(conf_dir):
@@ -153,7 +153,8 @@ def test_secret_references_resolve_or_say_what_is_missing(tmp_path, monkeypatch)
 ENVIRONMENT_RESOURCES = (
     "lake.root", "lake.checkpoint_root", "s3.region", "kafka.bootstrap_servers", "postgres.host",
     "postgres.database", "postgres.user", "postgres.password", "emr.aws_conn_id", "emr.artifacts_uri",
-    "emr.log_uri", "emr.cluster.service_role", "emr.cluster.instance_profile", "airflow.alert_emails",
+    "emr.log_uri", "emr.cluster.service_role", "emr.cluster.instance_profile", "emr.cluster.security_configuration",
+    "airflow.alert_emails",
     "airflow.dbt_target", "streaming.fx_rates_seed",
 )
 
@@ -191,6 +192,7 @@ def test_an_emr_environment_needs_its_roles():
     message = error_of("local", CONF_DIR, ["emr.runner=emr"], environ={})
     assert "emr.cluster.service_role: required when runner is emr" in message
     assert "emr.cluster.instance_profile: required when runner is emr" in message
+    assert "emr.cluster.security_configuration: required when runner is emr" in message
 
 
 def test_the_nodes_cpu_follows_the_instance_types_and_must_be_one():

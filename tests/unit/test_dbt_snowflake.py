@@ -7,7 +7,7 @@ import re
 import pytest
 
 from lakehouse.warehouse.dbt_runner import DbtRun, run_dbt
-from tests.conftest import local_config
+from tests.conftest import PROJECT_ROOT, local_config
 from tests.integration.silver_sample import PARTITIONS, SCHEMAS
 
 LAKE = "s3a://company-data-lake/lakehouse"
@@ -62,27 +62,22 @@ def test_project_parses_for_snowflake(work, target):
     assert '"adapter_type": "snowflake"' in manifest
 
 
-def test_schemas_then_stage_then_a_table_and_refresh_per_source(ddl):
-    assert ddl[:3] == [
-        "create schema if not exists RAW_DATA.LAKE",
-        "create schema if not exists RAW_DATA.batch_extracts",
-        "create schema if not exists RAW_DATA.kafka_streams",
-    ]
-    assert ddl[3].startswith("create stage if not exists RAW_DATA.LAKE.LAKE_STAGE")
-    tables = [s.split()[5] for s in ddl[4:] if s.startswith("create or replace external table")]
-    refreshes = [s.split()[3] for s in ddl[4:] if s.startswith("alter external table")]
+def test_a_table_and_its_refresh_per_source_and_nothing_account_level(ddl):
+    # The schemas, the stage and the storage integration are Terraform's (infra/modules/snowflake):
+    # dbt runs as TRANSFORMER, which may create external tables and nothing above them.
+    tables = [s.split()[5] for s in ddl if s.startswith("create or replace external table")]
+    refreshes = [s.split()[3] for s in ddl if s.startswith("alter external table")]
     expected = sorted(f"RAW_DATA.{schema}.{table}" for table, (_, schema) in SOURCES.items())
     assert sorted(tables) == expected
     assert refreshes == tables
-    assert len(ddl) == 4 + 2 * len(SOURCES)
+    assert len(ddl) == 2 * len(SOURCES)
 
 
-def test_stage_points_at_the_lake_root_as_an_s3_url(ddl):
-    assert ddl[3].split("\n")[1:] == [
-        "    url = 's3://company-data-lake/lakehouse/'",
-        "    storage_integration = LAKE_S3_INTEGRATION",
-        "    file_format = (type = parquet)",
-    ]
+def test_no_macro_creates_account_level_objects():
+    macros = "\n".join(path.read_text() for path in (PROJECT_ROOT / "dbt" / "macros").rglob("*.sql")).lower()
+    for statement in ("create storage integration", "create stage", "create schema", "create database",
+                      "create role", "create warehouse"):
+        assert statement not in macros, statement
 
 
 @pytest.mark.parametrize("table", sorted(SOURCES))
@@ -114,28 +109,6 @@ def test_refresh_operation_refreshes_every_external_table(work):
     assert run.returncode == 0, run.output[-3000:]
     assert sorted(statements(run)) == sorted(
         f"alter external table RAW_DATA.{schema}.{table} refresh" for table, (_, schema) in SOURCES.items())
-
-
-def test_storage_integration_allows_only_the_lake(work):
-    run = snowflake_dbt(work, "run-operation", "create_lake_storage_integration",
-                        "--args", "{aws_role_arn: 'arn:aws:iam::123456789012:role/snowflake-lake', dry_run: true}")
-    assert run.returncode == 0, run.output[-3000:]
-    assert statements(run) == ["\n".join([
-        "create storage integration if not exists LAKE_S3_INTEGRATION",
-        "    type = external_stage",
-        "    storage_provider = 'S3'",
-        "    enabled = true",
-        "    storage_aws_role_arn = 'arn:aws:iam::123456789012:role/snowflake-lake'",
-        "    storage_allowed_locations = ('s3://company-data-lake/lakehouse/')",
-    ])]
-
-
-def test_stage_refuses_a_lake_root_that_is_not_on_s3(tmp_path):
-    # On the local target: dbt-snowflake would hide the message behind a failed connection attempt.
-    run = snowflake_dbt(tmp_path, "run-operation", "create_lake_external_tables", "--args", "{dry_run: true}",
-                        lake=str(tmp_path / "lake"), target="local")
-    assert run.returncode != 0
-    assert "DBT_LAKE_ROOT must be an s3:// URI for Snowflake" in run.output
 
 
 def test_external_tables_are_only_created_on_snowflake(tmp_path):

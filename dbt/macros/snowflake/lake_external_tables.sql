@@ -1,44 +1,23 @@
 {#- Snowflake external tables over the lake's silver Delta tables.
 
-    Once per account (ACCOUNTADMIN), then hand the integration's IAM user and external id to the AWS role:
-        dbt run-operation create_lake_storage_integration --target prod \
-            --args '{aws_role_arn: "arn:aws:iam::123456789012:role/snowflake-lake-reader"}'
-        (then: desc integration LAKE_S3_INTEGRATION)
+    The raw database, its schemas, the storage integration and the stage the tables read are Terraform's
+    (infra/modules/snowflake), as are the roles: dbt runs as TRANSFORMER and never needs ACCOUNTADMIN.
 
-    After every deploy, and whenever a source's columns change (creates the stage and the external tables):
+    After every deploy, and whenever a source's columns change (creates the external tables):
         dbt run-operation create_lake_external_tables --target prod
 
     Before every build (Delta external tables cannot auto-refresh): daily_warehouse_build's
     `refresh_external_tables` task runs, before the freshness gate,
         dbt run-operation refresh_lake_external_tables --target prod
 
-    The stage points at $DBT_LAKE_ROOT (s3://bucket/prefix, the lake.root of conf/<env>.yaml). Every source
-    with an `external` block becomes `<raw_database>.<schema>.<table>` with one typed column per documented
-    column (`value:<name>::<data_type>`) and the Delta partition columns parsed from the file path.
-    `dry_run: true` logs the statements without running them, on any target (no connection needed). -#}
-
-{% macro create_lake_storage_integration(aws_role_arn, dry_run=false) %}
-    {%- set statement -%}
-create storage integration if not exists {{ var('lake_storage_integration') }}
-    type = external_stage
-    storage_provider = 'S3'
-    enabled = true
-    storage_aws_role_arn = '{{ aws_role_arn }}'
-    storage_allowed_locations = ('{{ lake_stage_url() }}')
-    {%- endset -%}
-    {% do _run_lake_statements([statement], dry_run) %}
-{% endmacro %}
+    Every source with an `external` block becomes `<raw_database>.<schema>.<table>` over its location on
+    the stage (`@<raw_database>.<lake_stage_schema>.<lake_stage>/silver/<table>/`), with one typed column
+    per documented column (`value:<name>::<data_type>`) and the Delta partition columns parsed from the
+    file path. `dry_run: true` logs the statements without running them, on any target (no connection
+    needed). -#}
 
 {% macro create_lake_external_tables(dry_run=false, refresh=true) %}
     {%- set statements = [] -%}
-    {%- set schemas = [] -%}
-    {%- for node in lake_external_sources() -%}
-        {%- if node.schema not in schemas -%}{%- do schemas.append(node.schema) -%}{%- endif -%}
-    {%- endfor -%}
-    {%- for schema in [var('lake_stage_schema')] + (schemas | sort) -%}
-        {%- do statements.append('create schema if not exists ' ~ var('raw_database') ~ '.' ~ schema) -%}
-    {%- endfor -%}
-    {%- do statements.append(lake_stage_ddl()) -%}
     {%- for node in lake_external_sources() -%}
         {%- do statements.append(external_table_ddl(node)) -%}
         {%- if refresh -%}{%- do statements.append(external_table_refresh(node)) -%}{%- endif -%}
@@ -60,27 +39,6 @@ create storage integration if not exists {{ var('lake_storage_integration') }}
     {%- endfor -%}
     {% do _run_lake_statements(statements, dry_run) %}
 {% endmacro %}
-
-{#- The lake root as Snowflake wants it: s3:// (Spark's s3a:// names the same bucket), ending with /. -#}
-{% macro lake_stage_url() -%}
-    {%- set root = env_var('DBT_LAKE_ROOT') | trim -%}
-    {%- if root.startswith('s3a://') -%}{%- set root = 's3://' ~ root[6:] -%}{%- endif -%}
-    {%- if not root.startswith('s3://') -%}
-        {{ exceptions.raise_compiler_error("DBT_LAKE_ROOT must be an s3:// URI for Snowflake, got '" ~ root ~ "'") }}
-    {%- endif -%}
-    {{ root.rstrip('/') ~ '/' }}
-{%- endmacro %}
-
-{% macro lake_stage_name() -%}
-    {{ var('raw_database') }}.{{ var('lake_stage_schema') }}.{{ var('lake_stage') }}
-{%- endmacro %}
-
-{% macro lake_stage_ddl() -%}
-create stage if not exists {{ lake_stage_name() }}
-    url = '{{ lake_stage_url() }}'
-    storage_integration = {{ var('lake_storage_integration') }}
-    file_format = (type = parquet)
-{%- endmacro %}
 
 {#- Source nodes of this project that declare an external table. -#}
 {% macro lake_external_sources() %}

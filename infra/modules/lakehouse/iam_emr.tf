@@ -42,6 +42,33 @@ data "aws_iam_policy_document" "emr_service_pass_role" {
   }
 }
 
+# Local-disk encryption (emr_security.tf) encrypts the nodes' EBS volumes with the lakehouse key:
+# EC2 does that through grants the service role creates, for AWS resources only.
+data "aws_iam_policy_document" "emr_service_ebs_key" {
+  statement {
+    sid       = "EncryptTheNodesVolumes"
+    actions   = ["kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
+    resources = [aws_kms_key.lakehouse.arn]
+  }
+
+  statement {
+    sid       = "LetEc2UseTheKeyForTheVolumes"
+    actions   = ["kms:CreateGrant"]
+    resources = [aws_kms_key.lakehouse.arn]
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "emr_service_ebs_key" {
+  name   = "encrypt-node-volumes"
+  role   = aws_iam_role.emr_service.id
+  policy = data.aws_iam_policy_document.emr_service_ebs_key.json
+}
+
 resource "aws_iam_role_policy" "emr_service_pass_role" {
   name   = "pass-instance-role"
   role   = aws_iam_role.emr_service.id
@@ -72,6 +99,8 @@ resource "aws_iam_instance_profile" "emr_instance" {
 locals {
   lake_arn      = aws_s3_bucket.this["lake"].arn
   artifacts_arn = aws_s3_bucket.this["artifacts"].arn
+  # MSK's IAM resources: topic/<cluster name>/<cluster uuid>/<topic>, group/<cluster name>/<cluster uuid>/<group>.
+  msk_resource = "arn:${local.partition}:kafka:${local.region}:${local.account_id}:%s/${var.msk_cluster_name}/${aws_msk_cluster.this.cluster_uuid}/%s"
 }
 
 data "aws_iam_policy_document" "emr_instance" {
@@ -140,10 +169,38 @@ data "aws_iam_policy_document" "emr_instance" {
     ]
   }
 
+  # The PEM zip of EMR's in-transit TLS (emr_security.tf): every node fetches it when it starts.
+  statement {
+    sid       = "ReadTheTlsCertificates"
+    actions   = ["s3:GetObject"]
+    resources = ["arn:${local.partition}:s3:::${trimprefix(var.emr_tls_certificates_s3_uri, "s3://")}"]
+  }
+
   statement {
     sid       = "WriteClusterLogs"
     actions   = ["s3:PutObject"]
     resources = ["${local.artifacts_arn}/${var.artifacts_prefix}/emr-logs/*"]
+  }
+
+  # MSK with IAM sign-in: connect, then read only the streamed topics (metadata and offsets:
+  # DescribeTopic; records: ReadData) as only the jobs' consumer groups (Spark's generated ones under
+  # lakehouse-bronze, and the offset look-ups'). No write, create or alter of topics.
+  statement {
+    sid       = "ConnectToKafka"
+    actions   = ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"]
+    resources = [aws_msk_cluster.this.arn]
+  }
+
+  statement {
+    sid       = "ReadTheStreamedTopics"
+    actions   = ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"]
+    resources = [for topic in var.kafka_topics : format(local.msk_resource, "topic", topic)]
+  }
+
+  statement {
+    sid       = "UseTheJobsConsumerGroups"
+    actions   = ["kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup"]
+    resources = [for group in var.kafka_consumer_groups : format(local.msk_resource, "group", group)]
   }
 
   statement {

@@ -1,5 +1,7 @@
-# The Kafka cluster the streaming jobs read: TLS only, encrypted at rest with the lakehouse key,
-# and topics created explicitly (auto.create.topics.enable=false), never by a typo in a producer.
+# The Kafka cluster the streaming jobs read: TLS only, every client signed in with IAM (SASL on port
+# 9098; no unauthenticated access), encrypted at rest with the lakehouse key, and topics created
+# explicitly (auto.create.topics.enable=false), never by a typo in a producer. What a client may do
+# is its role's kafka-cluster:* grants (the jobs': iam_emr.tf, per topic and consumer group).
 
 resource "aws_msk_configuration" "this" {
   name           = "${var.msk_cluster_name}-config"
@@ -18,9 +20,14 @@ resource "aws_msk_configuration" "this" {
   PROPERTIES
 }
 
+locals {
+  msk_log_group = "/aws/msk/${var.msk_cluster_name}"
+}
+
 resource "aws_cloudwatch_log_group" "msk" {
-  name              = "/aws/msk/${var.msk_cluster_name}"
+  name              = local.msk_log_group
   retention_in_days = 30
+  kms_key_id        = aws_kms_key.lakehouse.arn
   tags              = var.tags
 }
 
@@ -44,6 +51,14 @@ resource "aws_msk_cluster" "this" {
   configuration_info {
     arn      = aws_msk_configuration.this.arn
     revision = aws_msk_configuration.this.latest_revision
+  }
+
+  client_authentication {
+    unauthenticated = false
+    sasl {
+      iam   = true
+      scram = false
+    }
   }
 
   encryption_info {

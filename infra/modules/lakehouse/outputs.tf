@@ -14,8 +14,8 @@ output "emr_security_groups" {
   }
 }
 
-output "msk_bootstrap_brokers_tls" {
-  value = aws_msk_cluster.this.bootstrap_brokers_tls
+output "msk_bootstrap_brokers_sasl_iam" {
+  value = aws_msk_cluster.this.bootstrap_brokers_sasl_iam
 }
 
 output "orchestrator_policy_arn" {
@@ -24,4 +24,12 @@ output "orchestrator_policy_arn" {
 
 output "delta_log_table" {
   value = aws_dynamodb_table.delta_log.name
+}
+
+output "emr_security_configuration" {
+  value = aws_emr_security_configuration.this.name
+}
+
+output "kms_key_arn" {
+  value = aws_kms_key.lakehouse.arn
 }

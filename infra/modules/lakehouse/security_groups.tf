@@ -1,5 +1,6 @@
 # EMR-managed security groups (EMR adds its own intra-cluster rules to them) and MSK's. Brokers
-# accept TLS clients (9094) from the cluster nodes only; the Postgres replica accepts the nodes.
+# accept IAM-authenticated TLS clients (9098) from the cluster nodes only; the Postgres replica
+# accepts the nodes.
 
 resource "aws_security_group" "emr_primary" {
   name                   = "${local.name}-emr-primary"
@@ -45,19 +46,19 @@ resource "aws_vpc_security_group_egress_rule" "emr_nodes_out" {
 
 resource "aws_security_group" "msk" {
   name        = "${local.name}-msk"
-  description = "MSK brokers: TLS clients from the EMR nodes"
+  description = "MSK brokers: IAM-authenticated TLS clients from the EMR nodes"
   vpc_id      = var.vpc_id
   tags        = var.tags
 }
 
-resource "aws_vpc_security_group_ingress_rule" "msk_tls_from_emr" {
+resource "aws_vpc_security_group_ingress_rule" "msk_iam_from_emr" {
   for_each                     = { primary = aws_security_group.emr_primary.id, core = aws_security_group.emr_core.id }
   security_group_id            = aws_security_group.msk.id
   referenced_security_group_id = each.value
   ip_protocol                  = "tcp"
-  from_port                    = 9094
-  to_port                      = 9094
-  description                  = "Kafka over TLS from EMR ${each.key} nodes"
+  from_port                    = 9098
+  to_port                      = 9098
+  description                  = "Kafka over TLS with IAM sign-in from EMR ${each.key} nodes"
 }
 
 resource "aws_vpc_security_group_ingress_rule" "postgres_from_emr" {

@@ -83,6 +83,17 @@ variable "msk_cluster_name" {
   type        = string
 }
 
+variable "kafka_topics" {
+  description = "Topics the jobs read (conf: streaming.topics); the EMR role may describe and read these only."
+  type        = list(string)
+}
+
+variable "kafka_consumer_groups" {
+  description = "Consumer groups the jobs use (Spark's generated groups under groupIdPrefix, the offset look-ups')."
+  type        = list(string)
+  default     = ["lakehouse-bronze-*", "lakehouse-offset-lookups"]
+}
+
 variable "kafka_version" {
   description = "Apache Kafka version of the MSK cluster."
   type        = string
@@ -124,4 +135,19 @@ variable "tags" {
   description = "Tags on every resource."
   type        = map(string)
   default     = {}
+}
+
+variable "emr_security_configuration_name" {
+  description = "EMR security configuration every cluster names (conf: emr.cluster.security_configuration)."
+  type        = string
+}
+
+variable "emr_tls_certificates_s3_uri" {
+  description = "s3:// URI of the PEM zip (privateKey.pem, certificateChain.pem, trustedCertificates.pem) for EMR's in-transit TLS."
+  type        = string
+
+  validation {
+    condition     = can(regex("^s3://[^/]+/.+\\.zip$", var.emr_tls_certificates_s3_uri))
+    error_message = "emr_tls_certificates_s3_uri must be an s3://bucket/key.zip URI."
+  }
 }

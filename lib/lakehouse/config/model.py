@@ -93,13 +93,33 @@ class TopicConfig:
             yield "replication_factor", "must be at least 1"
 
 
+LOOPBACK_HOSTS = re.compile(r"(localhost|127(\.[0-9]{1,3}){3}|\[::1\])")
+
+
 @dataclass(frozen=True)
 class KafkaConfig:
     bootstrap_servers: str
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+    # How clients prove who they are: iam (MSK IAM over SASL_SSL, port 9098; lakehouse.kafka.auth) or
+    # none, which only a broker on this machine (the local stack) may accept.
+    authentication: Literal["none", "iam"]
     # Extra client properties, passed to Spark's source as kafka.<name> and to Python clients as is.
     options: dict[str, str]
     topics: dict[str, TopicConfig]
+
+    @property
+    def brokers_are_local(self) -> bool:
+        """True when every bootstrap server is on this machine (the local broker)."""
+        hosts = [server.strip().rpartition(":")[0] for server in self.bootstrap_servers.split(",")]
+        return all(LOOPBACK_HOSTS.fullmatch(host) for host in hosts)
+
+    def validate(self):
+        if self.authentication == "iam" and self.security_protocol != "SASL_SSL":
+            yield "security_protocol", f"must be SASL_SSL with authentication iam, got {self.security_protocol}"
+        if not self.brokers_are_local and self.authentication != "iam":
+            yield "authentication", (
+                f"must be iam (SASL_SSL) for brokers {self.bootstrap_servers}: unauthenticated and PLAINTEXT "
+                "access is allowed only on the local broker (localhost, 127.0.0.1)")
 
 
 @dataclass(frozen=True)
@@ -148,6 +168,8 @@ class EmrClusterConfig:
     release_label: str              # emr-7.8 or later: Delta 3.3 (Spark 3.5, Python 3.9)
     service_role: Optional[str]     # per environment; required with emr.runner emr
     instance_profile: Optional[str]
+    # EMR security configuration (Terraform's): KMS at rest, TLS in transit, IMDSv2; required with runner emr
+    security_configuration: Optional[str]
     subnet_id: Optional[str]
     master_security_group: Optional[str]
     worker_security_group: Optional[str]
@@ -216,7 +238,7 @@ class EmrConfig:
         if self.runner == "emr":
             if not self.artifacts_uri.startswith("s3://"):
                 yield "artifacts_uri", "must be an s3:// URI when runner is emr"
-            for key in ("service_role", "instance_profile"):
+            for key in ("service_role", "instance_profile", "security_configuration"):
                 if not getattr(self.cluster, key):
                     yield f"cluster.{key}", "required when runner is emr (the name Terraform gives it)"
         if self.poke_interval_s < 1:

@@ -8,6 +8,8 @@ from lakehouse.config import Config
 from lakehouse.kafka.client import client_config
 
 TIMEOUT_S = 30.0
+# Named for the EMR role's grants (infra: kafka_consumer_groups); it never joins or commits.
+OFFSET_LOOKUP_GROUP = "lakehouse-offset-lookups"
 RETRY_PAUSE_S = 0.2
 
 
@@ -87,4 +89,4 @@ def _partitions(consumer, topic: str) -> list[int]:
 
 def _consumer_settings(cfg: Config) -> dict[str, str]:
     # No group membership: the consumer only answers offset queries, it never subscribes or commits.
-    return client_config(cfg, **{"group.id": "lakehouse-offset-lookups", "enable.auto.commit": "false"})
+    return client_config(cfg, **{"group.id": OFFSET_LOOKUP_GROUP, "enable.auto.commit": "false"})

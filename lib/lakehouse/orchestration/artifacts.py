@@ -3,8 +3,9 @@
 A release is <emr.artifacts_uri>/<version>/ holding the wheel (for --py-files), its Python
 dependencies for the cluster (lakehouse.orchestration.python_env, for --archives), the job files
 and the environment's conf/base.yaml and conf/<env>.yaml. What the config names on S3 for the jobs
-to read goes where the config says: the jars the cluster lacks (spark.extra_jars, copied from the
-local Maven folder, `make jars`, by file name) and the reference data (streaming.fx_rates_seed,
+to read goes where the config says: the jars the cluster lacks (spark.extra_jars, copied by file name
+from the local Maven folders `make jars` fills: .local/jars/spark, and .local/jars/cluster for jars only
+the clusters load) and the reference data (streaming.fx_rates_seed,
 from conf/reference/). The cluster itself installs nothing: no bootstrap action.
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -63,8 +65,9 @@ def build_wheel(project_root: Path, out_dir: Path) -> Path:
     return wheel
 
 
-def release_artifacts(cfg: Config, wheel: Path, python_deps: Path, jars_dir: Path) -> list[Artifact]:
-    """What one release consists of: local file -> S3 URI, for cfg's environment."""
+def release_artifacts(cfg: Config, wheel: Path, python_deps: Path, jars_dirs: Sequence[Path]) -> list[Artifact]:
+    """What one release consists of: local file -> S3 URI, for cfg's environment (each extra jar is
+    taken from the first of `jars_dirs` that holds it)."""
     root = Path(cfg.project_root)
     release = release_uri(cfg)
     artifacts = [Artifact(wheel, f"{release}/{wheel.name}"), Artifact(python_deps, f"{release}/{python_deps.name}")]
@@ -74,16 +77,18 @@ def release_artifacts(cfg: Config, wheel: Path, python_deps: Path, jars_dir: Pat
         if "__pycache__" not in path.parts
     ]
     artifacts += [Artifact(root / "conf" / name, f"{release}/conf/{name}") for name in ("base.yaml", f"{cfg.env}.yaml")]
-    inputs = [("spark.extra_jars", uri, jars_dir, "run `make jars`") for uri in cfg.spark.extra_jars]
-    inputs.append(("streaming.fx_rates_seed", cfg.streaming.fx_rates_seed, root / REFERENCE_DIR,
+    inputs = [("spark.extra_jars", uri, list(jars_dirs), "run `make jars`") for uri in cfg.spark.extra_jars]
+    inputs.append(("streaming.fx_rates_seed", cfg.streaming.fx_rates_seed, [root / REFERENCE_DIR],
                    f"reference data lives in {REFERENCE_DIR}/"))
-    for key, uri, folder, hint in inputs:
+    for key, uri, folders, hint in inputs:
         if not uri.startswith("s3://"):
             continue
-        source = folder / uri.rsplit("/", 1)[-1]
-        if not source.is_file():
-            raise ArtifactError(f"{key} names {uri} but {source} does not exist; {hint}")
-        artifacts.append(Artifact(source, uri))
+        name = uri.rsplit("/", 1)[-1]
+        found = [folder / name for folder in folders if (folder / name).is_file()]
+        if not found:
+            missing = " nor ".join(str(folder / name) for folder in folders)
+            raise ArtifactError(f"{key} names {uri} but {missing} does not exist; {hint}")
+        artifacts.append(Artifact(found[0], uri))
     return artifacts
 
 

@@ -81,6 +81,9 @@ def job_flow_overrides(cfg: Config, name: str, purpose: Purpose = "transient") -
     }
     if cfg.emr.log_uri:
         request["LogUri"] = cfg.emr.log_uri
+    if cluster.security_configuration:
+        # Encryption at rest and in transit, IMDSv2 (infra/modules/lakehouse/emr_security.tf).
+        request["SecurityConfiguration"] = cluster.security_configuration
     return request
 
 

@@ -1,0 +1,111 @@
+# What each role may do (roles.tf). Objects dbt and the loaders create are owned by the role that
+# created them; the future grants below make the readers' access follow every new table and view.
+
+locals {
+  source_schemas = [for schema in var.raw_schemas : schema if schema != var.stage_schema]
+  pii_schemas    = [for schema in var.analytics_schemas : schema if schema != "MARTS"]
+
+  warehouse_grants = {
+    transformer = { warehouse = "DBT_TRANSFORM_WH", privileges = ["USAGE", "OPERATE"] }
+    loader      = { warehouse = "DBT_TRANSFORM_WH", privileges = ["USAGE"] }
+    reporter    = { warehouse = "ANALYTICS_WH", privileges = ["USAGE"] }
+    pii_reader  = { warehouse = "DATA_SCIENCE_WH", privileges = ["USAGE"] }
+  }
+
+  database_grants = {
+    "loader/raw"         = { role = "loader", database = snowflake_database.raw.name, privileges = ["USAGE"] }
+    "transformer/raw"    = { role = "transformer", database = snowflake_database.raw.name, privileges = ["USAGE"] }
+    "reporter/analytics" = { role = "reporter", database = snowflake_database.analytics.name, privileges = ["USAGE"] }
+    "transformer/analytics" = {
+      role       = "transformer"
+      database   = snowflake_database.analytics.name
+      privileges = var.transformer_creates_schemas ? ["USAGE", "CREATE SCHEMA"] : ["USAGE"]
+    }
+  }
+
+  schema_grants = merge(
+    { for schema in local.source_schemas : "loader/${schema}" => {
+      role = "loader", schema = snowflake_schema.raw[schema].fully_qualified_name, privileges = ["USAGE", "CREATE TABLE"]
+    } },
+    { for schema in local.source_schemas : "transformer/${schema}" => {
+      role = "transformer", schema = snowflake_schema.raw[schema].fully_qualified_name, privileges = ["USAGE", "CREATE EXTERNAL TABLE"]
+    } },
+    { for role in ["loader", "transformer"] : "${role}/${var.stage_schema}" => {
+      role = role, schema = snowflake_schema.raw[var.stage_schema].fully_qualified_name, privileges = ["USAGE"]
+    } },
+    { for schema in var.analytics_schemas : "transformer/${schema}" => {
+      role       = "transformer"
+      schema     = snowflake_schema.analytics[schema].fully_qualified_name
+      privileges = ["USAGE", "CREATE TABLE", "CREATE VIEW", "CREATE MATERIALIZED VIEW", "CREATE MASKING POLICY"]
+    } },
+    { "reporter/MARTS" = { role = "reporter", schema = snowflake_schema.analytics["MARTS"].fully_qualified_name, privileges = ["USAGE"] } },
+    { for schema in local.pii_schemas : "pii_reader/${schema}" => {
+      role = "pii_reader", schema = snowflake_schema.analytics[schema].fully_qualified_name, privileges = ["USAGE"]
+    } },
+  )
+
+  # SELECT on every table and view created from now on, schema by schema.
+  future_reads = merge(
+    { for kind in ["TABLES", "VIEWS", "MATERIALIZED VIEWS"] : "reporter/MARTS/${kind}" => {
+      role = "reporter", schema = snowflake_schema.analytics["MARTS"].fully_qualified_name, kind = kind
+    } },
+    { for pair in setproduct(local.pii_schemas, ["TABLES", "VIEWS"]) : "pii_reader/${pair[0]}/${pair[1]}" => {
+      role = "pii_reader", schema = snowflake_schema.analytics[pair[0]].fully_qualified_name, kind = pair[1]
+    } },
+    { for schema in local.source_schemas : "transformer/${schema}/TABLES" => {
+      role = "transformer", schema = snowflake_schema.raw[schema].fully_qualified_name, kind = "TABLES"
+    } },
+  )
+}
+
+resource "snowflake_grant_privileges_to_account_role" "warehouse" {
+  for_each          = local.warehouse_grants
+  account_role_name = local.roles[each.key]
+  privileges        = each.value.privileges
+  on_account_object {
+    object_type = "WAREHOUSE"
+    object_name = snowflake_warehouse.this[each.value.warehouse].name
+  }
+}
+
+resource "snowflake_grant_privileges_to_account_role" "database" {
+  for_each          = local.database_grants
+  account_role_name = local.roles[each.value.role]
+  privileges        = each.value.privileges
+  on_account_object {
+    object_type = "DATABASE"
+    object_name = each.value.database
+  }
+}
+
+resource "snowflake_grant_privileges_to_account_role" "schema" {
+  for_each          = local.schema_grants
+  account_role_name = local.roles[each.value.role]
+  privileges        = each.value.privileges
+  on_schema {
+    schema_name = each.value.schema
+  }
+}
+
+resource "snowflake_grant_privileges_to_account_role" "future_reads" {
+  for_each          = local.future_reads
+  account_role_name = local.roles[each.value.role]
+  privileges        = ["SELECT"]
+  on_schema_object {
+    future {
+      object_type_plural = each.value.kind
+      in_schema          = each.value.schema
+    }
+  }
+}
+
+# The external tables reference the stage; the loaders copy from it.
+resource "snowflake_grant_privileges_to_account_role" "stage" {
+  for_each          = toset(["loader", "transformer"])
+  account_role_name = local.roles[each.value]
+  privileges        = ["USAGE"]
+  on_schema_object {
+    object_type = "STAGE"
+    object_name = snowflake_stage.lake.fully_qualified_name
+  }
+}
