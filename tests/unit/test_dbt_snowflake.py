@@ -1,10 +1,14 @@
-"""The dbt project on the Snowflake targets, without an account: it parses for dev and prod, and the
-run-operation macros generate the external-table DDL (dry run: printed, not run) for the silver contract."""
+"""The dbt project on the Snowflake targets, without an account: it parses for dev and prod, the
+run-operation macros generate the external-table DDL (dry run: printed, not run) for the silver contract, and
+every column the yml marks as personal data gets its masking policy."""
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
+import yaml
 
 from lakehouse.warehouse.dbt_runner import DbtRun, run_dbt
 from tests.conftest import PROJECT_ROOT, local_config
@@ -115,3 +119,42 @@ def test_external_tables_are_only_created_on_snowflake(tmp_path):
     run = snowflake_dbt(tmp_path, "run-operation", "create_lake_external_tables", target="local")
     assert run.returncode != 0
     assert "the lake's external tables exist on Snowflake only" in run.output
+
+
+def yml_pii_columns() -> dict[tuple[str, str], str]:
+    """{(model or snapshot, column): masking policy} for every column the yml files mark `pii: true`,
+    read from the files themselves rather than through dbt."""
+    marked = {}
+    for path in (Path(__file__).parents[2] / "dbt").glob("[ms]*s/**/*.yml"):
+        document = yaml.safe_load(path.read_text()) or {}
+        for node in document.get("models", []) + document.get("snapshots", []):
+            for column in node.get("columns", []):
+                meta = {**column.get("meta", {}), **column.get("config", {}).get("meta", {})}
+                if meta.get("pii") is True:
+                    marked[(node["name"], column["name"])] = meta.get("masking_policy", "hash")
+    return marked
+
+
+def test_every_column_marked_pii_in_the_yml_gets_a_masking_policy(work):
+    run = snowflake_dbt(work, "run-operation", "masking_policies_plan")
+    assert run.returncode == 0, run.output[-3000:]
+    applied = {}
+    for statement in re.findall(r"governance: (alter (?:table|view) .*);$", run.output, flags=re.MULTILINE):
+        match = re.fullmatch(r"alter (?:table|view) \S+\.(\w+) modify column (\w+) set masking policy "
+                             r"ANALYTICS_DEV\.GOVERNANCE\.PII_(\w+) force", statement)
+        assert match, statement
+        applied[(match[1], match[2])] = match[3].lower()
+    marked = yml_pii_columns()
+    assert ("stg_users__users", "email") in marked
+    assert ("snap_users", "full_name") in marked
+    assert applied == marked
+
+
+def test_every_model_and_snapshot_runs_the_masking_hook(work):
+    run = snowflake_dbt(work, "parse")
+    assert run.returncode == 0, run.output[-3000:]
+    nodes = json.loads((work / "target" / "manifest.json").read_text())["nodes"].values()
+    built = [node for node in nodes if node["resource_type"] in ("model", "snapshot")]
+    assert len(built) == 15
+    for node in built:
+        assert "{{ mask_pii_columns() }}" in [hook["sql"] for hook in node["config"]["post-hook"]], node["name"]

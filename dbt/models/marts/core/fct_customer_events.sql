@@ -5,6 +5,7 @@
     unique_key='event_id',
     on_schema_change='append_new_columns',
     cluster_by=['event_date', 'user_id', 'event_type'],
+    meta={'search_optimization_equality': ['user_id', 'event_type', 'country_code']},
 ) }}
 
 select

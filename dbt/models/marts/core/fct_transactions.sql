@@ -1,4 +1,7 @@
-{{ config(cluster_by=['transaction_date', 'user_id']) }}
+{{ config(
+    cluster_by=['transaction_date', 'user_id'],
+    meta={'search_optimization_equality': ['user_id', 'merchant_category', 'payment_method']},
+) }}
 
 select
     transaction_id,

@@ -8,9 +8,9 @@ select
     {{ dbt.date_trunc('hour', 'transaction_timestamp') }} as transaction_hour,
     count(*) as transaction_count,
     count(case when status = 'completed' then 1 end) as completed_transactions,
-    sum(case when status = 'completed' then amount_usd else 0 end) as completed_revenue_usd,
-    sum(case when status = 'failed' then amount_usd else 0 end) as failed_revenue_usd,
-    sum(case when status = 'refunded' then amount_usd else 0 end) as refunded_revenue_usd,
+    cast(sum(case when status = 'completed' then amount_usd else 0 end) as decimal(38, 2)) as completed_revenue_usd,
+    cast(sum(case when status = 'failed' then amount_usd else 0 end) as decimal(38, 2)) as failed_revenue_usd,
+    cast(sum(case when status = 'refunded' then amount_usd else 0 end) as decimal(38, 2)) as refunded_revenue_usd,
     count(distinct user_id) as unique_customers,
     cast(round(avg(case when status = 'completed' then amount_usd end), 2) as decimal(18, 2))
         as avg_transaction_value_usd,

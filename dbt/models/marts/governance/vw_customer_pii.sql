@@ -1,7 +1,7 @@
 {#- Users with email and full name masked unless the reader's role is privileged (var pii_privileged_roles).
-    On Snowflake a secure view checks current_role() at query time; see macros/pii_masking.sql for the
+    On Snowflake a secure view checks current_role() at query time; see macros/governance/pii_masking.sql for the
     local equivalent. -#}
-{{ config(materialized='view', secure=true) }}
+{{ config(materialized='view', secure=true, grants={'select': ['REPORTER'] + var('pii_privileged_roles')}) }}
 
 select
     user_id,

@@ -1,4 +1,13 @@
-{#- One row per user and day with activity: events, sessions and the funnel events marketing follows. -#}
+{#- One row per user and day with activity: events, sessions and the funnel events marketing follows.
+
+    The design's materialized view mv_customer_activity. dbt-snowflake has no materialized-view
+    materialization; on Snowflake this is its self-refreshing equivalent, a dynamic table that Snowflake
+    refreshes within target_lag of a change to fct_customer_events. Other engines build a table. Serves personalisation lookups of one user's recent days:
+        select * from fct_daily_customer_activity where user_id = ? and activity_date >= ? -#}
+{%- if target.type == 'snowflake' -%}
+{{ config(materialized='dynamic_table', target_lag='1 hour', snowflake_warehouse=target.warehouse, refresh_mode='auto') }}
+{%- endif %}
+
 select
     user_id,
     event_date as activity_date,

@@ -1,4 +1,5 @@
-{#- Masking of personal data for readers without a privileged role.
+{#- Masking of personal data for readers without a privileged role (the view vw_customer_pii; the column
+    masking policies of macros/governance/masking_policies.sql use the same masks).
 
     Snowflake: the role is current_role() at query time, inside a secure view.
     Local equivalent (DuckDB has no roles): the session variable `lakehouse_role`, read at query time;
@@ -16,8 +17,8 @@
     current_role() in ({{ _quoted_roles() }})
 {%- endmacro %}
 
-{% macro _quoted_roles() -%}
-    {%- for role in var('pii_privileged_roles') -%}
+{% macro _quoted_roles(roles=none) -%}
+    {%- for role in (roles if roles is not none else var('pii_privileged_roles')) -%}
         '{{ role | upper }}'{{ ', ' if not loop.last }}
     {%- endfor -%}
 {%- endmacro %}
