@@ -68,6 +68,9 @@ module "lakehouse" {
   kafka_default_replication       = var.kafka_default_replication
   kafka_min_insync_replicas       = var.kafka_min_insync_replicas
   airflow_role_name               = var.airflow_role_name
+  metrics_namespace               = var.metrics_namespace
+  alarm_emails                    = var.alarm_emails
+  alarm_https_endpoints           = var.alarm_https_endpoints
   tags                            = var.tags
 }
 

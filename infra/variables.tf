@@ -200,6 +200,22 @@ variable "snowflake_transformer_creates_schemas" {
   default     = false
 }
 
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the jobs' metrics (conf: metrics.namespace); the alarms watch it."
+  type        = string
+}
+
+variable "alarm_emails" {
+  description = "Who the alarms e-mail (conf: airflow.alert_emails)."
+  type        = list(string)
+}
+
+variable "alarm_https_endpoints" {
+  description = "HTTPS subscribers of the alarm topic (the PagerDuty CloudWatch integration URL)."
+  type        = list(string)
+  default     = []
+}
+
 variable "tags" {
   description = "Tags on every resource."
   type        = map(string)

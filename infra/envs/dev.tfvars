@@ -42,6 +42,10 @@ snowflake_analytics_database          = "ANALYTICS_DEV"
 snowflake_analytics_retention_days    = 7
 snowflake_transformer_creates_schemas = true
 
+# Alarms (modules/lakehouse/alarms.tf) on the jobs' metrics; the same recipients as the Airflow alerts.
+metrics_namespace = "Lakehouse/dev"
+alarm_emails      = ["data-alerts-dev@company.com"]
+
 tags = {
   Environment = "dev"
   Platform    = "data"

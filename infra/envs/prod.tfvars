@@ -44,6 +44,10 @@ snowflake_raw_retention_days       = 90
 snowflake_analytics_database       = "ANALYTICS"
 snowflake_analytics_retention_days = 365
 
+# Alarms (modules/lakehouse/alarms.tf) on the jobs' metrics; the same recipients as the Airflow alerts.
+metrics_namespace = "Lakehouse/prod"
+alarm_emails      = ["data-alerts@company.com"]
+
 tags = {
   Environment = "prod"
   Platform    = "data"

@@ -88,6 +88,40 @@ def test_a_streaming_run_reports_rows_lag_quarantine_and_freshness(spark, tmp_pa
     assert 0 <= statistics(cfg, "Freshness", **silver)["Maximum"] < 600
 
 
+@pytest.mark.timeout(600)
+def test_a_producer_breaking_its_schema_crosses_the_quarantine_alarm_and_fails_the_quality_check(
+        spark, tmp_path, new_topic):
+    """The producer renames `amount`: every record is quarantined (none lost), the QuarantineRate the alarm
+    watches goes above the alarm's threshold (infra/), and the batch's accepted_share check fails."""
+    from deltalake import DeltaTable
+
+    topic = new_topic(prefix="broken")
+    cfg = with_namespace(stream_config(tmp_path, {"transaction_events": topic}), unique_name("Test/broken"))
+    with EventProducer(cfg) as producer:
+        for number in range(8):
+            producer.send(topic, b"7", transaction(number, amount=None, amount_value="12.50"))
+        producer.flush()
+
+    start_bronze(spark, cfg, bronze_options("transaction_events")).wait(until_all_done=True)
+    start_silver(spark, cfg, silver_options("transaction_events")).wait(until_all_done=True)
+
+    silver = {"job": "bronze_to_silver", "table": "silver.transactions"}
+    assert statistics(cfg, "QuarantineRate", **silver)["Maximum"] == 100
+    assert statistics(cfg, "QuarantineRate", **silver)["Maximum"] > quarantine_alarm_threshold()
+    assert statistics(cfg, "RowsQuarantinedByReason", **silver, reason="missing_field")["Sum"] == 8
+    [check] = DeltaTable(cfg.lake.table_path("ops", "quality_results")).to_pyarrow_table().to_pylist()
+    assert (check["table_name"], check["check_name"], check["status"]) == ("silver.transactions", "accepted_share",
+                                                                           "fail")
+    assert (check["rows_checked"], check["rows_failed"], check["fail_below"]) == (8, 8, 0.95)
+    assert check["detail"] == "quarantined: missing_field=8"
+
+
+def quarantine_alarm_threshold() -> float:
+    from tests.infra.test_terraform import MODULE, unquote, variables
+
+    return float(unquote(variables(MODULE)["alarm_quarantine_rate_percent"])["default"])
+
+
 def test_an_extract_run_reports_rows_and_how_old_its_position_is(spark, cfg):
     with source_schema(cfg, users=5, orders=30) as schema:
         job = with_namespace(extract_config(cfg, schema, delay=0.5), unique_name("Test/metrics"))

@@ -1,6 +1,7 @@
 # One customer-managed key for the lake, the artifacts, the secrets, the Delta log table, MSK, the
 # EMR nodes' disks and the MSK broker logs, rotated yearly. Its policy lets the account's IAM
-# policies grant its use (the roles in iam_*.tf), and CloudWatch Logs use it for the MSK log group only.
+# policies grant its use (the roles in iam_*.tf), CloudWatch Logs use it for the MSK log group only, and
+# CloudWatch alarms and EventBridge publish to the encrypted alarm topic (alarms.tf) with it.
 
 data "aws_iam_policy_document" "lakehouse_key" {
   statement {
@@ -25,6 +26,21 @@ data "aws_iam_policy_document" "lakehouse_key" {
       test     = "ArnEquals"
       variable = "kms:EncryptionContext:aws:logs:arn"
       values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.msk_log_group}"]
+    }
+  }
+
+  statement {
+    sid       = "CloudWatchAndEventBridgePublishToTheEncryptedAlarmTopic"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
     }
   }
 }

@@ -151,3 +151,61 @@ variable "emr_tls_certificates_s3_uri" {
     error_message = "emr_tls_certificates_s3_uri must be an s3://bucket/key.zip URI."
   }
 }
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace the jobs send their metrics to (conf: metrics.namespace)."
+  type        = string
+}
+
+variable "alarm_emails" {
+  description = "E-mail addresses the alarms notify (conf: airflow.alert_emails, the Airflow alerts' recipients)."
+  type        = list(string)
+}
+
+variable "alarm_https_endpoints" {
+  description = "HTTPS endpoints subscribed to the alarm topic, e.g. the PagerDuty CloudWatch integration URL."
+  type        = list(string)
+  default     = []
+}
+
+variable "alarm_consumer_lag_records" {
+  description = "Records bronze may be behind a topic for 15 minutes before it alarms."
+  type        = number
+  default     = 500000
+}
+
+variable "alarm_silver_freshness_minutes" {
+  description = "How old the newest record silver committed may be before it alarms."
+  type        = number
+  default     = 15
+}
+
+variable "alarm_quarantine_rate_percent" {
+  description = "Share of silver's input quarantined in 5 minutes above which it alarms (conf quality.accepted_share.fail_below: 0.95)."
+  type        = number
+  default     = 5
+}
+
+variable "alarm_no_data_periods" {
+  description = "Periods of 5 minutes without a record read by bronze before it alarms."
+  type        = number
+  default     = 6
+}
+
+variable "alarm_broker_cpu_percent" {
+  description = "MSK broker user CPU above which it alarms."
+  type        = number
+  default     = 60
+}
+
+variable "alarm_broker_disk_percent" {
+  description = "MSK broker data log disk use above which it alarms."
+  type        = number
+  default     = 80
+}
+
+variable "alarm_lake_growth_band" {
+  description = "Width (standard deviations) of the lake size's anomaly detection band."
+  type        = number
+  default     = 3
+}
