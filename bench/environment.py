@@ -63,7 +63,6 @@ def config_summary(ctx) -> dict:
         "streaming": {"max_offsets_per_trigger": cfg.streaming.max_offsets_per_trigger,
                       "min_partitions": cfg.streaming.min_partitions,
                       "silver_max_files_per_trigger": cfg.streaming.silver_max_files_per_trigger,
-                      "dedup_window": cfg.streaming.dedup_window,
                       "producer": vars(cfg.streaming.producer)},
     }
 

@@ -19,7 +19,6 @@ from lakehouse.streaming import silver_batch
 from lakehouse.streaming.reference import ensure_fx_rates
 from lakehouse.streaming.silver import silver_plan
 from lakehouse.streaming.silver_batch import handle_silver_batch, silver_app_id, write_silver_batch
-from lakehouse.transforms.dedup import with_record_key
 from lakehouse.transforms.parsing import filter_accepted, parse_records
 from lakehouse.transforms.transactions import enrich_amount_usd
 from tests.integration.streaming_support import stream_config
@@ -33,7 +32,7 @@ TXN = {"transaction_id": "t1", "user_id": "7", "amount": "25.00", "currency": "U
 
 def batch_of(spark, *values, first_offset: int = 0):
     rows = bronze_df(spark, [None] * first_offset + list(values)).where(f"kafka_offset >= {first_offset}")
-    return rows.transform(parse_records(CONTRACT, 1_000_000)).transform(with_record_key(CONTRACT))
+    return rows.transform(parse_records(CONTRACT, 1_000_000))
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal, Optional
+from typing import ClassVar, Literal, Optional
 
 from lakehouse.config.secrets import SecretRef
 from lakehouse.config.typed import LocalPath
@@ -375,12 +375,20 @@ class StreamingConfig:
     source_options: dict[str, str]  # Java consumer settings of Spark's Kafka source (kafka.options: librdkafka)
     starting_offsets: Literal["earliest", "latest"]   # where a new bronze checkpoint starts
     silver_max_files_per_trigger: int   # bronze files per silver micro-batch
-    dedup_window: Optional[str]     # streaming dedup state horizon (bronze ingest time); null: the MERGE alone
     max_record_bytes: int           # larger Kafka values are quarantined unparsed
     checkpoint_lock: Literal["file", "none"]   # file: exclusive flock next to a local checkpoint
     fx_rates_seed: LocalPath        # CSV that seeds the reference.fx_rates Delta table when it is absent
     fraud: FraudConfig
     producer: ProducerConfig
+
+    # Keys that no longer exist, and why: a config still setting one fails with the reason.
+    REMOVED_KEYS: ClassVar[dict[str, str]] = {
+        "dedup_window": (
+            "its streaming dedup state dropped rows that reached silver after its watermark (a new silver "
+            "checkpoint reads compacted bronze files in modification order, not ingest order), rows found "
+            "in neither silver nor quarantine; the in-batch dedup and the keyed MERGE alone give exactly once"
+        ),
+    }
 
     def validate(self):
         from lakehouse.schemas import CONTRACTS  # here: the contracts import Spark, lakehouse.config does not
@@ -388,10 +396,8 @@ class StreamingConfig:
         contracts = tuple(CONTRACTS)
         if sorted(self.topics) != sorted(contracts):
             yield "topics", f"must map exactly {', '.join(contracts)} to Kafka topic names"
-        for key in ("processing_time", "dedup_window"):
-            value = getattr(self, key)
-            if value is not None and not re.fullmatch(r"[1-9][0-9]* (second|minute|hour|day)s?", value):
-                yield key, f"expected an interval like '30 seconds' or '2 hours', got {value!r}"
+        if not re.fullmatch(r"[1-9][0-9]* (second|minute|hour|day)s?", self.processing_time):
+            yield "processing_time", f"expected an interval like '30 seconds', got {self.processing_time!r}"
         for key in ("max_offsets_per_trigger", "silver_max_files_per_trigger", "max_record_bytes"):
             if getattr(self, key) < 1:
                 yield key, "must be at least 1"

@@ -57,8 +57,12 @@ class Builder:
         errors_before = len(self.errors)
         hints = typing.get_type_hints(cls)
         fields = {f.name: f for f in dataclasses.fields(cls) if f.init and "set_by" not in f.metadata}
+        removed = getattr(cls, "REMOVED_KEYS", {})
         for unknown in sorted(set(data) - set(fields)):
-            self.fail(_join(key, unknown), f"unknown key; known keys here: {', '.join(sorted(fields))}")
+            if unknown in removed:
+                self.fail(_join(key, unknown), f"removed: {removed[unknown]}; delete the key")
+            else:
+                self.fail(_join(key, unknown), f"unknown key; known keys here: {', '.join(sorted(fields))}")
         values = {}
         for name, field in fields.items():
             child = _join(key, name)

@@ -5,7 +5,9 @@ A contract is the reader's schema. Parsing (lakehouse.transforms.parsing) judges
 the fields listed here, so the compatibility rule is:
 
 - compatible, accepted without a restart: a new optional field (ignored until the contract lists
-  it; bronze keeps the raw bytes for a later re-read), a new minor `schema_version` (1.0 -> 1.1);
+  it; bronze keeps the raw bytes for a later re-read), a new minor `schema_version` (1.0 -> 1.1).
+  Listed in the contract and its `silver_schema`, the field becomes a new silver column at the next
+  run (older rows null; lakehouse.sinks.delta.ensure_table); a silver column's type cannot change;
 - incompatible, quarantined: a missing or null required field, a known field whose value no longer
   converts to its kind, a value outside an allowed set, another major `schema_version` (2.x).
 """

@@ -76,16 +76,46 @@ class MergeOutcome:
     deleted: int = 0
 
 
+class SchemaMismatch(ValueError):
+    """A table's column has another type than its TableSpec says: no write can reconcile them."""
+
+
 def ensure_table(spark, table: TableSpec) -> None:
-    """Creates the table at `table.path` with its schema, partitions and properties if absent."""
+    """Creates the table at `table.path` with its schema, partitions and properties if absent; adds
+    the columns of `table.schema` an existing table lacks (its older rows read them as null).
+
+    A column whose type changed raises SchemaMismatch naming it: that needs a new table or a migration.
+    Columns the table has beyond the spec are left alone.
+    """
     from delta.tables import DeltaTable
 
+    if DeltaTable.isDeltaTable(spark, table.path):
+        _add_missing_columns(spark, table)
+        return
     builder = DeltaTable.createIfNotExists(spark).location(table.path).addColumns(table.schema)
     if table.partition_by:
         builder = builder.partitionedBy(*table.partition_by)
     for key, value in table.properties.items():
         builder = builder.property(key, value)
     builder.execute()
+
+
+def _add_missing_columns(spark, table: TableSpec) -> None:
+    held = {column.name.lower(): column for column in spark.read.format("delta").load(table.path).schema}
+    retyped = [
+        f"{column.name}: {held[column.name.lower()].dataType.simpleString()} in the table, "
+        f"{column.dataType.simpleString()} now"
+        for column in table.schema
+        if column.name.lower() in held
+        and held[column.name.lower()].dataType.simpleString() != column.dataType.simpleString()
+    ]
+    if retyped:
+        raise SchemaMismatch(f"{table.path}: column types changed ({'; '.join(retyped)}); "
+                             "a type change needs a new table or a migration")
+    missing = [column for column in table.schema if column.name.lower() not in held]
+    if missing:
+        added = ", ".join(f"`{column.name}` {column.dataType.simpleString()}" for column in missing)
+        spark.sql(f"ALTER TABLE delta.`{table.path}` ADD COLUMNS ({added})")
 
 
 def merge_into(

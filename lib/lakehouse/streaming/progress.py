@@ -1,4 +1,4 @@
-"""Per-batch logs of every streaming query: rows in, duration, lag, dropped duplicates, state size."""
+"""Per-batch logs of every streaming query: rows in, duration, lag."""
 from __future__ import annotations
 
 import logging
@@ -23,11 +23,6 @@ class ProgressLogger(StreamingQueryListener):
         behind = [source.metrics.get("maxOffsetsBehindLatest") for source in progress.sources if source.metrics]
         if any(value is not None for value in behind):
             parts.append(f"max {max(int(v) for v in behind if v is not None)} offsets behind the topic's end")
-        for operator in progress.stateOperators:
-            dropped = operator.customMetrics.get("numDroppedDuplicateRows")
-            if dropped is not None:
-                parts.append(f"{dropped} repeats dropped")
-            parts.append(f"{operator.numRowsTotal} keys in dedup state")
         log.info("%s batch %d: %s", progress.name, progress.batchId, ", ".join(parts))
 
     def onQueryIdle(self, event) -> None:

@@ -1,9 +1,10 @@
 """Bronze -> silver: typed, validated, deduplicated tables, and a quarantine for everything refused.
 
-Per contract, one query reads bronze as a Delta stream and runs, before foreachBatch:
-parse_records (contract checks, `reasons`) -> with_record_key -> dedupe_within_watermark (bounded
-state on bronze ingest time). The handler (lakehouse.streaming.silver_batch) then quarantines the
-rejected rows, dedupes the accepted ones within the batch and MERGEs them, idempotently per batch.
+Per contract, one query reads bronze as a Delta stream and parses it (parse_records: contract
+checks, `reasons`). The handler (lakehouse.streaming.silver_batch) then quarantines the rejected
+rows, dedupes the accepted ones within the batch and MERGEs them, idempotently per batch. The query
+holds no streaming state and no watermark, so no row is ever dropped as late, whatever order bronze
+files are read in (a new checkpoint reads compacted files in modification order, not ingest order).
 """
 from __future__ import annotations
 
@@ -30,7 +31,6 @@ from lakehouse.streaming.tables import (
     silver_checkpoint,
     silver_table,
 )
-from lakehouse.transforms.dedup import dedupe_within_watermark, with_record_key
 from lakehouse.transforms.parsing import parse_records
 
 log = logging.getLogger(__name__)
@@ -87,9 +87,6 @@ def _start_contract(spark, cfg: Config, contract: Contract, options: SilverOptio
         .load(bronze.path)
         .transform(parse_records(contract, cfg.streaming.max_record_bytes))
     )
-    window = cfg.streaming.dedup_window
-    if window is not None:
-        parsed = parsed.transform(with_record_key(contract)).transform(dedupe_within_watermark(window))
     name = f"silver.{contract.silver_table} <- bronze.{contract.name}"
     run.metrics_listener.watch(name, job=SILVER_JOB, table=f"silver.{contract.silver_table}")
     query = (

@@ -6,8 +6,9 @@ derived from the query id in the checkpoint's metadata, so a batch re-run after 
 skipped wherever it had committed, while a new checkpoint (deleted or moved; batch ids restart
 at 0) writes under a new app id instead of being skipped for ever. Beneath that, every write is a
 keyed MERGE (insert once, or newest updated_at wins), so even a replay under another app id
-changes no row. `good + quarantined == input` holds per batch: a row is either accepted (and
-merged) or has reasons (and is quarantined).
+changes no row; review is written from what silver holds after its MERGE (streaming.review), so it
+follows silver, never the batch's own scoring. `good + quarantined == input` holds per batch: a
+row is either accepted (and merged) or has reasons (and is quarantined).
 """
 from __future__ import annotations
 
@@ -26,9 +27,10 @@ from lakehouse.ops.metrics import NoMetrics, seconds_since
 from lakehouse.schemas import Contract
 from lakehouse.sinks.delta import TableSpec, Txn, merge_into
 from lakehouse.streaming.checkpoint import CheckpointError, query_id
-from lakehouse.streaming.tables import QUARANTINE_MERGE, REVIEW_MERGE, SILVER_JOB
+from lakehouse.streaming.review import mirror_into_review, review_changes, silver_rows_of
+from lakehouse.streaming.tables import QUARANTINE_MERGE, SILVER_JOB
 from lakehouse.transforms.dedup import dedupe_for_merge
-from lakehouse.transforms.fraud import KNOWN_COLUMNS, to_review_rows, with_fraud_flags
+from lakehouse.transforms.fraud import KNOWN_COLUMNS, with_fraud_flags
 from lakehouse.transforms.parsing import filter_accepted, is_rejected
 from lakehouse.transforms.quarantine import to_quarantine_rows
 from lakehouse.transforms.transactions import enrich_amount_usd
@@ -59,7 +61,7 @@ class BatchReport:
     quarantined: int
     inserted: int
     updated: int
-    flagged: int
+    flagged: int  # rows of the batch's keys flagged in silver after the batch
     skipped_writes: int  # writes Delta skipped as already committed by this query
     seconds: float
     quarantined_by_reason: dict = field(default_factory=dict)  # reason class -> rows (a row counts once per class)
@@ -133,7 +135,7 @@ def write_silver_batch(
     if plan.fx_rates_path is not None:
         batch_df = batch_df.transform(enrich_amount_usd(spark.read.format("delta").load(plan.fx_rates_path)))
     # Computed once and cut from the stream's plan: with persist() alone, the stream's progress showed
-    # the dedup operator running again for each action of the batch (the MERGEs among them). Blocks
+    # its operators running again for each action of the batch (the MERGEs among them). Blocks
     # lost with an executor fail the batch, which the query re-runs; the writes make that harmless.
     # Every MERGE source below is derived from it deterministically, so Delta need not copy it again.
     batch = batch_df.localCheckpoint(eager=True)
@@ -151,15 +153,17 @@ def write_silver_batch(
                                     source_is_materialized=True)
         if rows_in > rejected:
             # Deduplicated (and, with fraud review, scored) once: the MERGE's partition list, the MERGE
-            # itself and the review rows all read these rows.
+            # itself and the review's key list all read these rows.
             rows = silver_rows(batch.transform(filter_accepted), plan, now).localCheckpoint(eager=True)
             held.append(rows)
             silver = merge_into(rows, plan.silver, plan.contract.merge, txn, source_is_materialized=True)
             if plan.review is not None:
-                flagged_rows = rows.transform(to_review_rows(now))
-                flagged = flagged_rows.count()
-                if flagged:
-                    review = merge_into(flagged_rows, plan.review, REVIEW_MERGE, txn, source_is_materialized=True)
+                in_silver = silver_rows_of(rows, plan.silver, plan.contract.silver_partition)
+                changes = review_changes(in_silver, plan.review, now).localCheckpoint(eager=True)
+                held.append(changes)
+                changed, flagged = changes.agg(F.count(F.lit(1)), F.count(F.when(F.col("is_flagged"), 1))).first()
+                if changed:
+                    review = mirror_into_review(changes, plan.review, txn)
     finally:
         for df in held:
             release(df)

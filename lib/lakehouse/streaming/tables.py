@@ -23,7 +23,6 @@ BRONZE_PROPERTIES = {
 # silver table's merge rule is its contract's.
 BY_KAFKA_POSITION = MergeSpec(keys=("topic", "kafka_partition", "kafka_offset"), insert_only=True)
 QUARANTINE_MERGE = MergeSpec(keys=BY_KAFKA_POSITION.keys, insert_only=True, prune_column="ingest_date")
-REVIEW_MERGE = MergeSpec(keys=("transaction_id",), newer_column="updated_at")
 FX_RATES_MERGE = MergeSpec(keys=("currency", "rate_date"), insert_only=True)
 
 

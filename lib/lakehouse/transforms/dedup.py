@@ -1,9 +1,7 @@
-"""Deduplication: bounded streaming state in front of foreachBatch, exact dedup within a batch, and the
-latest row per key that every MERGE source needs.
+"""Deduplication: exact dedup within a batch, the latest row per key that every MERGE source needs.
 
-Across batches the silver MERGE is the final guard (insert once, or newest version wins), so the
-streaming state only has to catch repeats that arrive close together (producer retries, replays),
-and can forget keys after `streaming.dedup_window`.
+Across batches the MERGE itself is the guard (insert once, or newest version wins), so repeats are
+caught at any distance without streaming state.
 """
 from __future__ import annotations
 
@@ -13,39 +11,9 @@ from typing import Callable
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from lakehouse.schemas.contract import Contract
 from lakehouse.sinks.delta import MergeSpec
-from lakehouse.transforms.parsing import is_rejected
 
 Transform = Callable[[DataFrame], DataFrame]
-
-
-def with_record_key(contract: Contract) -> Transform:
-    """Adds `record_key`: the contract's record key for accepted rows; for rejected rows their Kafka
-    coordinates, so deduplication never folds two different bad records into one."""
-
-    def transform(df: DataFrame) -> DataFrame:
-        key = F.concat_ws("|", *(F.col(name).cast("string") for name in contract.record_key))
-        coordinates = F.concat_ws(":", F.lit("kafka"), "topic", "kafka_partition", "kafka_offset")
-        return df.withColumn("record_key", F.when(is_rejected(), coordinates).otherwise(key))
-
-    return transform
-
-
-def dedupe_within_watermark(window: str) -> Transform:
-    """Drops a row whose `record_key` was already seen within `window` of bronze ingest time.
-
-    The watermark is on `ingested_at`, which grows with every bronze commit, so no row is ever
-    "late" and dropped for lateness (event time may be hours late). A key is evicted at the end of
-    the first micro-batch whose watermark (latest ingest time - `window`) is past the key's first
-    ingest time + `window`: repeats up to `window` apart are always dropped here, and the state
-    holds the keys of at most the last two windows. Later repeats reach the MERGE, which drops them.
-    """
-
-    def transform(df: DataFrame) -> DataFrame:
-        return df.withWatermark("ingested_at", window).dropDuplicatesWithinWatermark(["record_key"])
-
-    return transform
 
 
 def dedupe_first_seen(keys: Sequence[str]) -> Transform:

@@ -9,7 +9,8 @@
 
 A version is scored when it is written, with what is known then; a status update is scored again.
 A transaction that arrives late counts for the versions scored after it, not retroactively.
-Flagged versions stay in silver (is_flagged, fraud_reasons) and are copied to silver.fraud_review.
+Flagged versions stay in silver (is_flagged, fraud_reasons); silver.fraud_review holds a copy of
+each flagged row silver holds (lakehouse.streaming.review), nothing else.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import Callable
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.types import BooleanType, StructField, StructType
 
 from lakehouse.config.model import FraudConfig
 from lakehouse.schemas.lake import FRAUD_REVIEW
@@ -81,15 +83,9 @@ def is_over_threshold(rules: FraudConfig) -> Column:
     return F.coalesce(F.col("amount") > threshold, F.lit(False))
 
 
-def filter_flagged(df: DataFrame) -> DataFrame:
-    return df.where(F.col("is_flagged"))
-
-
-def to_review_rows(flagged_at: Column) -> Transform:
-    """Flagged silver.transactions rows -> the silver.fraud_review contract."""
-    to_review = select_schema(FRAUD_REVIEW, flagged_at=flagged_at.cast("timestamp"))
-
-    def transform(df: DataFrame) -> DataFrame:
-        return df.transform(filter_flagged).transform(to_review)
-
-    return transform
+def to_review_changes(flagged_at: Column) -> Transform:
+    """silver.transactions rows -> the silver.fraud_review contract plus `is_flagged` (a null flag
+    counts as not flagged): a flagged row belongs in review, any other leaves it."""
+    return select_schema(StructType([*FRAUD_REVIEW.fields, StructField("is_flagged", BooleanType())]),
+                         flagged_at=flagged_at.cast("timestamp"),
+                         is_flagged=F.coalesce(F.col("is_flagged"), F.lit(False)))

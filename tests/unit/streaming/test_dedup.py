@@ -1,70 +1,16 @@
-"""Record keys and the three deduplication steps."""
+"""The deduplication steps of a batch."""
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
 
 from chispa import assert_df_equality
-from pyspark.sql.types import ArrayType, IntegerType, LongType, StringType, StructField, StructType, TimestampType
 
 from lakehouse.schemas import CONTRACTS
 from lakehouse.sinks.delta import MergeSpec
-from lakehouse.transforms.dedup import (
-    dedupe_first_seen,
-    dedupe_newest_version,
-    dedupe_within_watermark,
-    with_record_key,
-)
+from lakehouse.transforms.dedup import dedupe_first_seen, dedupe_newest_version
 
 T1, T2 = dt.datetime(2024, 6, 1, 10, 0), dt.datetime(2024, 6, 1, 11, 0)
-PARSED = StructType([
-    StructField("topic", StringType()),
-    StructField("kafka_partition", IntegerType()),
-    StructField("kafka_offset", LongType()),
-    StructField("transaction_id", StringType()),
-    StructField("updated_at", TimestampType()),
-    StructField("reasons", ArrayType(StringType())),
-])
-
-
-def test_record_key_is_the_contract_key_or_the_kafka_position_of_a_rejected_row(spark):
-    rows = [
-        ("t", 0, 1, "a", T1, []),
-        ("t", 0, 2, None, None, ["malformed_json"]),      # null row: rejected, no key fields
-        ("t", 1, 2, None, None, ["malformed_json"]),      # edge: same nulls, must not share a key
-    ]
-    keyed = spark.createDataFrame(rows, PARSED).transform(with_record_key(CONTRACTS["transaction_events"]))
-    expected = spark.createDataFrame(
-        [(1, "a|2024-06-01 10:00:00"), (2, "kafka:t:0:2"), (2, "kafka:t:1:2")], "kafka_offset long, record_key string")
-    assert_df_equality(keyed.select("kafka_offset", "record_key"), expected, ignore_row_order=True,
-                       ignore_nullable=True)
-
-
-def test_dedupe_within_watermark_forgets_keys_once_the_window_has_passed(spark, tmp_path):
-    """A stream of three bronze commits (one micro-batch each) through the bounded dedup state."""
-    source = str(tmp_path / "source")
-    schema = "record_key string, ingested_at timestamp, kafka_offset long"
-    at = dt.datetime(2024, 6, 1, 10, 0)
-    commits = [
-        [("a", at, 1), ("a", at, 2), ("b", at, 3), (None, at, 4)],             # repeat inside one batch; null row
-        [("a", at + dt.timedelta(minutes=30), 5), ("c", at + dt.timedelta(hours=3), 6)],  # repeat in the window
-        [("d", at + dt.timedelta(hours=3, minutes=1), 7)],                      # this batch evicts "a"
-        [("a", at + dt.timedelta(hours=3, minutes=5), 8)],                      # edge: after eviction, kept
-    ]
-    for rows in commits:
-        spark.createDataFrame(rows, schema).coalesce(1).write.format("delta").mode("append").save(source)
-    sink = f"dedup_{tmp_path.name}"
-    query = (
-        spark.readStream.format("delta").option("maxFilesPerTrigger", 1).load(source)
-        .transform(dedupe_within_watermark("1 hour"))
-        .writeStream.format("memory").queryName(sink).trigger(availableNow=True).start()
-    )
-    try:
-        query.awaitTermination(120)
-    finally:
-        query.stop()
-    kept = spark.createDataFrame([(o,) for o in (1, 3, 4, 6, 7, 8)], "kafka_offset long")
-    assert_df_equality(spark.table(sink).select("kafka_offset"), kept, ignore_row_order=True, ignore_nullable=True)
 
 
 def test_dedupe_first_seen_keeps_the_earliest_kafka_position(spark):

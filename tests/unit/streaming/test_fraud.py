@@ -6,10 +6,11 @@ from decimal import Decimal
 
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
+from pyspark.sql.types import BooleanType, StructField, StructType
 
 from lakehouse.config.model import FraudConfig
 from lakehouse.schemas.lake import FRAUD_REVIEW
-from lakehouse.transforms.fraud import to_review_rows, with_fraud_flags
+from lakehouse.transforms.fraud import to_review_changes, with_fraud_flags
 
 RULES = FraudConfig(amount_thresholds={"USD": 10000.0, "EUR": 9000.0}, velocity_max_transactions=2,
                     velocity_window_minutes=10)
@@ -71,18 +72,21 @@ def test_a_replayed_batch_already_in_history_scores_the_same(spark):
     assert_df_equality(replay, want, ignore_row_order=True, ignore_nullable=True)
 
 
-def test_review_rows_are_the_flagged_versions(spark):
+def test_review_changes_are_review_rows_that_say_whether_they_belong_in_review(spark):
     flagged_at = dt.datetime(2024, 6, 2)
     source = spark.createDataFrame([
         ("a", "1", Decimal("20000.00"), "USD", Decimal("20000.00"), "pending", minutes(0), minutes(1),
          ["amount_over_threshold"], True, 0, 7),
         ("b", "2", Decimal("1.00"), "USD", Decimal("1.00"), "pending", minutes(0), minutes(0), [], False, 0, 8),
-        ("c", "3", None, None, None, None, None, None, [], False, 0, 9),     # null row: not flagged
+        ("c", "3", None, None, None, None, None, None, [], None, 0, 9),      # null row: not flagged
     ], "transaction_id string, user_id string, amount decimal(10,2), currency string, amount_usd decimal(12,2), "
        "status string, transaction_timestamp timestamp, updated_at timestamp, fraud_reasons array<string>, "
        "is_flagged boolean, kafka_partition int, kafka_offset long")
     expected = spark.createDataFrame([
         ("a", "1", Decimal("20000.00"), "USD", Decimal("20000.00"), "pending", minutes(0), minutes(1),
-         ["amount_over_threshold"], 0, 7, flagged_at),
-    ], FRAUD_REVIEW)
-    assert_df_equality(source.transform(to_review_rows(F.lit(flagged_at))), expected, ignore_nullable=True)
+         ["amount_over_threshold"], 0, 7, flagged_at, True),
+        ("b", "2", Decimal("1.00"), "USD", Decimal("1.00"), "pending", minutes(0), minutes(0), [], 0, 8, flagged_at,
+         False),
+        ("c", "3", None, None, None, None, None, None, [], 0, 9, flagged_at, False),
+    ], StructType([*FRAUD_REVIEW.fields, StructField("is_flagged", BooleanType())]))
+    assert_df_equality(source.transform(to_review_changes(F.lit(flagged_at))), expected, ignore_nullable=True)
