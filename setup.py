@@ -88,6 +88,7 @@ setup(
         "console_scripts": [
             "lakehouse-services=lakehouse_jobs.tools.services:main",
             "lakehouse-demo=lakehouse_jobs.tools.demo:main",
+            "lakehouse-status=lakehouse_jobs.tools.status:main",
         ]
         + [f"{name}={target}" for name, target in JOB_SCRIPTS.items()],
     },

@@ -116,18 +116,24 @@ def dbt_results(target_dir: Path) -> list[CheckResult]:
 
 
 def dbt_results_target(cfg) -> Optional[dict]:
-    """Where a dbt task appends its tests' results: ops.quality_results and the deltalake storage
-    options for the lake (S3 with the environment's credentials and, on EMR's log store, the
-    same DynamoDB table Spark commits through). None when quality.record is off."""
-    if not cfg.quality.record:
-        return None
-    uri = cfg.lake.table_path(*TABLE)
+    """Where a dbt task appends its tests' results (lake_target of ops.quality_results); None when
+    quality.record is off."""
+    return lake_target(cfg, *TABLE) if cfg.quality.record else None
+
+
+def lake_target(cfg, layer: str, name: str) -> dict:
+    """A lake table for deltalake (no Spark): its URI and storage options (S3 with the environment's
+    credentials and, with EMR's log store, the DynamoDB table Spark commits through)."""
+    uri = cfg.lake.table_path(layer, name)
     options: dict[str, str] = {}
     if uri.startswith(("s3://", "s3a://")):
         uri = "s3://" + uri.split("://", 1)[1]
         options["AWS_REGION"] = cfg.s3.region
         if cfg.s3.endpoint:
             options.update(AWS_ENDPOINT_URL=cfg.s3.endpoint, AWS_ALLOW_HTTP="true")
+        if cfg.s3.credentials == "keys":
+            options.update(AWS_ACCESS_KEY_ID=cfg.s3.access_key.resolve(),
+                           AWS_SECRET_ACCESS_KEY=cfg.s3.secret_key.resolve())
         if cfg.lake.log_store == "dynamodb":
             options.update(AWS_S3_LOCKING_PROVIDER="dynamodb", DELTA_DYNAMO_TABLE_NAME=cfg.lake.log_store_table)
     return {"uri": uri, "storage_options": options}

@@ -86,8 +86,18 @@ def run_job(
         run(spark, cfg, args)
     except Exception:
         log.exception("%s failed after %.1fs", job, time.monotonic() - started)
+        report_failure(cfg, job)
         return 1
     finally:
         spark.stop()
     log.info("%s finished in %.1fs", job, time.monotonic() - started)
     return 0
+
+
+def report_failure(cfg: Config, job: str) -> None:
+    """Sends the job's `Failures` datum (lakehouse-status shows the newest; never raises)."""
+    from lakehouse.ops.metrics import publisher
+
+    metrics = publisher(cfg)
+    metrics.emit("Failures", 1, job=job)
+    metrics.close(timeout_s=10)
