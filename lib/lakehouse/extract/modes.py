@@ -26,6 +26,7 @@ from lakehouse.sinks.delta import (
     overwrite_with,
     table_rows,
 )
+from lakehouse.sinks.retry import commit_conflicts
 
 
 class ConcurrentRunError(RuntimeError):
@@ -205,10 +206,11 @@ def _check_committed(run: TableRun, txn: Optional[Txn], outcome) -> None:
 @contextlib.contextmanager
 def _race_lost_to_another_run(spark, run: TableRun, txn: Optional[Txn]) -> Iterator[None]:
     """A commit Delta refused as conflicting, when another run committed this transaction meanwhile:
-    the same lost race as a skipped write, so the same error. Other conflicts pass unchanged."""
+    the same lost race as a skipped write, so the same error. Other conflicts (maintenance, a
+    backfill) were retried by the write itself; one that outlasted the retries passes unchanged."""
     try:
         yield
-    except _delta_commit_conflicts() as conflict:
+    except commit_conflicts() as conflict:
         if txn is None or not _another_run_committed(spark, run, txn):
             raise
         raise _concurrent_run_error(run, txn) from conflict
@@ -217,16 +219,6 @@ def _race_lost_to_another_run(spark, run: TableRun, txn: Optional[Txn]) -> Itera
 def _another_run_committed(spark, run: TableRun, txn: Txn) -> bool:
     committed = last_txn_version(spark, run.target, txn.app_id)
     return committed is not None and committed >= txn.version
-
-
-def _delta_commit_conflicts() -> tuple[type[Exception], ...]:
-    """Delta's commit conflict exceptions (its Python classes share no base class but pyspark's)."""
-    from delta import exceptions
-
-    return (exceptions.DeltaConcurrentModificationException, exceptions.ConcurrentWriteException,
-            exceptions.MetadataChangedException, exceptions.ProtocolChangedException,
-            exceptions.ConcurrentAppendException, exceptions.ConcurrentDeleteReadException,
-            exceptions.ConcurrentDeleteDeleteException, exceptions.ConcurrentTransactionException)
 
 
 def _concurrent_run_error(run: TableRun, txn: Txn) -> ConcurrentRunError:

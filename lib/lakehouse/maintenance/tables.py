@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Optional
 
+from lakehouse.sinks.retry import retry_conflicts
+
 DELTA_DEFAULT_RETENTION_HOURS = 168
 RETENTION_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled"
 
@@ -39,11 +41,17 @@ def is_delta_table(spark, path: str) -> bool:
 
 
 def optimize(spark, path: str, zorder_by: Sequence[str] = ()) -> dict[str, int]:
-    """Compacts small files (Z-ordering by `zorder_by` when given); returns files removed and added."""
+    """Compacts small files (Z-ordering by `zorder_by` when given); returns files removed and added.
+
+    A writer that commits first (a MERGE rewriting files being compacted) makes the commit
+    conflict; OPTIMIZE then runs again on the latest version, a bounded number of times."""
     from delta.tables import DeltaTable
 
-    builder = DeltaTable.forPath(spark, path).optimize()
-    result = builder.executeZOrderBy(*zorder_by) if zorder_by else builder.executeCompaction()
+    def run_once():
+        builder = DeltaTable.forPath(spark, path).optimize()
+        return builder.executeZOrderBy(*zorder_by) if zorder_by else builder.executeCompaction()
+
+    result = retry_conflicts(run_once, f"OPTIMIZE {path}")
     metrics = result.select("metrics.numFilesRemoved", "metrics.numFilesAdded").first()
     return {"files_removed": int(metrics.numFilesRemoved), "files_added": int(metrics.numFilesAdded)}
 

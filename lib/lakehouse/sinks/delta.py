@@ -13,7 +13,10 @@ import contextlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional
+
+from lakehouse.sinks.commits import metadata_json, own_commit
+from lakehouse.sinks.retry import retry_conflicts
 
 TXN_APP_ID = "spark.databricks.delta.write.txnAppId"
 TXN_VERSION = "spark.databricks.delta.write.txnVersion"
@@ -128,6 +131,10 @@ def merge_into(
 ) -> MergeOutcome:
     """Merges `source` into the Delta table in one commit; see the module docstring.
 
+    A commit refused because a concurrent writer (OPTIMIZE, a backfill...) committed first is
+    retried a bounded number of times (lakehouse.sinks.retry), the MERGE planned again on the
+    table's latest version.
+
     Args:
         source_is_materialized: `source` is already computed and cannot change between reads
             (e.g. `localCheckpoint()`ed), so Delta need not copy it once more before the MERGE.
@@ -136,26 +143,30 @@ def merge_into(
 
     spark = source.sparkSession
     ensure_table(spark, table)
-    target = DeltaTable.forPath(spark, table.path)
-    before = table_version(spark, table.path)
-    merge = target.alias("t").merge(source.alias("s"), merge_condition(source, spec))
-    if not spec.insert_only:
-        update_when = newer_than(spec.version("s"), spec.version("t")) if spec.newer_column else None
-        merge = merge.whenMatchedUpdateAll(condition=update_when)
-    merge = merge.whenNotMatchedInsertAll()
-    with commit_options(spark, txn, user_metadata, {MATERIALIZE_SOURCE: "none"} if source_is_materialized else None):
-        merge.execute()
-    after = table_version(spark, table.path)
-    if after == before:
-        return MergeOutcome(committed=False, table_version=after)
-    metrics = target.history(1).select("operationMetrics").first()[0] or {}
-    return MergeOutcome(
-        committed=True,
-        table_version=after,
-        inserted=int(metrics.get("numTargetRowsInserted", 0)),
-        updated=int(metrics.get("numTargetRowsUpdated", 0)),
-        deleted=int(metrics.get("numTargetRowsDeleted", 0)),
-    )
+    condition = merge_condition(source, spec)
+    extra = {MATERIALIZE_SOURCE: "none"} if source_is_materialized else None
+
+    def merge_once() -> MergeOutcome:
+        before = table_version(spark, table.path)
+        merge = DeltaTable.forPath(spark, table.path).alias("t").merge(source.alias("s"), condition)
+        if not spec.insert_only:
+            update_when = newer_than(spec.version("s"), spec.version("t")) if spec.newer_column else None
+            merge = merge.whenMatchedUpdateAll(condition=update_when)
+        merge = merge.whenNotMatchedInsertAll()
+        with commit_options(spark, txn, user_metadata, extra):
+            merge.execute()
+        commit = own_commit(spark, table.path, before, "MERGE", txn, user_metadata)
+        if commit is None:
+            return MergeOutcome(committed=False, table_version=table_version(spark, table.path))
+        return MergeOutcome(
+            committed=True,
+            table_version=commit.version,
+            inserted=commit.metric("numTargetRowsInserted"),
+            updated=commit.metric("numTargetRowsUpdated"),
+            deleted=commit.metric("numTargetRowsDeleted"),
+        )
+
+    return retry_conflicts(merge_once, f"MERGE into {table.path}", _committed_elsewhere(spark, table.path, txn))
 
 
 def overwrite_with(
@@ -165,19 +176,31 @@ def overwrite_with(
     user_metadata: Optional[Mapping[str, object]] = None,
 ) -> MergeOutcome:
     """Replaces every row of the Delta table with `source` in one commit (the table is created if
-    absent; its partitioning and properties stay). `inserted` counts the rows written."""
-    from delta.tables import DeltaTable
-
+    absent; its partitioning and properties stay). `inserted` counts the rows written. Conflicts
+    are retried as for `merge_into`."""
     spark = source.sparkSession
     ensure_table(spark, table)
-    before = table_version(spark, table.path)
-    with commit_options(spark, txn, user_metadata):
-        source.write.format("delta").mode("overwrite").save(table.path)
-    after = table_version(spark, table.path)
-    if after == before:
-        return MergeOutcome(committed=False, table_version=after)
-    metrics = DeltaTable.forPath(spark, table.path).history(1).select("operationMetrics").first()[0] or {}
-    return MergeOutcome(committed=True, table_version=after, inserted=int(metrics.get("numOutputRows", 0)))
+
+    def overwrite_once() -> MergeOutcome:
+        before = table_version(spark, table.path)
+        with commit_options(spark, txn, user_metadata):
+            source.write.format("delta").mode("overwrite").save(table.path)
+        commit = own_commit(spark, table.path, before, "WRITE", txn, user_metadata)
+        if commit is None:
+            return MergeOutcome(committed=False, table_version=table_version(spark, table.path))
+        return MergeOutcome(committed=True, table_version=commit.version, inserted=commit.metric("numOutputRows"))
+
+    return retry_conflicts(overwrite_once, f"overwrite of {table.path}", _committed_elsewhere(spark, table.path, txn))
+
+
+def _committed_elsewhere(spark, path: str, txn: Optional[Txn]) -> Callable[[], bool]:
+    """After a conflict: has another writer committed this very transaction? Then retrying is pointless."""
+    def committed() -> bool:
+        if txn is None:
+            return False
+        last = last_txn_version(spark, path, txn.app_id)
+        return last is not None and last >= txn.version
+    return committed
 
 
 def merge_condition(source, spec: MergeSpec) -> str:
@@ -259,7 +282,7 @@ def commit_options(spark, txn: Optional[Txn], user_metadata: Optional[Mapping[st
     if txn is not None:
         options.update({TXN_APP_ID: txn.app_id, TXN_VERSION: str(txn.version)})
     if user_metadata is not None:
-        options[USER_METADATA] = json.dumps(user_metadata, sort_keys=True, default=str)
+        options[USER_METADATA] = metadata_json(user_metadata)
     previous = {key: spark.conf.get(key, None) for key in options}
     for key, value in options.items():
         spark.conf.set(key, value)

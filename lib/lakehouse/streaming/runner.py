@@ -12,6 +12,10 @@ log = logging.getLogger(__name__)
 POLL_S = 2.0
 
 
+class QueriesFailedError(RuntimeError):
+    """Queries of the run failed; the others ran on to their end."""
+
+
 class StreamingRun:
     """Started queries plus their locks and metrics. `wait` returns when the run is over; `stop` ends it.
 
@@ -28,21 +32,31 @@ class StreamingRun:
             spark.streams.addListener(listener)
 
     def wait(self, until_all_done: bool) -> None:
-        """Blocks until every query finished (available-now) or any one stopped (processing-time).
+        """Blocks until every query is over (available-now), or until one is stopped (processing-time).
 
-        A failed query stops the others; its error is raised. Locks are released on return.
+        A query that fails does not stop the others: its error is logged when it fails, and once
+        the run is over QueriesFailedError names every query that failed. Locks are released on return.
         """
+        reported: set = set()
         try:
             while True:
                 active = [q for q in self.queries if q.isActive]
                 failed = [q for q in self.queries if not q.isActive and q.exception() is not None]
-                if failed:
-                    raise failed[0].exception()
-                if not active or (len(active) < len(self.queries) and not until_all_done):
-                    return
+                for query in failed:
+                    if query.id not in reported:
+                        reported.add(query.id)
+                        log.error("%s failed; the job's other queries run on: %s", query.name,
+                                  _first_line(query.exception()))
+                stopped = len(self.queries) - len(active) - len(failed)
+                if not active or (stopped and not until_all_done):
+                    break
                 active[0].awaitTermination(POLL_S)
         finally:
             self.stop()
+        if failed:
+            names = "; ".join(f"{q.name}: {_first_line(q.exception())}" for q in failed)
+            raise QueriesFailedError(f"{len(failed)} of {len(self.queries)} queries failed: {names}") \
+                from failed[0].exception()
 
     def stop(self) -> None:
         """Stops every query still running and releases the checkpoint locks; safe to call twice."""
@@ -59,3 +73,8 @@ class StreamingRun:
         self.listeners = []
         self.metrics.close()
         self.metrics = NoMetrics()
+
+
+def _first_line(error) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
