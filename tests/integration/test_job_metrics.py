@@ -7,16 +7,19 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import re
+import subprocess
 import time
 
 import pytest
 
 from lakehouse.kafka.producer import EventProducer
 from lakehouse.ops.metrics import MetricsPublisher, cloudwatch_client
+from lakehouse.runtime.executables import venv_executable
 from lakehouse.streaming.bronze import start_bronze
 from lakehouse.streaming.silver import start_silver
-from tests.conftest import unique_name
-from tests.integration.extract_support import extract_config, source_schema
+from tests.conftest import PROJECT_ROOT, unique_name
+from tests.integration.extract_support import extract_config, job_env, source_schema
 from tests.integration.streaming_support import bronze_options, silver_options, stream_config
 
 pytestmark = pytest.mark.usefixtures("s3_service")  # moto's server is also the CloudWatch endpoint
@@ -86,6 +89,41 @@ def test_a_streaming_run_reports_rows_lag_quarantine_and_freshness(spark, tmp_pa
     assert statistics(cfg, "RowsQuarantinedByReason", **silver, reason="malformed_json")["Sum"] == MALFORMED
     assert statistics(cfg, "RowsQuarantinedByReason", **silver, reason="missing_field")["Sum"] == MISSING_CURRENCY
     assert 0 <= statistics(cfg, "Freshness", **silver)["Maximum"] < 600
+
+    status = lakehouse_status(cfg)
+    bronze_row = status["bronze.transaction_events"]
+    assert (bronze_row[1], bronze_row[4]) == ("kafka_to_bronze", "0"), "writer, and no lag after the catch-up"
+    assert bronze_row[3].endswith(("s", "m")), "freshness"
+    assert status["silver.transactions"][5].startswith("fail accepted_share at "), "6 of 26 quarantined"
+    assert status["silver.transactions"][2] != "-", "its last commit"
+    assert status["silver.users"][2:] == ["-"] * 5, "not written in this lake"
+
+    failing = subprocess.run([venv_executable("lakehouse-postgres-extract", "pip install -e ."), *settings(cfg),
+                              "--set", "postgres.database=no_such_database", "--tables", "orders"],
+                             cwd=PROJECT_ROOT, env=job_env(), capture_output=True, text=True, timeout=300)
+    assert failing.returncode == 1, failing.stderr[-2000:]
+    assert lakehouse_status(cfg)["silver.orders"][6] != "-", "the extract's failure"
+
+
+def settings(cfg) -> list[str]:
+    topics = [arg for contract, topic in cfg.streaming.topics.items()
+              for arg in ("--set", f"streaming.topics.{contract}={topic}")]
+    return ["--env", "local", "--set", f"lake.root={cfg.lake.root}",
+            "--set", f"metrics.namespace={cfg.metrics.namespace}", *topics]
+
+
+def lakehouse_status(cfg) -> dict[str, list[str]]:
+    """`lakehouse-status` on `cfg`'s lake and namespace: table -> its printed cells."""
+    printed = subprocess.run([venv_executable("lakehouse-status", "pip install -e ."), *settings(cfg)],
+                             cwd=PROJECT_ROOT, env=job_env(), capture_output=True, text=True, timeout=120, check=True)
+    lines = printed.stdout.splitlines()
+    assert lines[0].split()[:2] == ["table", "writer"], printed.stdout
+    return {line.split()[0]: cells(line) for line in lines[1:]}
+
+
+def cells(line: str) -> list[str]:
+    """A row of the status table: cells are separated by two or more spaces."""
+    return re.split(r"\s{2,}", line.strip())
 
 
 @pytest.mark.timeout(600)

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Optional
 
 from lakehouse.config.model import Thresholds
+from lakehouse.sinks.delta import TableSpec
+from lakehouse.sinks.retry import retry_conflicts
 
 TABLE = ("ops", "quality_results")
 STATUSES = ("pass", "warn", "fail")
@@ -72,11 +74,19 @@ def arrow_schema():
     return pa.schema([(name, kinds.get(name, pa.string())) for name in CheckResult.__annotations__])
 
 
+def table_spec(cfg) -> TableSpec:
+    """ops.quality_results for Spark (lakehouse.sinks.delta.ensure_table): created before the queries
+    start, so several queries' first appends do not race to create it."""
+    return TableSpec(cfg.lake.table_path(*TABLE), spark_schema(), ("check_date",))
+
+
 def append_with_spark(spark, path: str, results: Sequence[CheckResult], app_id: str, version: int) -> None:
-    """Appends `results` in one commit, skipped if (`app_id`, `version`) already committed here."""
+    """Appends `results` in one commit, skipped if (`app_id`, `version`) already committed here; a
+    conflict with another writer (a table change, OPTIMIZE) is retried."""
     rows = [tuple(asdict(r).values()) for r in results]
-    (spark.createDataFrame(rows, spark_schema()).write.format("delta").mode("append")
-     .partitionBy("check_date").option("txnAppId", app_id).option("txnVersion", version).save(path))
+    frame = spark.createDataFrame(rows, spark_schema())
+    retry_conflicts(lambda: frame.write.format("delta").mode("append").option("txnAppId", app_id)
+                    .option("txnVersion", version).save(path), f"{path}: quality results")
 
 
 def append_with_deltalake(uri: str, results: Sequence[CheckResult],

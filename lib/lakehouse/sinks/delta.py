@@ -88,8 +88,13 @@ def ensure_table(spark, table: TableSpec) -> None:
     the columns of `table.schema` an existing table lacks (its older rows read them as null).
 
     A column whose type changed raises SchemaMismatch naming it: that needs a new table or a migration.
-    Columns the table has beyond the spec are left alone.
+    Columns the table has beyond the spec are left alone. Two jobs creating the same table at once
+    (bronze and silver starting together) conflict; the loser runs again and finds the table.
     """
+    retry_conflicts(lambda: _ensure_table(spark, table), f"{table.path}: create or evolve")
+
+
+def _ensure_table(spark, table: TableSpec) -> None:
     from delta.tables import DeltaTable
 
     if DeltaTable.isDeltaTable(spark, table.path):

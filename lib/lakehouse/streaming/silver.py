@@ -46,6 +46,8 @@ def start_silver(spark, cfg: Config, options: SilverOptions) -> StreamingRun:
     """Starts one query per contract; on any failure, stops those already started."""
     run = StreamingRun(spark, publisher(cfg))
     try:
+        if cfg.quality.record:
+            ensure_table(spark, quality.table_spec(cfg))  # before the queries: their first appends race
         needs_rates = any(c.needs_fx_rates for c in options.contracts)
         fx_rates_path = ensure_fx_rates(spark, cfg) if needs_rates else None
         for contract in options.contracts:
