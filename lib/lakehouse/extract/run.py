@@ -2,7 +2,8 @@
 
 Per table: names are checked in the catalog and flag values parsed into the cursor's type
 before anything else runs; then the mode runs and one summary line is logged. A table that
-fails does not stop the others; the job fails at the end, naming every table that failed.
+fails does not stop the others; the job fails at the end, naming every table that failed (a
+reconciliation fails the table when it finds rows behind the position that were never extracted).
 """
 from __future__ import annotations
 
@@ -58,6 +59,13 @@ def run(spark, cfg: Config, args) -> list[RunSummary]:
         except Exception:
             log.exception("postgres-extract %s [%s] failed (its data and position commit together or not at all)",
                           name, request.mode)
+            failed.append(name)
+            continue
+        if summaries[-1].not_yet_extracted:
+            log.error("postgres-extract %s: %d source row(s) at or below the position are missing from the target "
+                      "(keys %s...): incremental runs never read them; run --mode full-refresh, or --mode backfill "
+                      "--since <their oldest cursor>", name, summaries[-1].not_yet_extracted,
+                      list(summaries[-1].not_yet_extracted_sample))
             failed.append(name)
     if failed:
         raise ExtractError(f"postgres-extract failed for: {', '.join(failed)} (see the errors above)")

@@ -23,7 +23,9 @@ class RunSummary:
         delta_version: the commit that holds the data and the position (None: nothing committed);
             for a reconciliation, the version compared with the source.
         spark_jobs: Spark jobs the run started (0 for an empty incremental run).
-        hard_deletes, not_yet_extracted, hard_delete_sample: reconciliation figures.
+        hard_deletes, hard_delete_sample: reconciliation: target keys the source no longer has.
+        not_yet_extracted, not_yet_extracted_sample: reconciliation: source rows at or below the
+            position whose key the target lacks; incremental runs will never read them.
     """
 
     table: str
@@ -44,6 +46,7 @@ class RunSummary:
     hard_deletes: Optional[int] = None
     not_yet_extracted: Optional[int] = None
     hard_delete_sample: tuple = ()
+    not_yet_extracted_sample: tuple = ()
 
     def line(self) -> str:
         parts = [
@@ -60,7 +63,7 @@ class RunSummary:
             parts.append("more_pending=true")
         if self.hard_deletes is not None:
             parts.append(f"hard_deletes={self.hard_deletes} sample={list(self.hard_delete_sample)}")
-            parts.append(f"not_yet_extracted={self.not_yet_extracted}")
+            parts.append(f"not_yet_extracted={self.not_yet_extracted} sample={list(self.not_yet_extracted_sample)}")
         parts.append(f"delta_version={self.delta_version} spark_jobs={self.spark_jobs} elapsed={self.elapsed_s:.2f}s")
         return " ".join(parts)
 
