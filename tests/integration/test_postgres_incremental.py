@@ -544,3 +544,50 @@ def test_rows_inserted_behind_the_position_without_the_trigger_are_reported_and_
         job_args = argparse.Namespace(tables="orders", mode="reconcile", since=None, until=None)
         with pytest.raises(ExtractError, match="orders"):
             run_job(spark, job, job_args)
+
+
+def test_a_column_added_in_the_source_reaches_the_target_null_in_older_rows_until_a_full_refresh(spark, cfg):
+    with source_schema(cfg, users=5, orders=20) as schema:
+        job = extract_config(cfg, schema, delay=DELAY)
+        time.sleep(DELAY)
+        run(spark, job)
+        with writer(cfg) as conn:
+            conn.execute(f"""ALTER TABLE "{schema}".orders ADD COLUMN channel text NOT NULL DEFAULT 'web'""")
+            conn.execute(f"""UPDATE "{schema}".orders SET channel = 'app' WHERE order_id IN (1, 2)""")
+            insert_orders(conn, schema, 3)
+        time.sleep(DELAY + 0.3)
+
+        incremental = run(spark, job)
+
+        assert incremental.rows_read == 5, incremental.line()
+        assert incremental.columns_added == ("channel",)
+        target = {row.order_id: row.channel for row in spark.read.format("delta").load(target_path(job)).collect()}
+        assert {target[1], target[2]} == {"app"}
+        assert sorted(channel for key, channel in target.items() if key > 20) == ["web"] * 3
+        assert [target[key] for key in range(3, 21)] == [None] * 18, "older rows are null until a full refresh"
+        assert compare(job).differing == 18
+
+        refresh = run(spark, job, mode="full-refresh")
+
+        assert refresh.rows_read == 23
+        assert compare(job).all_zero
+
+
+@pytest.mark.parametrize("mode", ["incremental", "full-refresh"])
+def test_a_column_dropped_from_the_source_fails_the_run_naming_it_and_writes_nothing(spark, cfg, mode):
+    from lakehouse.extract.columns import SchemaChangeError
+
+    with source_schema(cfg, users=5, orders=20) as schema:
+        job = extract_config(cfg, schema, delay=DELAY)
+        time.sleep(DELAY)
+        run(spark, job)
+        version = table_version(spark, target_path(job))
+        with writer(cfg) as conn:
+            conn.execute(f'ALTER TABLE "{schema}".orders DROP COLUMN quantity')
+            conn.execute(f'UPDATE "{schema}".orders SET status = %s WHERE order_id = 1', ("refunded",))
+        time.sleep(DELAY + 0.3)
+
+        with pytest.raises(SchemaChangeError, match=r"\['quantity'\]"):
+            run(spark, job, mode=mode)
+
+        assert table_version(spark, target_path(job)) == version

@@ -1,7 +1,8 @@
 """The three writing modes: incremental, full refresh and backfill of a cursor range.
 
 Each returns the figures of its RunSummary. Everything that can refuse to run (names, values,
-the stored state, the late-commit guard) is checked before the first Spark job.
+the stored state, columns the source dropped, the late-commit guard) is checked before the first
+Spark job. Columns the source added are added to the target first (extract.columns).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any, Optional
 
 from lakehouse.config.model import Config, ExtractTableConfig
 from lakehouse.extract.bounds import end_position, has_rows, partition_range, upper_bound
+from lakehouse.extract.columns import follow_source_columns
 from lakehouse.extract.identifiers import SourceTable
 from lakehouse.extract.read import PartitionPlan, read_window
 from lakehouse.extract.state import METADATA_KEY, app_id, commit_metadata, read_state
@@ -55,11 +57,12 @@ class TableRun:
 def incremental(spark, cfg: Config, run: TableRun, conn) -> dict[str, Any]:
     """Reads the rows after the committed position, up to the last row below the safe bound."""
     state = read_state(spark, run.target, run.app, run.source)
+    added = follow_source_columns(spark, cfg, run)
     bound = upper_bound(conn, run.guard, run.safety_delay_s)
     end, more = end_position(conn, run.source, state.position, bound, run.spec.max_rows_per_run)
-    figures = {"old_position": state.position, "new_position": state.position,
+    figures = {"old_position": state.position, "new_position": state.position, "columns_added": added,
                "upper_bound": bound.value, "held_back_by": bound.held_back_by}
-    if end is None:  # nothing new below the bound: no Spark job, no commit
+    if end is None:  # nothing new below the bound: no Spark job, no commit (unless columns were added)
         return figures
     metadata = commit_metadata(run.app, state.next_txn_version, "incremental", end, run.source,
                                upper_bound=bound.value, previous_commit=state.table_version)
@@ -78,13 +81,14 @@ def full_refresh(spark, cfg: Config, run: TableRun, conn) -> dict[str, Any]:
     still find them (rows read twice merge to the same result).
     """
     state = read_state(spark, run.target, run.app, run.source)
+    added = follow_source_columns(spark, cfg, run)
     bound = upper_bound(conn, run.guard, run.safety_delay_s)
     end, _ = end_position(conn, run.source, None, bound, None)
     metadata = commit_metadata(run.app, state.next_txn_version, "full-refresh", end, run.source,
                                upper_bound=bound.value)
     written = _read_and_overwrite(spark, cfg, run, conn, Txn(run.app, state.next_txn_version), metadata)
     return {"old_position": state.position, "new_position": end, "upper_bound": bound.value,
-            "held_back_by": bound.held_back_by, **written}
+            "held_back_by": bound.held_back_by, "columns_added": added, **written}
 
 
 def backfill(spark, cfg: Config, run: TableRun, conn, since, until: Optional[Any]) -> dict[str, Any]:
@@ -94,8 +98,9 @@ def backfill(spark, cfg: Config, run: TableRun, conn, since, until: Optional[Any
     through that identifier, does not move.
     """
     state = read_state(spark, run.target, run.app, run.source)
+    added = follow_source_columns(spark, cfg, run)
     window = Window(cursor_from=since, cursor_before=until)
-    figures = {"old_position": state.position, "new_position": state.position}
+    figures = {"old_position": state.position, "new_position": state.position, "columns_added": added}
     if not has_rows(conn, run.source, window):
         return figures
     metadata = {METADATA_KEY: {"mode": "backfill", "since": since, "until": until}}

@@ -22,6 +22,7 @@ class RunSummary:
         more_pending: the per-run row limit stopped the run before the bound.
         delta_version: the commit that holds the data and the position (None: nothing committed);
             for a reconciliation, the version compared with the source.
+        columns_added: source columns the run added to the target (null in its older rows).
         spark_jobs: Spark jobs the run started (0 for an empty incremental run).
         hard_deletes, hard_delete_sample: reconciliation: target keys the source no longer has.
         not_yet_extracted, not_yet_extracted_sample: reconciliation: source rows at or below the
@@ -41,6 +42,7 @@ class RunSummary:
     held_back_by: Optional[str] = None
     more_pending: bool = False
     delta_version: Optional[int] = None
+    columns_added: tuple = ()
     spark_jobs: int = 0
     elapsed_s: float = 0.0
     hard_deletes: Optional[int] = None
@@ -59,6 +61,8 @@ class RunSummary:
             parts.append(f"upper_bound={self.upper_bound.isoformat()}")
         if self.held_back_by:
             parts.append(f"held_back_by=[{self.held_back_by}]")
+        if self.columns_added:
+            parts.append(f"columns_added={list(self.columns_added)}")
         if self.more_pending:
             parts.append("more_pending=true")
         if self.hard_deletes is not None:
