@@ -7,6 +7,7 @@ Spark job. Columns the source added are added to the target first (extract.colum
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -48,6 +49,7 @@ class TableRun:
     target: str  # Delta table path
     guard: str
     safety_delay_s: float
+    cursor_offset: dt.timedelta = dt.timedelta(0)  # a `timestamp` cursor's wall clock minus UTC
 
     @property
     def app(self) -> str:
@@ -59,7 +61,7 @@ def incremental(spark, cfg: Config, run: TableRun, conn) -> dict[str, Any]:
     state = read_state(spark, run.target, run.app, run.source)
     added = follow_source_columns(spark, cfg, run)
     bound = upper_bound(conn, run.guard, run.safety_delay_s)
-    end, more = end_position(conn, run.source, state.position, bound, run.spec.max_rows_per_run)
+    end, more = end_position(conn, run.source, state.position, bound, run.spec.max_rows_per_run, run.cursor_offset)
     figures = {"old_position": state.position, "new_position": state.position, "columns_added": added,
                "upper_bound": bound.value, "held_back_by": bound.held_back_by}
     if end is None:  # nothing new below the bound: no Spark job, no commit (unless columns were added)
@@ -83,7 +85,7 @@ def full_refresh(spark, cfg: Config, run: TableRun, conn) -> dict[str, Any]:
     state = read_state(spark, run.target, run.app, run.source)
     added = follow_source_columns(spark, cfg, run)
     bound = upper_bound(conn, run.guard, run.safety_delay_s)
-    end, _ = end_position(conn, run.source, None, bound, None)
+    end, _ = end_position(conn, run.source, None, bound, None, run.cursor_offset)
     metadata = commit_metadata(run.app, state.next_txn_version, "full-refresh", end, run.source,
                                upper_bound=bound.value)
     written = _read_and_overwrite(spark, cfg, run, conn, Txn(run.app, state.next_txn_version), metadata)
