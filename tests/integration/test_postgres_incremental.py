@@ -267,12 +267,12 @@ def test_two_real_runs_racing_from_one_committed_state_commit_once(spark, cfg, t
     """
     base = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
     with source_schema(cfg, users=5, orders=0) as schema:
-        with writer(cfg) as conn:
+        with writer(cfg) as conn, history_load(conn, schema, "orders"):
             insert_orders(conn, schema, 100, base)
         job = extract_config(cfg, schema, delay=DELAY)
         initial = run(spark, job)
         initial_version = table_version(spark, target_path(job))
-        with writer(cfg) as conn:
+        with writer(cfg) as conn, history_load(conn, schema, "orders"):
             insert_orders(conn, schema, 500, base + dt.timedelta(minutes=1))
 
         outputs = [tmp_path / "run-a.log", tmp_path / "run-b.log"]

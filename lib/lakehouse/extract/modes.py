@@ -64,7 +64,7 @@ def incremental(spark, cfg: Config, run: TableRun, conn) -> dict[str, Any]:
     end, more = end_position(conn, run.source, state.position, bound, run.spec.max_rows_per_run, run.cursor_offset)
     figures = {"old_position": state.position, "new_position": state.position, "columns_added": added,
                "upper_bound": bound.value, "held_back_by": bound.held_back_by}
-    if end is None:  # nothing new below the bound: no Spark job, no commit (unless columns were added)
+    if end is None:  # nothing new below the bound: no Spark job, no commit (added columns are committed)
         return figures
     metadata = commit_metadata(run.app, state.next_txn_version, "incremental", end, run.source,
                                upper_bound=bound.value, previous_commit=state.table_version)
