@@ -18,6 +18,7 @@
   group of tables runs in that group's pool, so table maintenance never runs while the group's
   writer does; the ingest cluster is looked up one task at a time, so two DAGs never create two.
 - dbt_task: one dbt command, run on the worker against the environment's target.
+- once_a_day: in an hourly DAG, lets the tasks after it run in one run a day only.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from airflow.providers.amazon.aws.operators.emr import EmrCreateJobFlowOperator, EmrTerminateJobFlowOperator
+from airflow.providers.standard.operators.python import ShortCircuitOperator
 from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
 
 from lakehouse.config import Config, load_config
@@ -194,3 +196,13 @@ def dbt_task(task_id: str, dbt_args: Sequence[str]) -> DbtOperator:
         env=dbt_env(cfg),
         quality_results=dbt_results_target(cfg),
     )
+
+
+def once_a_day(task_id: str, hour_utc: int) -> ShortCircuitOperator:
+    """A gate of an hourly DAG: the tasks after it run in the run whose logical date falls in
+    `hour_utc` (and in manual runs, which have none); in the other runs they are skipped."""
+    return ShortCircuitOperator(task_id=task_id, python_callable=is_due, op_kwargs={"hour_utc": hour_utc})
+
+
+def is_due(hour_utc: int, logical_date: Optional[datetime] = None, **_: Any) -> bool:
+    return logical_date is None or logical_date.astimezone(timezone.utc).hour == hour_utc

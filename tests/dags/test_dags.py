@@ -95,7 +95,8 @@ def test_documented_graphs_are_the_agreed_pipeline(monkeypatch):
               for dag_id, dag in bag.dags.items()}
     assert graphs == {
         "streaming_pipeline": {("ingest_bronze", "refine_silver")},
-        "postgres_extract_hourly": {"extract_postgres"},
+        "postgres_extract_hourly": {("extract_postgres", "check_reconcile_due"),
+                                    ("check_reconcile_due", "reconcile_postgres")},
         "daily_warehouse_build": {("ingest_files", "refresh_external_tables"),
                                   ("refresh_external_tables", "check_source_freshness"),
                                   ("check_source_freshness", "build_warehouse")},
@@ -104,7 +105,8 @@ def test_documented_graphs_are_the_agreed_pipeline(monkeypatch):
 
 
 def job_tasks(dag) -> list:
-    return [t for t in dag.tasks if t.task_id not in CLUSTER_TASKS and t.task_type != "DbtOperator"]
+    return [t for t in dag.tasks if t.task_id not in CLUSTER_TASKS
+            and t.task_type not in ("DbtOperator", "ShortCircuitOperator")]
 
 
 @pytest.mark.parametrize(("dag_id", "purpose"), [("streaming_pipeline", "ingest"),
@@ -170,6 +172,7 @@ def test_locally_each_job_is_one_spark_submit_of_its_job_file_under_the_same_tas
         "ingest_bronze": "streaming/kafka_to_bronze.py",
         "refine_silver": "streaming/bronze_to_silver.py",
         "extract_postgres": "batch/postgres_extract.py",
+        "reconcile_postgres": "batch/postgres_extract.py",
         "ingest_files": "batch/files_to_bronze.py",
         "maintain_streaming_tables": "batch/table_maintenance.py",
         "maintain_extract_tables": "batch/table_maintenance.py",
@@ -233,3 +236,23 @@ def test_streaming_runs_are_available_now_runs(monkeypatch):
     for task_id in ("ingest_bronze", "refine_silver"):
         args = dag.get_task(task_id).steps[0]["HadoopJarStep"]["Args"]
         assert args[-2:] == ["--trigger", "available-now"]
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_hourly_extract_reconciles_once_a_day_in_a_task_that_alerts_when_it_fails(env, monkeypatch):
+    """The reconcile job exits 1 when it finds rows behind the position (tests/integration/
+    test_postgres_incremental.py); a failed task alerts through the failure notifier."""
+    from datetime import datetime, timezone
+
+    from lakehouse.orchestration.alerts import FailureAlertNotifier
+
+    dag = load_dag_bag(monkeypatch, env).dags["postgres_extract_hourly"]
+    gate, reconcile = dag.get_task("check_reconcile_due"), dag.get_task("reconcile_postgres")
+    command = reconcile.command if env == "local" else reconcile.steps[0]["HadoopJarStep"]["Args"]
+    assert command[-2:] == ["--mode", "reconcile"]
+    runs = [datetime(2026, 3, 1, tzinfo=timezone.utc) + timedelta(hours=h, minutes=5) for h in range(48)]
+    due = [run for run in runs if gate.python_callable(logical_date=run, **gate.op_kwargs)]
+    assert [run.day for run in due] == [1, 2], "one run a day"
+    assert gate.python_callable(logical_date=None, **gate.op_kwargs), "a manual run reconciles"
+    assert any(isinstance(cb, FailureAlertNotifier) for cb in reconcile.on_failure_callback)
+    assert reconcile.retries == 2

@@ -7,6 +7,7 @@ be 0; they compare exact values read with psycopg and deltalake, not through Spa
 """
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import os
 import queue
@@ -22,6 +23,7 @@ from lakehouse.config.model import ExtractTableConfig
 from lakehouse.extract.bounds import upper_bound
 from lakehouse.extract.identifiers import resolve_table
 from lakehouse.extract.state import app_id, read_state, table_version
+from lakehouse.sourcegen.schema import history_load
 from lakehouse.sourcegen.writer import ConcurrentWriter
 from lakehouse.sources.postgres import connect
 from tests.conftest import PROJECT_ROOT, unique_name
@@ -62,7 +64,7 @@ def committed_state(spark, cfg):
 def test_a_thousand_rows_sharing_one_cursor_value_are_split_across_runs_without_loss_or_repeat(spark, cfg):
     with source_schema(cfg, users=5, orders=0) as schema:
         tie = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
-        with writer(cfg) as conn:
+        with writer(cfg) as conn, history_load(conn, schema, "orders"):
             insert_orders(conn, schema, 5, tie - dt.timedelta(seconds=1))
             insert_orders(conn, schema, 1000, tie)
             insert_orders(conn, schema, 5, tie + dt.timedelta(seconds=1))
@@ -265,12 +267,12 @@ def test_two_real_runs_racing_from_one_committed_state_commit_once(spark, cfg, t
     """
     base = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
     with source_schema(cfg, users=5, orders=0) as schema:
-        with writer(cfg) as conn:
+        with writer(cfg) as conn, history_load(conn, schema, "orders"):
             insert_orders(conn, schema, 100, base)
         job = extract_config(cfg, schema, delay=DELAY)
         initial = run(spark, job)
         initial_version = table_version(spark, target_path(job))
-        with writer(cfg) as conn:
+        with writer(cfg) as conn, history_load(conn, schema, "orders"):
             insert_orders(conn, schema, 500, base + dt.timedelta(minutes=1))
 
         outputs = [tmp_path / "run-a.log", tmp_path / "run-b.log"]
@@ -441,7 +443,7 @@ def test_a_backfill_range_is_re_read_and_leaves_the_live_position_where_it_was(s
 
     with source_schema(cfg, users=5, orders=0) as schema:
         day = dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc)
-        with writer(cfg) as conn:
+        with writer(cfg) as conn, history_load(conn, schema, "orders"):
             for offset in range(4):  # 10 orders on each of four days
                 insert_orders(conn, schema, 10, day + dt.timedelta(days=offset, hours=1))
         job = extract_config(cfg, schema, delay=DELAY)
@@ -480,7 +482,7 @@ def test_reconciliation_reports_hard_deletes_and_changes_nothing(spark, cfg):
 
         assert report.hard_deletes == 3
         assert report.hard_delete_sample == (7, 21, 40)
-        assert report.not_yet_extracted == 2
+        assert report.not_yet_extracted == 0, "the 2 new rows are ahead of the position: the next run reads them"
         assert table_version(spark, target_path(job)) == version, "reconciliation only reports"
         assert "hard_deletes=3 sample=[7, 21, 40]" in report.line()
 
@@ -500,3 +502,92 @@ def test_an_empty_incremental_run_starts_no_spark_job_and_reports_its_figures(sp
         for figure in ("rows_read=0", "rows_merged=0", f"position {first.new_position.describe()} -> ", "elapsed="):
             assert figure in logged
         print(f"empty run: {empty.elapsed_s:.3f}s, {empty.spark_jobs} Spark jobs")
+
+
+def test_an_insert_with_a_past_updated_at_gets_the_database_time_and_is_read_by_the_next_run(spark, cfg):
+    with source_schema(cfg, users=5, orders=20) as schema:
+        job = extract_config(cfg, schema, delay=DELAY)
+        time.sleep(DELAY)
+        first = run(spark, job)
+        with writer(cfg) as conn:  # an application whose clock is an hour behind the database's
+            insert_orders(conn, schema, 2, first.new_position.cursor - dt.timedelta(hours=1))
+        time.sleep(DELAY + 0.3)
+
+        after = run(spark, job)
+
+        assert after.rows_read == 2, after.line()
+        assert compare(job).all_zero
+
+
+def test_rows_inserted_behind_the_position_without_the_trigger_are_reported_and_fail_the_reconcile_job(spark, cfg):
+    from lakehouse.extract.run import ExtractError
+    from lakehouse.extract.run import run as run_job
+
+    with source_schema(cfg, users=5, orders=20) as schema:
+        job = extract_config(cfg, schema, delay=DELAY)
+        time.sleep(DELAY)
+        first = run(spark, job)
+        with writer(cfg) as conn:
+            with history_load(conn, schema, "orders"):  # as a writer the trigger cannot correct
+                insert_orders(conn, schema, 1, first.new_position.cursor - dt.timedelta(hours=1))
+                hidden = conn.execute(f'SELECT max(order_id) FROM "{schema}".orders').fetchone()[0]
+            insert_orders(conn, schema, 3)  # ordinary new rows: ahead of the position, read next
+        time.sleep(DELAY + 0.3)
+
+        report = run(spark, job, mode="reconcile")
+
+        assert report.not_yet_extracted == 1, report.line()
+        assert report.not_yet_extracted_sample == (hidden,)
+        assert f"not_yet_extracted=1 sample=[{hidden}]" in report.line()
+        assert run(spark, job).rows_read == 3, "incremental runs never see the hidden row"
+        assert run(spark, job, mode="reconcile").not_yet_extracted == 1
+        job_args = argparse.Namespace(tables="orders", mode="reconcile", since=None, until=None)
+        with pytest.raises(ExtractError, match="orders"):
+            run_job(spark, job, job_args)
+
+
+def test_a_column_added_in_the_source_reaches_the_target_null_in_older_rows_until_a_full_refresh(spark, cfg):
+    with source_schema(cfg, users=5, orders=20) as schema:
+        job = extract_config(cfg, schema, delay=DELAY)
+        time.sleep(DELAY)
+        run(spark, job)
+        with writer(cfg) as conn:
+            conn.execute(f"""ALTER TABLE "{schema}".orders ADD COLUMN channel text NOT NULL DEFAULT 'web'""")
+            conn.execute(f"""UPDATE "{schema}".orders SET channel = 'app' WHERE order_id IN (1, 2)""")
+            insert_orders(conn, schema, 3)
+        time.sleep(DELAY + 0.3)
+
+        incremental = run(spark, job)
+
+        assert incremental.rows_read == 5, incremental.line()
+        assert incremental.columns_added == ("channel",)
+        target = {row.order_id: row.channel for row in spark.read.format("delta").load(target_path(job)).collect()}
+        assert {target[1], target[2]} == {"app"}
+        assert sorted(channel for key, channel in target.items() if key > 20) == ["web"] * 3
+        assert [target[key] for key in range(3, 21)] == [None] * 18, "older rows are null until a full refresh"
+        assert compare(job).differing == 18
+
+        refresh = run(spark, job, mode="full-refresh")
+
+        assert refresh.rows_read == 23
+        assert compare(job).all_zero
+
+
+@pytest.mark.parametrize("mode", ["incremental", "full-refresh"])
+def test_a_column_dropped_from_the_source_fails_the_run_naming_it_and_writes_nothing(spark, cfg, mode):
+    from lakehouse.extract.columns import SchemaChangeError
+
+    with source_schema(cfg, users=5, orders=20) as schema:
+        job = extract_config(cfg, schema, delay=DELAY)
+        time.sleep(DELAY)
+        run(spark, job)
+        version = table_version(spark, target_path(job))
+        with writer(cfg) as conn:
+            conn.execute(f'ALTER TABLE "{schema}".orders DROP COLUMN quantity')
+            conn.execute(f'UPDATE "{schema}".orders SET status = %s WHERE order_id = 1', ("refunded",))
+        time.sleep(DELAY + 0.3)
+
+        with pytest.raises(SchemaChangeError, match=r"\['quantity'\]"):
+            run(spark, job, mode=mode)
+
+        assert table_version(spark, target_path(job)) == version

@@ -428,6 +428,7 @@ class ExtractTableConfig:
     num_partitions: int = 1
     max_rows_per_run: Optional[int] = None    # null: read everything up to the safe bound
     safety_delay_s: Optional[float] = None    # null: extract.safety_delay_s
+    source_timezone: Optional[str] = None     # a `timestamp` (no tz) cursor: its writers' TimeZone (fixed offset)
 
     def validate(self):
         if not self.primary_key:

@@ -112,18 +112,22 @@ def delay_bound(now, in_recovery, replayed, *, delay: dt.timedelta) -> UpperBoun
     return UpperBound(min(now, replayed) - delay, now, held)
 
 
-def end_position(conn, table: SourceTable, after: Optional[Position], bound: UpperBound,
-                 limit: Optional[int]) -> tuple[Optional[Position], bool]:
+def end_position(conn, table: SourceTable, after: Optional[Position], bound: UpperBound, limit: Optional[int],
+                 cursor_offset: dt.timedelta = dt.timedelta(0)) -> tuple[Optional[Position], bool]:
     """The last row after `after` and below the bound, at most `limit` rows on; and whether more wait.
 
     The new position is a real row, found with an index scan on (cursor, key): the data read
-    next is exactly the rows between the two positions.
+    next is exactly the rows between the two positions. A `timestamp` cursor is compared with the
+    bound on its writers' wall clock, `cursor_offset` from UTC (extract.cursor_zone).
     """
     from psycopg import sql
 
     if bound.value is None:
         return None, False
-    below = bound.value if table.type_of(table.cursor) == TIMESTAMPTZ else bound.value.replace(tzinfo=None)
+    if table.type_of(table.cursor) == TIMESTAMPTZ:
+        below = bound.value
+    else:
+        below = (bound.value + cursor_offset).replace(tzinfo=None)
     where, params = bound_predicate(Window(after=after, cursor_before=below), table)
     columns = sql.SQL(", ").join(sql.Identifier(c) for c in table.position_columns)
     ascending = columns

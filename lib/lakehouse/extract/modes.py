@@ -1,17 +1,20 @@
 """The three writing modes: incremental, full refresh and backfill of a cursor range.
 
 Each returns the figures of its RunSummary. Everything that can refuse to run (names, values,
-the stored state, the late-commit guard) is checked before the first Spark job.
+the stored state, columns the source dropped, the late-commit guard) is checked before the first
+Spark job. Columns the source added are added to the target first (extract.columns).
 """
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Optional
 
 from lakehouse.config.model import Config, ExtractTableConfig
 from lakehouse.extract.bounds import end_position, has_rows, partition_range, upper_bound
+from lakehouse.extract.columns import follow_source_columns
 from lakehouse.extract.identifiers import SourceTable
 from lakehouse.extract.read import PartitionPlan, read_window
 from lakehouse.extract.state import METADATA_KEY, app_id, commit_metadata, read_state
@@ -47,6 +50,7 @@ class TableRun:
     target: str  # Delta table path
     guard: str
     safety_delay_s: float
+    cursor_offset: dt.timedelta = dt.timedelta(0)  # a `timestamp` cursor's wall clock minus UTC
 
     @property
     def app(self) -> str:
@@ -56,11 +60,12 @@ class TableRun:
 def incremental(spark, cfg: Config, run: TableRun, conn) -> dict[str, Any]:
     """Reads the rows after the committed position, up to the last row below the safe bound."""
     state = read_state(spark, run.target, run.app, run.source)
+    added = follow_source_columns(spark, cfg, run)
     bound = upper_bound(conn, run.guard, run.safety_delay_s)
-    end, more = end_position(conn, run.source, state.position, bound, run.spec.max_rows_per_run)
-    figures = {"old_position": state.position, "new_position": state.position,
+    end, more = end_position(conn, run.source, state.position, bound, run.spec.max_rows_per_run, run.cursor_offset)
+    figures = {"old_position": state.position, "new_position": state.position, "columns_added": added,
                "upper_bound": bound.value, "held_back_by": bound.held_back_by}
-    if end is None:  # nothing new below the bound: no Spark job, no commit
+    if end is None:  # nothing new below the bound: no Spark job, no commit (added columns are committed)
         return figures
     metadata = commit_metadata(run.app, state.next_txn_version, "incremental", end, run.source,
                                upper_bound=bound.value, previous_commit=state.table_version)
@@ -79,13 +84,14 @@ def full_refresh(spark, cfg: Config, run: TableRun, conn) -> dict[str, Any]:
     still find them (rows read twice merge to the same result).
     """
     state = read_state(spark, run.target, run.app, run.source)
+    added = follow_source_columns(spark, cfg, run)
     bound = upper_bound(conn, run.guard, run.safety_delay_s)
-    end, _ = end_position(conn, run.source, None, bound, None)
+    end, _ = end_position(conn, run.source, None, bound, None, run.cursor_offset)
     metadata = commit_metadata(run.app, state.next_txn_version, "full-refresh", end, run.source,
                                upper_bound=bound.value)
     written = _read_and_overwrite(spark, cfg, run, conn, Txn(run.app, state.next_txn_version), metadata)
     return {"old_position": state.position, "new_position": end, "upper_bound": bound.value,
-            "held_back_by": bound.held_back_by, **written}
+            "held_back_by": bound.held_back_by, "columns_added": added, **written}
 
 
 def backfill(spark, cfg: Config, run: TableRun, conn, since, until: Optional[Any]) -> dict[str, Any]:
@@ -95,8 +101,9 @@ def backfill(spark, cfg: Config, run: TableRun, conn, since, until: Optional[Any
     through that identifier, does not move.
     """
     state = read_state(spark, run.target, run.app, run.source)
+    added = follow_source_columns(spark, cfg, run)
     window = Window(cursor_from=since, cursor_before=until)
-    figures = {"old_position": state.position, "new_position": state.position}
+    figures = {"old_position": state.position, "new_position": state.position, "columns_added": added}
     if not has_rows(conn, run.source, window):
         return figures
     metadata = {METADATA_KEY: {"mode": "backfill", "since": since, "until": until}}

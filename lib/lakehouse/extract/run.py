@@ -1,8 +1,10 @@
 """The postgres_extract job: the selected tables in turn, in the mode the flags ask for.
 
-Per table: names are checked in the catalog and flag values parsed into the cursor's type
-before anything else runs; then the mode runs and one summary line is logged. A table that
-fails does not stop the others; the job fails at the end, naming every table that failed.
+Per table: names are checked in the catalog, a `timestamp` cursor's time zone checked
+(extract.cursor_zone) and flag values parsed into the cursor's type before anything else runs;
+then the mode runs and one summary line is logged. A table that fails does not stop the others;
+the job fails at the end, naming every table that failed (a reconciliation fails the table when
+it finds rows behind the position that were never extracted).
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from lakehouse.config.model import Config, ExtractConfig
+from lakehouse.extract.cursor_zone import cursor_utc_offset
 from lakehouse.extract.identifiers import resolve_table
 from lakehouse.extract.literals import parse_text
 from lakehouse.extract.modes import TableRun, backfill, full_refresh, incremental
@@ -64,10 +67,16 @@ def run(spark, cfg: Config, args) -> list[RunSummary]:
                               "all)", name, request.mode)
                 failed.append(name)
                 continue
-            spec = cfg.extract.tables[name]
-            for metric, value, unit in summaries[-1].figures():
+            summary, spec = summaries[-1], cfg.extract.tables[name]
+            for metric, value, unit in summary.figures():
                 metrics.emit(metric, value, unit, job=JOB, table=f"{spec.target_layer}.{spec.target_name}",
                              mode=request.mode)
+            if summary.not_yet_extracted:
+                log.error("postgres-extract %s: %d source row(s) at or below the position are missing from the "
+                          "target (keys %s...): incremental runs never read them; run --mode full-refresh, or "
+                          "--mode backfill --since <their oldest cursor>", name, summary.not_yet_extracted,
+                          list(summary.not_yet_extracted_sample))
+                failed.append(name)
     finally:
         metrics.close()
     if failed:
@@ -92,13 +101,14 @@ def extract_table(spark, cfg: Config, name: str, request: ExtractRequest) -> Run
     started = time.monotonic()
     with connect(cfg.postgres, f"lakehouse-postgres-extract:{name}") as conn, spark_jobs(spark, name) as jobs:
         source = resolve_table(conn, spec)
+        cursor_offset = cursor_utc_offset(conn, cfg.postgres, name, spec, source)
         since = None if request.since is None else parse_text(request.since, source.type_of(source.cursor))
         until = None if request.until is None else parse_text(request.until, source.type_of(source.cursor))
         if since is not None and until is not None and not since < until:
             raise ExtractError(f"--since {request.since} must be before --until {request.until}")
         delay = spec.safety_delay_s if spec.safety_delay_s is not None else cfg.extract.safety_delay_s
         table_run = TableRun(name, spec, source, cfg.lake.table_path(spec.target_layer, spec.target_name),
-                             cfg.extract.late_commit_guard, delay)
+                             cfg.extract.late_commit_guard, delay, cursor_offset)
         if request.mode == "incremental":
             figures = incremental(spark, cfg, table_run, conn)
         elif request.mode == "full-refresh":

@@ -23,8 +23,11 @@ class RunSummary:
         more_pending: the per-run row limit stopped the run before the bound.
         delta_version: the commit that holds the data and the position (None: nothing committed);
             for a reconciliation, the version compared with the source.
+        columns_added: source columns the run added to the target (null in its older rows).
         spark_jobs: Spark jobs the run started (0 for an empty incremental run).
-        hard_deletes, not_yet_extracted, hard_delete_sample: reconciliation figures.
+        hard_deletes, hard_delete_sample: reconciliation: target keys the source no longer has.
+        not_yet_extracted, not_yet_extracted_sample: reconciliation: source rows at or below the
+            position whose key the target lacks; incremental runs will never read them.
     """
 
     table: str
@@ -40,11 +43,13 @@ class RunSummary:
     held_back_by: Optional[str] = None
     more_pending: bool = False
     delta_version: Optional[int] = None
+    columns_added: tuple = ()
     spark_jobs: int = 0
     elapsed_s: float = 0.0
     hard_deletes: Optional[int] = None
     not_yet_extracted: Optional[int] = None
     hard_delete_sample: tuple = ()
+    not_yet_extracted_sample: tuple = ()
 
     def figures(self) -> list[tuple[str, float, str]]:
         """(metric, value, unit) of the run for lakehouse.ops.metrics. PositionAge: how old the newest
@@ -71,11 +76,13 @@ class RunSummary:
             parts.append(f"upper_bound={self.upper_bound.isoformat()}")
         if self.held_back_by:
             parts.append(f"held_back_by=[{self.held_back_by}]")
+        if self.columns_added:
+            parts.append(f"columns_added={list(self.columns_added)}")
         if self.more_pending:
             parts.append("more_pending=true")
         if self.hard_deletes is not None:
             parts.append(f"hard_deletes={self.hard_deletes} sample={list(self.hard_delete_sample)}")
-            parts.append(f"not_yet_extracted={self.not_yet_extracted}")
+            parts.append(f"not_yet_extracted={self.not_yet_extracted} sample={list(self.not_yet_extracted_sample)}")
         parts.append(f"delta_version={self.delta_version} spark_jobs={self.spark_jobs} elapsed={self.elapsed_s:.2f}s")
         return " ".join(parts)
 

@@ -14,6 +14,7 @@ import secrets
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Optional
 
 from lakehouse.config import Config
 from lakehouse.services.process import ServiceError, port_open
@@ -24,6 +25,9 @@ SERVER_SETTINGS = {
     "shared_buffers": "256MB",
     "fsync": "on",
     "log_min_messages": "warning",
+    # A streaming standby can follow it (services.standby; initdb's pg_hba lets local sockets replicate).
+    "wal_level": "replica",
+    "max_wal_senders": "10",
 }
 
 
@@ -71,11 +75,16 @@ class PostgresServer:
         self._pg("initdb", "-D", str(data), "-U", "postgres", "--auth-local=trust",
                  "--auth-host=scram-sha-256", "--encoding=UTF8", "--locale=C")
 
+    @property
+    def socket_dir(self) -> Path:
+        """Where the server's Unix socket lives (its data folder)."""
+        return self._data_dir()
+
     def admin_connection(self, database: str = "postgres"):
         """A superuser connection over the server's socket (creating databases, roles; tests)."""
         import psycopg
 
-        return psycopg.connect(host=str(self._data_dir()), port=self.port, user="postgres", dbname=database,
+        return psycopg.connect(host=str(self.socket_dir), port=self.port, user="postgres", dbname=database,
                                autocommit=True)
 
     def _ensure_role_and_database(self) -> None:
@@ -123,13 +132,18 @@ class PostgresServer:
         return probe.returncode == 0
 
     def _pg(self, program: str, *args: str, check: bool = True):
-        command: list[str] = [str(_binary(program)), *args]
-        if self.run_as:
-            command = ["runuser", "-u", self.run_as, "--", *command]
-        result = subprocess.run(command, capture_output=True, text=True, cwd="/")
-        if check and result.returncode != 0:
-            raise ServiceError(f"{program} failed ({result.returncode}):\n{result.stdout}{result.stderr}")
-        return result
+        return run_program(program, *args, run_as=self.run_as, check=check)
+
+
+def run_program(program: str, *args: str, run_as: Optional[str] = None, check: bool = True):
+    """Runs a server program (as `run_as` when given); raises ServiceError when it fails and `check`."""
+    command: list[str] = [str(_binary(program)), *args]
+    if run_as:
+        command = ["runuser", "-u", run_as, "--", *command]
+    result = subprocess.run(command, capture_output=True, text=True, cwd="/")
+    if check and result.returncode != 0:
+        raise ServiceError(f"{program} failed ({result.returncode}):\n{result.stdout}{result.stderr}")
+    return result
 
 
 def _binary(program: str) -> Path:

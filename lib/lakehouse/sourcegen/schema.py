@@ -1,10 +1,15 @@
 """DDL of the operational tables, matching the silver.users and silver.orders contracts.
 
-Every update moves `updated_at` forward through a trigger (even when the statement sets an
-older value, or two updates share one transaction start): that is what makes `updated_at` a
-cursor an extract can trust. The (updated_at, key) indexes serve the extract's range scans.
+Every insert and update sets `updated_at` through a trigger to at least the database's now()
+(even when the statement sets an older value, or two updates share one transaction start): that
+is what makes `updated_at` a cursor an extract can trust, whatever the application's clock says.
+A row inserted behind an extract's position would never be read (README "Batch extracts").
+The (updated_at, key) indexes serve the extract's range scans.
 """
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
 
 DDL = """
 CREATE SCHEMA IF NOT EXISTS {schema};
@@ -31,13 +36,13 @@ CREATE INDEX IF NOT EXISTS users_updated_at_user_id ON {schema}.users (updated_a
 CREATE INDEX IF NOT EXISTS orders_updated_at_order_id ON {schema}.orders (updated_at, order_id);
 CREATE INDEX IF NOT EXISTS orders_customer_id ON {schema}.orders (customer_id);
 CREATE OR REPLACE FUNCTION {schema}.touch_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
+BEGIN  -- on INSERT, OLD is NULL, which greatest() ignores
     NEW.updated_at := greatest(NEW.updated_at, now(), OLD.updated_at + interval '1 microsecond');
     RETURN NEW;
 END $$;
-CREATE OR REPLACE TRIGGER users_touch_updated_at BEFORE UPDATE ON {schema}.users
+CREATE OR REPLACE TRIGGER users_touch_updated_at BEFORE INSERT OR UPDATE ON {schema}.users
     FOR EACH ROW EXECUTE FUNCTION {schema}.touch_updated_at();
-CREATE OR REPLACE TRIGGER orders_touch_updated_at BEFORE UPDATE ON {schema}.orders
+CREATE OR REPLACE TRIGGER orders_touch_updated_at BEFORE INSERT OR UPDATE ON {schema}.orders
     FOR EACH ROW EXECUTE FUNCTION {schema}.touch_updated_at();
 """
 
@@ -47,3 +52,16 @@ def create_tables(conn, schema: str = "public") -> None:
     from psycopg import sql
 
     conn.execute(sql.SQL(DDL).format(schema=sql.Identifier(schema)))
+
+
+@contextlib.contextmanager
+def history_load(conn, schema: str, table: str) -> Iterator[None]:
+    """One transaction whose inserts into `table` keep the `updated_at` they set (the trigger is off
+    inside it only): for loading history, e.g. the seed, before any extract has run."""
+    from psycopg import sql
+
+    qualified, trigger = sql.Identifier(schema, table), sql.Identifier(f"{table}_touch_updated_at")
+    with conn.transaction():
+        conn.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(qualified, trigger))
+        yield
+        conn.execute(sql.SQL("ALTER TABLE {} ENABLE TRIGGER {}").format(qualified, trigger))

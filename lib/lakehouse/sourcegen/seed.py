@@ -1,7 +1,10 @@
 """Seeds the operational tables (used by `make demo` and `lakehouse-seed-postgres`); re-runs add nothing.
 
 Rows get explicit ids 1..N (ON CONFLICT DO NOTHING), then the identity sequences move past them,
-so the application's (and the live writer's) inserts never collide with seeded rows.
+so the application's (and the live writer's) inserts never collide with seeded rows. They keep
+their generated `updated_at` (a history load, see schema.history_load): seeding more rows into a
+table an extract has already read puts them behind its position, where only a full refresh (or a
+backfill) reads them; `--mode reconcile` reports them.
 """
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import random
 from typing import Optional
 
 from lakehouse.sourcegen.generator import ORDER_COLUMNS, USER_COLUMNS, order_rows, user_rows
-from lakehouse.sourcegen.schema import create_tables
+from lakehouse.sourcegen.schema import create_tables, history_load
 
 
 def seed(conn, schema: str = "public", users: int = 1000, orders: int = 5000, seed: int = 42,
@@ -20,7 +23,7 @@ def seed(conn, schema: str = "public", users: int = 1000, orders: int = 5000, se
     rng = random.Random(seed)
     now = as_of or dt.datetime.now(dt.timezone.utc)
     create_tables(conn, schema)
-    with conn.transaction():
+    with conn.transaction(), history_load(conn, schema, "users"), history_load(conn, schema, "orders"):
         _insert(conn, schema, "users", USER_COLUMNS, user_rows(1, users, rng, now))
         _insert(conn, schema, "orders", ORDER_COLUMNS, order_rows(1, orders, users, rng, now))
         for table, key in (("users", "user_id"), ("orders", "order_id")):
