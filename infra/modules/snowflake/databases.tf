@@ -21,7 +21,7 @@ resource "snowflake_schema" "raw" {
 }
 
 resource "snowflake_schema" "analytics" {
-  for_each = toset(var.analytics_schemas)
+  for_each = var.analytics_schemas
   database = snowflake_database.analytics.name
-  name     = each.value
+  name     = each.key
 }
