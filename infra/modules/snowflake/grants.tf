@@ -5,15 +5,20 @@ locals {
   source_schemas = [for schema in var.raw_schemas : schema if schema != var.stage_schema]
 
   # dbt (TRANSFORMER) creates what it builds in every analytics schema, plus what its config asks for
-  # in some (transformer_extras, by schema).
-  transformer_builds = ["USAGE", "CREATE TABLE", "CREATE VIEW", "CREATE MATERIALIZED VIEW", "CREATE MASKING POLICY"]
-  transformer_extras = {}
+  # in some (transformer_extras, by schema): MARTS holds the dynamic table fct_daily_customer_activity
+  # and the tables with search optimization (meta search_optimization_equality). Its masking policies
+  # live in the governance schema. tests/infra/test_snowflake_dbt.py derives these from the dbt project.
+  transformer_builds = ["USAGE", "CREATE TABLE", "CREATE VIEW"]
+  transformer_extras = {
+    MARTS = ["CREATE DYNAMIC TABLE", "ADD SEARCH OPTIMIZATION"]
+  }
+  governance_grants = ["USAGE", "CREATE MASKING POLICY"]
 
   # Who reads each analytics schema (var.analytics_schemas), and what a reader reads there.
   analytics_reads = flatten([for schema, readers in var.analytics_schemas : [
     for role in readers : { role = role, schema = schema }
   ]])
-  readable_kinds = ["TABLES", "VIEWS", "MATERIALIZED VIEWS"]
+  readable_kinds = ["TABLES", "VIEWS", "DYNAMIC TABLES"]
 
   warehouse_grants = {
     transformer = { warehouse = "DBT_TRANSFORM_WH", privileges = ["USAGE", "OPERATE"] }
@@ -47,6 +52,9 @@ locals {
       role       = "transformer"
       schema     = snowflake_schema.analytics[schema].fully_qualified_name
       privileges = concat(local.transformer_builds, lookup(local.transformer_extras, schema, []))
+    } },
+    { "transformer/${var.governance_schema}" = {
+      role = "transformer", schema = snowflake_schema.governance.fully_qualified_name, privileges = local.governance_grants
     } },
     { for read in local.analytics_reads : "${read.role}/${read.schema}" => {
       role = read.role, schema = snowflake_schema.analytics[read.schema].fully_qualified_name, privileges = ["USAGE"]
@@ -114,4 +122,12 @@ resource "snowflake_grant_privileges_to_account_role" "stage" {
     object_type = "STAGE"
     object_name = snowflake_stage.lake.fully_qualified_name
   }
+}
+
+# Setting a masking policy on a column (dbt's post-hook mask_pii_columns) takes APPLY MASKING POLICY on
+# the account, besides owning the table; creating the policies only the governance schema's grant above.
+resource "snowflake_grant_privileges_to_account_role" "transformer_on_account" {
+  account_role_name = local.roles.transformer
+  privileges        = ["APPLY MASKING POLICY"]
+  on_account        = true
 }

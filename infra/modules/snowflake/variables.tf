@@ -85,12 +85,19 @@ variable "analytics_schemas" {
     INTERMEDIATE = ["pii_reader"]
     SNAPSHOTS    = ["pii_reader"]
     MARTS        = ["reporter"]
+    FINANCE      = ["finance_analyst"] # dbt's finance marts: never the reporter
   }
 
   validation {
     condition     = contains(keys(var.analytics_schemas), "MARTS")
     error_message = "analytics_schemas must include MARTS (what the reporters read)."
   }
+}
+
+variable "governance_schema" {
+  description = "Schema of the masking policies dbt creates in the analytics database (dbt var governance_schema)."
+  type        = string
+  default     = "GOVERNANCE"
 }
 
 variable "transformer_creates_schemas" {
