@@ -128,13 +128,14 @@ class PipelineRun:
         return self.table("ops", "quality_results")
 
     def query(self, sql: str) -> list[dict]:
-        """`sql` on the warehouse the daily build made; `{schema}` in it becomes the marts' schema."""
+        """`sql` on the warehouse the daily build made; `{<table>}` in it becomes that table in the schema
+        the build put it in (the finance marts have their own)."""
         import duckdb
 
         with duckdb.connect(str(self.lake / "warehouse" / "lakehouse.duckdb"), read_only=True) as warehouse:
-            [(schema,)] = warehouse.execute("select table_schema from information_schema.tables "
-                                            "where table_name = 'fct_daily_revenue'").fetchall()
-            relation = warehouse.sql(sql.format(schema=schema))
+            tables = {name: f"{schema}.{name}" for schema, name in warehouse.execute(
+                "select table_schema, table_name from information_schema.tables").fetchall()}
+            relation = warehouse.sql(sql.format(**tables))
             return [dict(zip(relation.columns, row)) for row in relation.fetchall()]
 
 
@@ -230,9 +231,9 @@ def test_the_daily_pipeline_runs_locally_end_to_end(daily_pipeline):
 def test_the_revenue_marts_built_from_the_jobs_output_equal_a_recomputation(daily_pipeline):
     orders = daily_pipeline.silver("orders")
     assert sum(o["status"] == "completed" for o in orders) > 0
-    assert_marts_equal(daily_pipeline.query("select * from {schema}.fct_daily_revenue"),
+    assert_marts_equal(daily_pipeline.query("select * from {fct_daily_revenue}"),
                        expected_daily_revenue(orders), "revenue_date")
-    assert_marts_equal(daily_pipeline.query("select * from {schema}.fct_monthly_revenue"),
+    assert_marts_equal(daily_pipeline.query("select * from {fct_monthly_revenue}"),
                        expected_monthly_revenue(orders), "revenue_month")
 
 
@@ -241,10 +242,10 @@ def test_the_revenue_marts_built_from_the_jobs_output_equal_a_recomputation(dail
 def test_the_fact_tables_hold_each_silver_row_once(daily_pipeline):
     transactions = Counter(row["transaction_id"] for row in daily_pipeline.silver("transactions"))
     facts = Counter(row["transaction_id"] for row in daily_pipeline.query(
-        "select transaction_id from {schema}.fct_transactions"))
+        "select transaction_id from {fct_transactions}"))
     assert facts == transactions
     orders = Counter(row["order_id"] for row in daily_pipeline.silver("orders"))
-    assert Counter(row["order_id"] for row in daily_pipeline.query("select order_id from {schema}.fct_orders")) \
+    assert Counter(row["order_id"] for row in daily_pipeline.query("select order_id from {fct_orders}")) \
         == orders
 
 

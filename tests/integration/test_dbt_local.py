@@ -111,8 +111,8 @@ def assert_passed(run: DbtRun) -> None:
 
 def mart_rows(warehouse: Warehouse) -> dict[str, list[dict]]:
     return {
-        "daily": warehouse.query("select * from marts.fct_daily_revenue order by revenue_date"),
-        "monthly": warehouse.query("select * exclude (last_order_updated_at) from marts.fct_monthly_revenue "
+        "daily": warehouse.query("select * from finance.fct_daily_revenue order by revenue_date"),
+        "monthly": warehouse.query("select * exclude (last_order_updated_at) from finance.fct_monthly_revenue "
                                    "order by revenue_month"),
         "events": warehouse.query("select count(*) as n, count(distinct event_id) as ids "
                                   "from marts.fct_customer_events"),
@@ -138,12 +138,12 @@ def test_build_creates_every_model_and_passes_every_test(warehouse):
 
 def test_daily_revenue_equals_an_independent_recomputation(warehouse, silver_lake):
     expected = expected_daily_revenue(silver_orders(silver_lake.root))
-    assert_marts_equal(warehouse.query("select * from marts.fct_daily_revenue"), expected, "revenue_date")
+    assert_marts_equal(warehouse.query("select * from finance.fct_daily_revenue"), expected, "revenue_date")
 
 
 def test_monthly_revenue_equals_an_independent_recomputation(warehouse, silver_lake):
     expected = expected_monthly_revenue(silver_orders(silver_lake.root))
-    assert_marts_equal(warehouse.query("select * from marts.fct_monthly_revenue"), expected, "revenue_month")
+    assert_marts_equal(warehouse.query("select * from finance.fct_monthly_revenue"), expected, "revenue_month")
     growths = [m["revenue_growth_pct"] for m in expected.values()]
     assert growths.count(None) == 2, "the first month and the month after the gap have no growth"
 
@@ -174,6 +174,7 @@ def test_pii_view_masks_email_and_name_unless_the_role_is_privileged(warehouse):
     assert warehouse.query(sql, role="data_scientist")[2] == {
         "user_id": 3, "email": "user.3@example.com", "full_name": "User Number 3"}
     assert warehouse.query(sql, role="analyst")[2]["email"] == "us***@example.com"
+    assert warehouse.query(sql, role="admin")[2]["email"] == "us***@example.com"   # not a role Terraform creates
 
 
 def test_sources_are_fresh(warehouse):
@@ -197,7 +198,7 @@ def test_incremental_build_after_late_changes_equals_the_recomputation(warehouse
     later = Warehouse(lake, tmp_path / "warehouse")
     later.folder.mkdir()
     shutil.copy(warehouse.path, later.path)
-    before = {row["revenue_month"]: row for row in later.query("select * from marts.fct_monthly_revenue")}
+    before = {row["revenue_month"]: row for row in later.query("select * from finance.fct_monthly_revenue")}
     now = datetime.now(timezone.utc).replace(microsecond=0)
     write_silver_tables(spark, str(lake), late_changes(silver_lake.rows, now), tables=["orders", "users"])
 
@@ -205,9 +206,9 @@ def test_incremental_build_after_late_changes_equals_the_recomputation(warehouse
 
     assert_passed(build)
     orders = silver_orders(lake)
-    monthly = later.query("select * from marts.fct_monthly_revenue")
+    monthly = later.query("select * from finance.fct_monthly_revenue")
     assert_marts_equal(monthly, expected_monthly_revenue(orders), "revenue_month")
-    assert_marts_equal(later.query("select * from marts.fct_daily_revenue"), expected_daily_revenue(orders),
+    assert_marts_equal(later.query("select * from finance.fct_daily_revenue"), expected_daily_revenue(orders),
                        "revenue_date")
     today = silver_lake.rows.today
     after = {row["revenue_month"]: row for row in monthly}

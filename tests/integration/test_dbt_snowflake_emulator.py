@@ -127,8 +127,8 @@ def test_first_build_and_freshness_on_snowflake_sql_equal_the_recomputation(buil
     assert build.returncode == 0, build.output[-5000:]
     assert build.failures == {}
     assert len([node for node in build.statuses if node.startswith("model.")]) == 14
-    monthly = built.query("select * from ANALYTICS.ANALYTICS_MARTS.FCT_MONTHLY_REVENUE")
-    daily = built.query("select * from ANALYTICS.ANALYTICS_MARTS.FCT_DAILY_REVENUE")
+    monthly = built.query("select * from ANALYTICS.ANALYTICS_FINANCE.FCT_MONTHLY_REVENUE")
+    daily = built.query("select * from ANALYTICS.ANALYTICS_FINANCE.FCT_DAILY_REVENUE")
     pii = built.query("select email from ANALYTICS.ANALYTICS_MARTS.VW_CUSTOMER_PII where user_id = 3")
     assert_marts_equal(monthly, expected_monthly_revenue(silver.tables["orders"]), "revenue_month")
     assert_marts_equal(daily, expected_daily_revenue(silver.tables["orders"]), "revenue_date")
@@ -172,7 +172,7 @@ def test_masking_policy_bodies_mask_for_an_unprivileged_role(built, policy, valu
     create = next(s for s in built.governance_statements()
                   if s.startswith(f"create masking policy if not exists ANALYTICS.GOVERNANCE.{policy} "))
     body = create.split(" returns varchar -> ", 1)[1]
-    assert "current_role() in ('ADMIN', 'DATA_SCIENTIST', 'TRANSFORMER') then val" in body
+    assert "current_role() in ('DATA_SCIENTIST', 'TRANSFORMER') then val" in body
     assert built.query(f"select {body} as shown from (select '{value}' as val)") == [{"shown": masked}]
 
 
@@ -200,12 +200,12 @@ def test_every_pii_looking_column_built_is_marked_in_the_yml(built):
 
 def test_grants_give_marts_to_the_reporter_and_finance_to_the_finance_analyst_only(built):
     grants = {s for s in built.governance_statements() if s.startswith("grant ")}
-    marts = "ANALYTICS.ANALYTICS_marts"
-    finance = {f"grant select on {marts}.{m} to FINANCE_ANALYST"
+    marts, finance_marts = "ANALYTICS.ANALYTICS_marts", "ANALYTICS.ANALYTICS_finance"
+    finance = {f"grant select on {finance_marts}.{m} to FINANCE_ANALYST"
                for m in ("fct_daily_revenue", "fct_monthly_revenue", "fct_hourly_revenue")}
     reporter = {f"grant select on {marts}.{m} to REPORTER" for m in (
         "fct_orders", "fct_transactions", "fct_customer_events", "fct_daily_customer_activity", "vw_customer_pii")}
-    pii_readers = {f"grant select on {marts}.vw_customer_pii to {role}" for role in ("ADMIN", "DATA_SCIENTIST")}
+    pii_readers = {f"grant select on {marts}.vw_customer_pii to DATA_SCIENTIST"}
     assert grants == finance | reporter | pii_readers
 
 

@@ -43,8 +43,9 @@
     {{ return(none) }}
 {%- endmacro %}
 
+{#- The schema is Terraform's (infra/modules/snowflake: TRANSFORMER may create masking policies there). -#}
 {% macro create_masking_policies_ddl() %}
-    {%- set statements = ['create schema if not exists ' ~ target.database ~ '.' ~ var('governance_schema')] -%}
+    {%- set statements = [] -%}
     {%- for kind in masking_policies().keys() | sort -%}
         {%- do statements.append('create masking policy if not exists ' ~ masking_policy_name(kind)
             ~ ' as (val varchar) returns varchar -> ' ~ masking_policy_body(kind)) -%}

@@ -3,7 +3,7 @@
 
     Snowflake: the role is current_role() at query time, inside a secure view.
     Local equivalent (DuckDB has no roles): the session variable `lakehouse_role`, read at query time;
-    `SET VARIABLE lakehouse_role = 'ADMIN'` shows clear text. It documents the rule; it is not a
+    `SET VARIABLE lakehouse_role = 'DATA_SCIENTIST'` shows clear text. It documents the rule; it is not a
     security boundary, since anyone with the DuckDB file can read the staging tables. -#}
 {% macro is_privileged_role() -%}
     {{ return(adapter.dispatch('is_privileged_role')()) }}

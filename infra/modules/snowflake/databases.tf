@@ -1,6 +1,7 @@
 # RAW_DATA: the lake's stage and the external tables dbt declares over silver (KAFKA_STREAMS,
 # BATCH_EXTRACTS), and whatever loaders land. ANALYTICS: what dbt builds (staging, intermediate,
-# marts, snapshots). Time Travel per database (the design: 90 and 365 days in prod).
+# marts, finance marts, snapshots) and its masking policies (GOVERNANCE). Time Travel per database (the
+# design: 90 and 365 days in prod).
 
 resource "snowflake_database" "raw" {
   name                        = var.raw_database
@@ -21,7 +22,14 @@ resource "snowflake_schema" "raw" {
 }
 
 resource "snowflake_schema" "analytics" {
-  for_each = toset(var.analytics_schemas)
+  for_each = var.analytics_schemas
   database = snowflake_database.analytics.name
-  name     = each.value
+  name     = each.key
+}
+
+# The masking policies dbt creates (on-run-start, macros/governance/) and sets on personal-data columns.
+resource "snowflake_schema" "governance" {
+  database = snowflake_database.analytics.name
+  name     = var.governance_schema
+  comment  = "Masking policies of personal data, created and kept up to date by dbt (TRANSFORMER)"
 }

@@ -3,7 +3,22 @@
 
 locals {
   source_schemas = [for schema in var.raw_schemas : schema if schema != var.stage_schema]
-  pii_schemas    = [for schema in var.analytics_schemas : schema if schema != "MARTS"]
+
+  # dbt (TRANSFORMER) creates what it builds in every analytics schema, plus what its config asks for
+  # in some (transformer_extras, by schema): MARTS holds the dynamic table fct_daily_customer_activity
+  # and the tables with search optimization (meta search_optimization_equality). Its masking policies
+  # live in the governance schema. tests/infra/test_snowflake_dbt.py derives these from the dbt project.
+  transformer_builds = ["USAGE", "CREATE TABLE", "CREATE VIEW"]
+  transformer_extras = {
+    MARTS = ["CREATE DYNAMIC TABLE", "ADD SEARCH OPTIMIZATION"]
+  }
+  governance_grants = ["USAGE", "CREATE MASKING POLICY"]
+
+  # Who reads each analytics schema (var.analytics_schemas), and what a reader reads there.
+  analytics_reads = flatten([for schema, readers in var.analytics_schemas : [
+    for role in readers : { role = role, schema = schema }
+  ]])
+  readable_kinds = ["TABLES", "VIEWS", "DYNAMIC TABLES"]
 
   warehouse_grants = {
     transformer = { warehouse = "DBT_TRANSFORM_WH", privileges = ["USAGE", "OPERATE"] }
@@ -33,24 +48,23 @@ locals {
     { for role in ["loader", "transformer"] : "${role}/${var.stage_schema}" => {
       role = role, schema = snowflake_schema.raw[var.stage_schema].fully_qualified_name, privileges = ["USAGE"]
     } },
-    { for schema in var.analytics_schemas : "transformer/${schema}" => {
+    { for schema in keys(var.analytics_schemas) : "transformer/${schema}" => {
       role       = "transformer"
       schema     = snowflake_schema.analytics[schema].fully_qualified_name
-      privileges = ["USAGE", "CREATE TABLE", "CREATE VIEW", "CREATE MATERIALIZED VIEW", "CREATE MASKING POLICY"]
+      privileges = concat(local.transformer_builds, lookup(local.transformer_extras, schema, []))
     } },
-    { "reporter/MARTS" = { role = "reporter", schema = snowflake_schema.analytics["MARTS"].fully_qualified_name, privileges = ["USAGE"] } },
-    { for schema in local.pii_schemas : "pii_reader/${schema}" => {
-      role = "pii_reader", schema = snowflake_schema.analytics[schema].fully_qualified_name, privileges = ["USAGE"]
+    { "transformer/${var.governance_schema}" = {
+      role = "transformer", schema = snowflake_schema.governance.fully_qualified_name, privileges = local.governance_grants
+    } },
+    { for read in local.analytics_reads : "${read.role}/${read.schema}" => {
+      role = read.role, schema = snowflake_schema.analytics[read.schema].fully_qualified_name, privileges = ["USAGE"]
     } },
   )
 
   # SELECT on every table and view created from now on, schema by schema.
   future_reads = merge(
-    { for kind in ["TABLES", "VIEWS", "MATERIALIZED VIEWS"] : "reporter/MARTS/${kind}" => {
-      role = "reporter", schema = snowflake_schema.analytics["MARTS"].fully_qualified_name, kind = kind
-    } },
-    { for pair in setproduct(local.pii_schemas, ["TABLES", "VIEWS"]) : "pii_reader/${pair[0]}/${pair[1]}" => {
-      role = "pii_reader", schema = snowflake_schema.analytics[pair[0]].fully_qualified_name, kind = pair[1]
+    { for pair in setproduct(local.analytics_reads, local.readable_kinds) : "${pair[0].role}/${pair[0].schema}/${pair[1]}" => {
+      role = pair[0].role, schema = snowflake_schema.analytics[pair[0].schema].fully_qualified_name, kind = pair[1]
     } },
     { for schema in local.source_schemas : "transformer/${schema}/TABLES" => {
       role = "transformer", schema = snowflake_schema.raw[schema].fully_qualified_name, kind = "TABLES"
@@ -108,4 +122,12 @@ resource "snowflake_grant_privileges_to_account_role" "stage" {
     object_type = "STAGE"
     object_name = snowflake_stage.lake.fully_qualified_name
   }
+}
+
+# Setting a masking policy on a column (dbt's post-hook mask_pii_columns) takes APPLY MASKING POLICY on
+# the account, besides owning the table; creating the policies only the governance schema's grant above.
+resource "snowflake_grant_privileges_to_account_role" "transformer_on_account" {
+  account_role_name = local.roles.transformer
+  privileges        = ["APPLY MASKING POLICY"]
+  on_account        = true
 }

@@ -78,14 +78,26 @@ variable "analytics_retention_days" {
 }
 
 variable "analytics_schemas" {
-  description = "Schemas dbt builds into (dbt_project.yml +schema, as generate_schema_name names them for prod)."
-  type        = list(string)
-  default     = ["STAGING", "INTERMEDIATE", "MARTS", "SNAPSHOTS"]
+  description = "Schemas dbt builds into (dbt_project.yml +schema, as generate_schema_name names them for prod), each with the roles (keys of var.roles) that read it: USAGE, and SELECT on its future tables, views and dynamic tables."
+  type        = map(list(string))
+  default = {
+    STAGING      = ["pii_reader"]
+    INTERMEDIATE = ["pii_reader"]
+    SNAPSHOTS    = ["pii_reader"]
+    MARTS        = ["reporter"]
+    FINANCE      = ["finance_analyst"] # dbt's finance marts: never the reporter
+  }
 
   validation {
-    condition     = contains(var.analytics_schemas, "MARTS")
+    condition     = contains(keys(var.analytics_schemas), "MARTS")
     error_message = "analytics_schemas must include MARTS (what the reporters read)."
   }
+}
+
+variable "governance_schema" {
+  description = "Schema of the masking policies dbt creates in the analytics database (dbt var governance_schema)."
+  type        = string
+  default     = "GOVERNANCE"
 }
 
 variable "transformer_creates_schemas" {

@@ -6,12 +6,14 @@ from pathlib import Path
 from lakehouse.config import Config
 from lakehouse.warehouse.dbt_runner import SILVER_SOURCES, local_warehouse_path, missing_silver_tables, run_dbt
 
+# (schema, mart) -> the query of its rows shown; the finance marts have a schema of their own.
 SHOWN_MARTS = {
-    "fct_monthly_revenue": "select revenue_month, net_revenue, revenue_growth_pct, completed_orders, new_customers "
-                           "from marts.fct_monthly_revenue order by revenue_month desc limit 3",
-    "fct_daily_customer_activity": "select activity_date, user_id, total_events, session_count "
-                                   "from marts.fct_daily_customer_activity "
-                                   "order by activity_date desc, total_events desc, user_id limit 3",
+    ("finance", "fct_monthly_revenue"): "select revenue_month, net_revenue, revenue_growth_pct, completed_orders, "
+                                        "new_customers from finance.fct_monthly_revenue "
+                                        "order by revenue_month desc limit 3",
+    ("marts", "fct_daily_customer_activity"): "select activity_date, user_id, total_events, session_count "
+                                              "from marts.fct_daily_customer_activity "
+                                              "order by activity_date desc, total_events desc, user_id limit 3",
 }
 
 
@@ -43,11 +45,10 @@ def mart_samples(warehouse: Path) -> dict[str, list[dict]]:
     import duckdb
 
     with duckdb.connect(str(warehouse), read_only=True) as connection:
-        built = {name for (name,) in connection.sql(
-            "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()}
+        built = set(connection.sql("select table_schema, table_name from information_schema.tables").fetchall())
         samples = {}
-        for mart, query in SHOWN_MARTS.items():
-            if mart in built:
+        for (schema, mart), query in SHOWN_MARTS.items():
+            if (schema, mart) in built:
                 relation = connection.sql(query)
                 samples[mart] = [dict(zip(relation.columns, row)) for row in relation.fetchall()]
         return samples
