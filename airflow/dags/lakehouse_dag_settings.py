@@ -194,4 +194,5 @@ def dbt_task(task_id: str, dbt_args: Sequence[str]) -> DbtOperator:
         command=dbt_command(cfg, dbt_args),
         project_dir=cfg.airflow.dbt_project_dir,
         env=dbt_env(cfg),
+        lineage=cfg if cfg.lineage.enabled else None,
     )

@@ -1,6 +1,7 @@
 """Lineage of one pipeline run, read from the OpenLineage events file: a Kafka topic -> bronze ->
-silver (the streaming jobs as processes, with OpenLineage's Spark listener) -> dbt's staging model and
-mart (dbt on the local target over that lake). Names must agree across the hops for the graph to connect.
+silver (the streaming jobs as processes, with OpenLineage's Spark listener, started as the local
+runner's Airflow tasks start them) -> dbt's staging model (run_dbt, as the demo runs dbt) -> a mart
+(the DAGs' DbtOperator). Names must agree across the hops for the graph to connect.
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import logging
 import uuid
 from collections import defaultdict
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -16,9 +18,11 @@ from lakehouse.kafka.producer import EventProducer
 from lakehouse.lineage.client import PARENT_CONF
 from lakehouse.lineage.datasets import kafka_dataset, lake_dataset
 from lakehouse.orchestration.commands import spark_submit_command
+from lakehouse.orchestration.dbt import dbt_command
 from lakehouse.orchestration.lineage import with_parent_run
 from lakehouse.orchestration.local import local_spark_submit
-from lakehouse.warehouse.dbt_runner import run_dbt
+from lakehouse.orchestration.operators import DbtOperator
+from lakehouse.warehouse.dbt_runner import dbt_variables, run_dbt
 from tests.conftest import PROJECT_ROOT
 from tests.integration.streaming_support import stream_config
 from tests.integration.test_job_metrics import transaction
@@ -58,7 +62,7 @@ def job_runs(events: list[dict], job: str) -> list[dict]:
     return [e for e in events if e["job"]["name"] == job and e["eventType"] == "COMPLETE"]
 
 
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(600)
 def test_one_run_links_the_topic_to_bronze_silver_and_the_marts(tmp_path, new_topic):
     topic = new_topic(partitions=1, prefix="lineage")
     events_file = tmp_path / "lineage" / "events.jsonl"
@@ -74,9 +78,14 @@ def test_one_run_links_the_topic_to_bronze_silver_and_the_marts(tmp_path, new_to
     bronze_task, silver_task = parent_run("streaming_pipeline.run_bronze"), parent_run("streaming_pipeline.run_silver")
     run_job(cfg, "kafka_to_bronze", overrides, bronze_task)
     run_job(cfg, "bronze_to_silver", overrides, silver_task)
-    build = run_dbt(cfg, ["run", "--select", "stg_transactions__transactions", "fct_transactions"],
-                    duckdb_path=str(tmp_path / "lakehouse.duckdb"), work_dir=str(tmp_path / "dbt"))
+    duckdb, dbt_dir = str(tmp_path / "lakehouse.duckdb"), str(tmp_path / "dbt")
+    build = run_dbt(cfg, ["run", "--select", "stg_transactions__transactions"], duckdb_path=duckdb, work_dir=dbt_dir)
     assert build.returncode == 0, build.output[-4000:]
+    marts = DbtOperator(task_id="build_marts", command=dbt_command(cfg, ["run", "--select", "fct_transactions"]),
+                        project_dir=cfg.airflow.dbt_project_dir, env=dbt_variables(cfg, "local", duckdb, dbt_dir),
+                        lineage=cfg)
+    marts.execute({"ti": SimpleNamespace(task_id="build_marts", map_index=-1, try_number=1),
+                   "dag": SimpleNamespace(dag_id="daily_pipeline"), "run_id": "manual__lineage"})
 
     events = read_events(events_file)
     warehouse = f"duckdb://{(tmp_path / 'lakehouse.duckdb').resolve()}"
@@ -104,3 +113,5 @@ def test_one_run_links_the_topic_to_bronze_silver_and_the_marts(tmp_path, new_to
             (run,) = job_runs(events, job)
             assert run["run"]["facets"]["parent"]["run"]["runId"] == task[PARENT_CONF[2]], job
             assert run["run"]["facets"]["parent"]["job"]["name"] == task[PARENT_CONF[1]], job
+    (mart_run,) = job_runs(events, "dbt.fct_transactions")
+    assert mart_run["run"]["facets"]["parent"]["job"]["name"] == "daily_pipeline.build_marts"

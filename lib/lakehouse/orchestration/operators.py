@@ -16,11 +16,15 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from botocore.exceptions import WaiterError
 
+from lakehouse.config import Config
+from lakehouse.lineage.client import lineage_client
+from lakehouse.lineage.dbt import emit_dbt_lineage
 from lakehouse.orchestration.commands import step_name
 from lakehouse.orchestration.dbt import dbt_process
 from lakehouse.orchestration.emr import find_cluster, find_reusable_steps
 from lakehouse.orchestration.lineage import task_parent_run, with_parent_run
 from lakehouse.orchestration.local import LocalJobError, LoggedProcess, local_spark_submit
+from lakehouse.warehouse.dbt_runner import warehouse_namespace
 
 
 def task_step_name(context: Any, task_id: str) -> str:
@@ -156,22 +160,35 @@ class LocalSparkSubmitOperator(BaseOperator):
 class DbtOperator(BaseOperator):
     """Runs one dbt command (lakehouse.orchestration.dbt.dbt_command) from the project folder.
 
-    dbt's exit status is the verdict: a failed test or a stale source fails the task.
+    dbt's exit status is the verdict: a failed test or a stale source fails the task. With `lineage`
+    (the config, when lineage is enabled) the models dbt built are reported to OpenLineage afterwards,
+    this task instance as their parent run (lakehouse.lineage.dbt).
     """
 
     template_fields: Sequence[str] = ("command",)
     ui_color = "#ffe7d6"
 
-    def __init__(self, *, command: Sequence[str], project_dir: str, env: dict[str, str], **kwargs):
+    def __init__(self, *, command: Sequence[str], project_dir: str, env: dict[str, str],
+                 lineage: Optional[Config] = None, **kwargs):
         super().__init__(**kwargs)
         self.command = list(command)
         self.project_dir = project_dir
         self.env = dict(env)
+        self.lineage = lineage
         self._process: Optional[LoggedProcess] = None
 
     def execute(self, context: Any) -> None:
         self._process = dbt_process(self.command, self.project_dir, self.env)
-        _run(self._process, self.log)
+        target_dir = Path(self.project_dir, self._process.env.get("DBT_TARGET_PATH", "target"))
+        (target_dir / "run_results.json").unlink(missing_ok=True)   # never report a previous command's
+        try:
+            _run(self._process, self.log)
+        finally:
+            if self.lineage is not None:
+                cfg = self.lineage
+                emit_dbt_lineage(lineage_client(cfg), target_dir, cfg.lineage.namespace,
+                                 warehouse_namespace(self._process.env),
+                                 task_parent_run(cfg.lineage.namespace, context))
 
     def on_kill(self) -> None:
         if self._process is not None:
