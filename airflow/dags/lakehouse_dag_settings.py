@@ -157,12 +157,14 @@ def spark_job(task_id: str, job: str, job_args: Sequence[str] = (), job_flow_id:
     """
     cfg = config()
     pool = {"pool": writer_pool(writer)} if writer else {}
+    lineage_namespace = cfg.lineage.namespace if cfg.lineage.enabled else None
     if cfg.emr.runner == "local":
         return LocalSparkSubmitOperator(
             task_id=task_id,
             command=commands.spark_submit_command(cfg, job, job_args),
             job_file=str(Path(cfg.project_root, commands.job_file(job))),
             cwd=cfg.project_root,
+            lineage_namespace=lineage_namespace,
             **pool,
         )
     poke_interval = cfg.emr.poke_interval_s
@@ -170,6 +172,7 @@ def spark_job(task_id: str, job: str, job_args: Sequence[str] = (), job_flow_id:
         task_id=task_id,
         job_flow_id=job_flow_id,
         step=commands.emr_step(cfg, job, job_args),
+        lineage_namespace=lineage_namespace,
         deferrable=cfg.emr.deferrable,
         waiter_delay=poke_interval,
         waiter_max_attempts=max(1, cfg.emr.step_timeout_minutes * 60 // poke_interval),
@@ -195,6 +198,7 @@ def dbt_task(task_id: str, dbt_args: Sequence[str]) -> DbtOperator:
         project_dir=cfg.airflow.dbt_project_dir,
         env=dbt_env(cfg),
         quality_results=dbt_results_target(cfg),
+        lineage=cfg if cfg.lineage.enabled else None,
     )
 
 

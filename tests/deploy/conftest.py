@@ -116,6 +116,7 @@ def cluster_overrides(cfg: Config, sources: Sources) -> dict[str, str]:
         "postgres.sslmode": local.postgres.sslmode,                  # the local server has no TLS
         "lake.log_store": "default",          # EMR's delta-storage-s3-dynamodb jar is not on Maven Central
         "spark.shuffle_partitions": "4",      # prod's 64 is sized for prod's nodes; the stand-in has 2 cores
+        "lineage.enabled": "false",           # no Marquez here (tests/integration/test_lineage.py checks lineage)
         **{f"streaming.topics.{contract}": topic for contract, topic in sources.topics.items()},
     }
     return {"LAKEHOUSE__" + key.upper().replace(".", "__"): value for key, value in overrides.items()}
@@ -128,6 +129,7 @@ def airflow_overrides(standin_python: str) -> dict[str, str]:
         "emr.python_version": standin_python,
         "emr.poke_interval_s": "2",
         "airflow.daily_deadline_hours": "null",   # Airflow 3.3's dag.test() fails on a DAG with a deadline
+        "lineage.enabled": "false",               # no Marquez here
     }
     return {"LAKEHOUSE__" + key.upper().replace(".", "__"): value for key, value in overrides.items()}
 

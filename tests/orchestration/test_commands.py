@@ -16,7 +16,7 @@ PROD_RELEASE = f"s3://company-artifacts/lakehouse/releases/{VERSION}"
 PROD_JARS = ",".join([*(f"s3://company-artifacts/lakehouse/jars/{jar}" for jar in (
     "spark-sql-kafka-0-10_2.12-3.5.7.jar", "spark-token-provider-kafka-0-10_2.12-3.5.7.jar",
     "kafka-clients-3.4.1.jar", "commons-pool2-2.11.1.jar", "postgresql-42.7.8.jar", "lakehouse-udf-1.jar",
-    "aws-msk-iam-auth-2.2.0-all.jar")),
+    "aws-msk-iam-auth-2.2.0-all.jar", "openlineage-spark_2.12-1.25.0.jar")),
     "local:/usr/share/aws/delta/lib/delta-storage-s3-dynamodb.jar"])
 
 

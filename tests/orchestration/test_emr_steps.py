@@ -137,12 +137,17 @@ def test_the_step_is_submitted_with_the_expected_spark_submit_arguments(extract_
     assert step["Name"] == f"postgres_extract_hourly.extract_postgres.{RUN_ID}"
     assert step["ActionOnFailure"] == "CONTINUE"
     assert step["Config"]["Jar"] == "command-runner.jar"
+    parent = step["Config"]["Args"][1:7]   # the task instance as the OpenLineage parent run (prod: lineage on)
+    assert parent[::2] == ["--conf"] * 3
+    assert parent[1] == "spark.openlineage.parentJobNamespace=lakehouse-prod"
+    assert parent[3] == "spark.openlineage.parentJobName=postgres_extract_hourly.extract_postgres"
+    assert parent[5].startswith("spark.openlineage.parentRunId=")
     assert step["Config"]["Args"] == [
-        "spark-submit",
+        "spark-submit", *parent,
         "--jars", ",".join([*(f"s3://company-artifacts/lakehouse/jars/{jar}" for jar in (
             "spark-sql-kafka-0-10_2.12-3.5.7.jar", "spark-token-provider-kafka-0-10_2.12-3.5.7.jar",
             "kafka-clients-3.4.1.jar", "commons-pool2-2.11.1.jar", "postgresql-42.7.8.jar", "lakehouse-udf-1.jar",
-            "aws-msk-iam-auth-2.2.0-all.jar")),
+            "aws-msk-iam-auth-2.2.0-all.jar", "openlineage-spark_2.12-1.25.0.jar")),
             "local:/usr/share/aws/delta/lib/delta-storage-s3-dynamodb.jar"]),
         "--deploy-mode", "cluster",
         "--conf", "spark.yarn.maxAppAttempts=1",

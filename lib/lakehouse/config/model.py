@@ -294,6 +294,27 @@ class MetricsConfig:
 
 
 @dataclass(frozen=True)
+class LineageConfig:
+    """OpenLineage events of the Spark jobs, dbt and the Airflow steps (lakehouse.lineage)."""
+
+    enabled: bool
+    namespace: str                  # the jobs' namespace, one per environment, e.g. lakehouse-prod
+    transport: Literal["file", "http"]
+    file: Optional[LocalPath]       # transport file: one JSON event per line, appended
+    url: Optional[str]              # transport http: Marquez or DataZone's OpenLineage endpoint
+    endpoint: str                   # transport http: the path under url
+    api_key: Optional[SecretRef]    # transport http: a bearer token, by reference; null: no auth
+
+    def validate(self):
+        if self.transport == "file" and not self.file:
+            yield "file", "required when transport is file (the events file)"
+        if self.transport == "http" and not self.url:
+            yield "url", "required when transport is http (Marquez or DataZone's OpenLineage URL)"
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", self.namespace):
+            yield "namespace", f"expected a name like lakehouse-prod, got {self.namespace!r}"
+
+
+@dataclass(frozen=True)
 class AirflowConfig:
     """Settings every DAG shares: ownership, alert channels (Airflow connection ids) and the dbt invocation."""
 
@@ -493,6 +514,7 @@ class Config:
     airflow: AirflowConfig
     metrics: MetricsConfig
     quality: QualityConfig
+    lineage: LineageConfig
     maintenance: MaintenanceConfig
     streaming: StreamingConfig
     extract: ExtractConfig

@@ -16,11 +16,16 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from botocore.exceptions import WaiterError
 
+from lakehouse.config import Config
+from lakehouse.lineage.client import lineage_client
+from lakehouse.lineage.dbt import emit_dbt_lineage
 from lakehouse.ops.quality import record_dbt_results
 from lakehouse.orchestration.commands import step_name
 from lakehouse.orchestration.dbt import dbt_process
 from lakehouse.orchestration.emr import find_cluster, find_reusable_steps
+from lakehouse.orchestration.lineage import task_parent_run, with_parent_run
 from lakehouse.orchestration.local import LocalJobError, LoggedProcess, local_spark_submit
+from lakehouse.warehouse.dbt_runner import warehouse_namespace
 
 
 def task_step_name(context: Any, task_id: str) -> str:
@@ -38,10 +43,14 @@ class LakehouseEmrStepOperator(EmrAddStepsOperator):
     adding another; a failed or cancelled one is never reused. So an Airflow retry of a job whose
     step FAILED submits it again, and a retry after a lost API response or a killed worker never
     runs a job twice. The wait runs in the triggerer when deferrable. Returns the step id.
+
+    With `lineage_namespace` (lineage.namespace when lineage is enabled), the step's spark-submit
+    names this task instance as its OpenLineage parent run (lakehouse.orchestration.lineage).
     """
 
-    def __init__(self, *, step: dict, **kwargs):
+    def __init__(self, *, step: dict, lineage_namespace: Optional[str] = None, **kwargs):
         super().__init__(steps=[step], wait_for_completion=False, **kwargs)  # it waits itself (below)
+        self.lineage_namespace = lineage_namespace
 
     def execute(self, context: Any) -> list[str]:
         if not self.job_flow_id:
@@ -49,7 +58,8 @@ class LakehouseEmrStepOperator(EmrAddStepsOperator):
         name = task_step_name(context, self.task_id)
         step_id = find_reusable_steps(self.hook.conn, self.job_flow_id, [name]).get(name)
         if step_id is None:
-            self.steps = [{**step, "Name": name} for step in self.steps]
+            parent = task_parent_run(self.lineage_namespace, context)
+            self.steps = [_with_parent_run({**step, "Name": name}, parent) for step in self.steps]
             (step_id,) = super().execute(context)  # submits; when deferrable, defers from there
         else:
             self.log.info("step %s already submitted as %s on %s: waiting for it", name, step_id, self.job_flow_id)
@@ -120,22 +130,27 @@ class LocalSparkSubmitOperator(BaseOperator):
         command: a lakehouse.orchestration.commands.spark_submit_command (templated).
         job_file: the job's file, checked before starting so a missing job fails clearly.
         cwd: the working directory (the project root).
+        lineage_namespace: lineage.namespace when lineage is enabled: the task becomes the
+            OpenLineage parent run of the job (lakehouse.orchestration.lineage).
     """
 
     template_fields: Sequence[str] = ("command",)
     ui_color = "#e8f0fe"
 
-    def __init__(self, *, command: Sequence[str], job_file: str, cwd: str, **kwargs):
+    def __init__(self, *, command: Sequence[str], job_file: str, cwd: str, lineage_namespace: Optional[str] = None,
+                 **kwargs):
         super().__init__(**kwargs)
         self.command = list(command)
         self.job_file = job_file
         self.cwd = cwd
+        self.lineage_namespace = lineage_namespace
         self._process: Optional[LoggedProcess] = None
 
     def execute(self, context: Any) -> None:
         if not Path(self.job_file).is_file():
             raise AirflowFailException(f"job file {self.job_file} does not exist")
-        self._process = local_spark_submit(self.command, self.cwd)
+        command = with_parent_run(self.command, task_parent_run(self.lineage_namespace, context))
+        self._process = local_spark_submit(command, self.cwd)
         _run(self._process, self.log)
 
     def on_kill(self) -> None:
@@ -148,31 +163,40 @@ class DbtOperator(BaseOperator):
 
     dbt's exit status is the verdict: a failed test or a stale source fails the task. After a build
     or test, passed or not, its tests' results are appended to ops.quality_results when
-    `quality_results` (lakehouse.ops.quality.dbt_results_target) is given.
+    `quality_results` (lakehouse.ops.quality.dbt_results_target) is given. With `lineage` (the
+    config, when lineage is enabled) the models dbt built are reported to OpenLineage afterwards,
+    this task instance as their parent run (lakehouse.lineage.dbt).
     """
 
     template_fields: Sequence[str] = ("command",)
     ui_color = "#ffe7d6"
 
     def __init__(self, *, command: Sequence[str], project_dir: str, env: dict[str, str],
-                 quality_results: Optional[dict] = None, **kwargs):
+                 quality_results: Optional[dict] = None, lineage: Optional[Config] = None, **kwargs):
         super().__init__(**kwargs)
         self.command = list(command)
         self.project_dir = project_dir
         self.env = dict(env)
         self.quality_results = quality_results
+        self.lineage = lineage
         self._process: Optional[LoggedProcess] = None
 
     def execute(self, context: Any) -> None:
         self._process = dbt_process(self.command, self.project_dir, self.env)
+        target_dir = Path(self.project_dir, self._process.env.get("DBT_TARGET_PATH", "target"))
+        (target_dir / "run_results.json").unlink(missing_ok=True)   # never report a previous command's
         try:
             _run(self._process, self.log)
         finally:
             if self.quality_results is not None and self.command[1:2] in (["build"], ["test"]):
-                self._record_quality()
+                self._record_quality(target_dir)
+            if self.lineage is not None:
+                cfg = self.lineage
+                emit_dbt_lineage(lineage_client(cfg), target_dir, cfg.lineage.namespace,
+                                 warehouse_namespace(self._process.env),
+                                 task_parent_run(cfg.lineage.namespace, context))
 
-    def _record_quality(self) -> None:
-        target_dir = Path(self._process.env.get("DBT_TARGET_PATH") or Path(self.project_dir) / "target")
+    def _record_quality(self, target_dir: Path) -> None:
         if not (target_dir / "run_results.json").is_file():
             self.log.warning("dbt wrote no run_results.json in %s: no quality results to record", target_dir)
             return
@@ -186,6 +210,12 @@ class DbtOperator(BaseOperator):
     def on_kill(self) -> None:
         if self._process is not None:
             self._process.kill()
+
+
+def _with_parent_run(step: dict, parent: dict[str, str]) -> dict:
+    """The EMR step with the parent run's properties in its spark-submit arguments."""
+    jar_step = step["HadoopJarStep"]
+    return {**step, "HadoopJarStep": {**jar_step, "Args": with_parent_run(jar_step["Args"], parent)}}
 
 
 def _run(process: LoggedProcess, log) -> None:

@@ -75,7 +75,7 @@ def run_job(
     add_arguments: Optional[AddArguments] = None,
 ) -> int:
     """Runs a Spark job end to end and returns its exit status (0 ok, 1 failed, 2 bad config)."""
-    from lakehouse.spark import build_spark
+    from lakehouse.spark import build_spark, stop_spark
 
     configure_logging()
     cfg, args = parse_config(description, argv, add_arguments)
@@ -89,7 +89,7 @@ def run_job(
         report_failure(cfg, job)
         return 1
     finally:
-        spark.stop()
+        stop_spark(spark)
     log.info("%s finished in %.1fs", job, time.monotonic() - started)
     return 0
 

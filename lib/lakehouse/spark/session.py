@@ -24,6 +24,9 @@ DELTA_CONF = {
 DYNAMODB_LOG_STORE = "io.delta.storage.S3DynamoDBLogStore"
 EMR_DYNAMODB_LOG_STORE_JAR = "local:/usr/share/aws/delta/lib/delta-storage-s3-dynamodb.jar"
 URI = re.compile(r"[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+OPENLINEAGE_LISTENER = "io.openlineage.spark.agent.OpenLineageSparkListener"
+LISTENER_DRAIN_S = 120
+OPENLINEAGE_JAR = re.compile(r"(^|/)openlineage-spark_[0-9.]+-[0-9][^/]*\.jar$")
 
 
 def build_spark(cfg: Config, job_name: str):
@@ -34,12 +37,28 @@ def build_spark(cfg: Config, job_name: str):
     builder = SparkSession.builder.appName(f"{cfg.spark.app_name}-{job_name}")
     if cfg.spark.master:
         builder = builder.master(cfg.spark.master)
-    for key, value in spark_conf(cfg).items():
+    conf = with_lineage_auth(cfg, spark_conf(cfg))
+    for key, value in conf.items():
         builder = builder.config(key, value)
+    if "spark.openlineage.transport.location" in conf:
+        Path(conf["spark.openlineage.transport.location"]).parent.mkdir(parents=True, exist_ok=True)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(cfg.spark.log_level)
     register_udfs(spark)
     return spark
+
+
+def stop_spark(spark, drain_s: float = LISTENER_DRAIN_S) -> None:
+    """Stops the session once its listeners have handled every event posted (waits `drain_s` at most).
+
+    OpenLineage's listener can start a Spark job while it handles an event (the input statistics of
+    a Delta MERGE: OpenLineage issue #4976); a SparkContext stopped under it waits for that job for ever.
+    """
+    try:
+        spark.sparkContext._jsc.sc().listenerBus().waitUntilEmpty(int(drain_s * 1000))
+    except Exception as exc:  # a timeout: stop anyway
+        log.warning("listeners still busy after %.0fs (%s); stopping the session", drain_s, exc)
+    spark.stop()
 
 
 def spark_conf(cfg: Config) -> dict[str, str]:
@@ -57,8 +76,50 @@ def spark_conf(cfg: Config) -> dict[str, str]:
     if _uses_s3a(cfg):
         conf.update(s3a_conf(cfg))
     conf.update(log_store_conf(cfg))
+    conf.update(lineage_conf(cfg, class_path + jars))
     conf.update(cfg.spark.conf)
     return conf
+
+
+def lineage_conf(cfg: Config, jars: list[str]) -> dict[str, str]:
+    """OpenLineage's Spark listener and its transport (lineage section), when lineage is enabled and
+    the listener's jar is among the job's jars; empty otherwise (a job never fails for lineage).
+
+    The parent run (spark.openlineage.parent*) is not set here: Airflow passes it per step. The API
+    key of the http transport neither: `with_lineage_auth` resolves it when the session starts.
+    """
+    if not cfg.lineage.enabled:
+        return {}
+    if not any(OPENLINEAGE_JAR.search(jar) for jar in jars):
+        log.warning("lineage.enabled but no openlineage-spark jar among the job's jars: no lineage events")
+        return {}
+    lineage = cfg.lineage
+    conf = {
+        "spark.extraListeners": OPENLINEAGE_LISTENER,
+        "spark.openlineage.namespace": lineage.namespace,
+        "spark.openlineage.transport.type": lineage.transport,
+    }
+    if lineage.transport == "file":
+        conf["spark.openlineage.transport.location"] = str(lineage.file)
+    else:
+        conf["spark.openlineage.transport.url"] = lineage.url
+        conf["spark.openlineage.transport.endpoint"] = lineage.endpoint
+    return conf
+
+
+def with_lineage_auth(cfg: Config, conf: dict[str, str]) -> dict[str, str]:
+    """`conf` plus the http transport's API key (lineage.api_key), resolved; when it cannot be, without
+    the listener, since a job never fails for lineage. Applied by `build_spark` only, so the key is
+    never on a command line."""
+    if conf.get("spark.extraListeners") != OPENLINEAGE_LISTENER or not cfg.lineage.api_key:
+        return conf
+    try:
+        api_key = cfg.lineage.api_key.resolve()
+    except Exception as exc:  # a missing secret, no Secrets Manager: lineage must never fail a job
+        log.warning("lineage: cannot resolve %s (%s); no lineage events", cfg.lineage.api_key, exc)
+        return {key: value for key, value in conf.items() if key != "spark.extraListeners"}
+    return {**conf, "spark.openlineage.transport.auth.type": "api_key",
+            "spark.openlineage.transport.auth.apiKey": api_key}
 
 
 def log_store_conf(cfg: Config) -> dict[str, str]:

@@ -15,6 +15,7 @@ import logging
 from pyspark.sql import functions as F
 
 from lakehouse.config import Config
+from lakehouse.lineage.datasets import kafka_dataset, lake_dataset
 from lakehouse.ops.metrics import publisher
 from lakehouse.schemas import Contract
 from lakehouse.sinks.delta import ensure_table
@@ -42,7 +43,7 @@ def run_bronze(spark, cfg: Config, args: argparse.Namespace) -> None:
 
 def start_bronze(spark, cfg: Config, options: BronzeOptions) -> StreamingRun:
     """Starts one query per topic; on any failure, stops those already started."""
-    run = StreamingRun(spark, publisher(cfg))
+    run = StreamingRun(spark, cfg, publisher(cfg))
     try:
         for contract in options.contracts:
             run.queries.append(_start_topic(spark, cfg, contract, options, run))
@@ -72,6 +73,8 @@ def _start_topic(spark, cfg: Config, contract: Contract, options: BronzeOptions,
         reader = reader.option("startingOffsets", starting)
     name = f"bronze.{contract.name} <- {topic}"
     run.metrics_listener.watch(name, job=BRONZE_JOB, table=f"bronze.{contract.name}")
+    run.lineage.watch(name, f"{BRONZE_JOB}.bronze.{contract.name}",
+                      [kafka_dataset(cfg.kafka.bootstrap_servers, topic)], [lake_dataset(table.path)])
     query = (
         reader.load()
         .transform(with_bronze_columns(F.current_timestamp()))

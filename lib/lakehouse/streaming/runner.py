@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from lakehouse.ops.metrics import NoMetrics
+from lakehouse.streaming.lineage import QueryLineage
 from lakehouse.streaming.metrics import MetricsListener
 from lakehouse.streaming.progress import ProgressLogger
 
@@ -19,10 +20,12 @@ class QueriesFailedError(RuntimeError):
 class StreamingRun:
     """Started queries plus their locks and metrics. `wait` returns when the run is over; `stop` ends it.
 
-    `metrics` (a lakehouse.ops.metrics publisher) is closed, so flushed, by `stop`."""
+    `metrics` (a lakehouse.ops.metrics publisher) is closed, so flushed, by `stop`; `lineage` ends the
+    queries' OpenLineage runs there too."""
 
-    def __init__(self, spark, metrics=None):
+    def __init__(self, spark, cfg, metrics=None):
         self.spark = spark
+        self.lineage = QueryLineage(spark, cfg)
         self.queries: list = []
         self.locks: list = []
         self.metrics = metrics or NoMetrics()
@@ -66,6 +69,7 @@ class StreamingRun:
         for lock in self.locks:
             lock.release()
         self.locks = []
+        self.lineage.finish(self.queries)
         if self.listeners:
             self.metrics_listener.catch_up(self.queries)
         for listener in self.listeners:

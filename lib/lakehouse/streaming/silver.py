@@ -15,6 +15,7 @@ from typing import Optional
 
 from lakehouse.config import Config
 from lakehouse.ops import quality
+from lakehouse.lineage.datasets import lake_dataset
 from lakehouse.ops.metrics import publisher
 from lakehouse.schemas import Contract
 from lakehouse.sinks.delta import ensure_table
@@ -44,7 +45,7 @@ def run_silver(spark, cfg: Config, args: argparse.Namespace) -> None:
 
 def start_silver(spark, cfg: Config, options: SilverOptions) -> StreamingRun:
     """Starts one query per contract; on any failure, stops those already started."""
-    run = StreamingRun(spark, publisher(cfg))
+    run = StreamingRun(spark, cfg, publisher(cfg))
     try:
         if cfg.quality.record:
             ensure_table(spark, quality.table_spec(cfg))  # before the queries: their first appends race
@@ -91,6 +92,10 @@ def _start_contract(spark, cfg: Config, contract: Contract, options: SilverOptio
     )
     name = f"silver.{contract.silver_table} <- bronze.{contract.name}"
     run.metrics_listener.watch(name, job=SILVER_JOB, table=f"silver.{contract.silver_table}")
+    inputs = [bronze.path] + ([plan.fx_rates_path] if plan.fx_rates_path else [])
+    outputs = [table.path for table in (plan.silver, plan.quarantine, plan.review) if table is not None]
+    run.lineage.watch(name, f"{SILVER_JOB}.silver.{contract.silver_table}",
+                      [lake_dataset(path) for path in inputs], [lake_dataset(path) for path in outputs])
     query = (
         parsed.writeStream.foreachBatch(functools.partial(handle_silver_batch, plan=plan, metrics=run.metrics))
         .queryName(name)

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Optional
 
 from lakehouse.config import Config
+from lakehouse.lineage.client import lineage_client
+from lakehouse.lineage.dbt import emit_dbt_lineage
 from lakehouse.runtime.executables import venv_executable
 
 # The silver tables dbt reads, by the dbt source that declares them (dbt/models/staging/_sources.yml).
@@ -125,7 +127,16 @@ def run_dbt(
     result = subprocess.run(
         command, cwd=project_dir(cfg), env=env, capture_output=True, text=True, timeout=timeout_s, check=False
     )
+    if results.name == "run_results.json":
+        emit_dbt_lineage(lineage_client(cfg), results.parent, cfg.lineage.namespace, warehouse_namespace(env))
     return DbtRun(tuple(args), result.returncode, result.stdout + result.stderr, _statuses(results))
+
+
+def warehouse_namespace(env: Mapping[str, str]) -> str:
+    """The OpenLineage namespace of the warehouse dbt builds: the DuckDB file, or the Snowflake account."""
+    if env["DBT_TARGET"] == "local":
+        return f"duckdb://{Path(env['DBT_DUCKDB_PATH']).resolve()}"
+    return f"snowflake://{env.get('SNOWFLAKE_ACCOUNT', 'unknown').lower()}"
 
 
 def ensure_duckdb_folder(env: Mapping[str, str]) -> None:

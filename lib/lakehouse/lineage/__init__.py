@@ -1,0 +1,5 @@
+"""OpenLineage events: dataset names shared by every emitter, the Python client, dbt and streaming runs.
+
+The Spark jobs' own events come from OpenLineage's Spark listener (lakehouse.spark.session); this
+package names datasets the way that listener does, so the graph connects across Spark, dbt and Airflow.
+"""
