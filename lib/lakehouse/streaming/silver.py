@@ -14,8 +14,8 @@ import logging
 from typing import Optional
 
 from lakehouse.config import Config
-from lakehouse.ops import quality
 from lakehouse.lineage.datasets import lake_dataset
+from lakehouse.ops import quality
 from lakehouse.ops.metrics import publisher
 from lakehouse.schemas import Contract
 from lakehouse.sinks.delta import ensure_table
