@@ -77,7 +77,8 @@ class MergeOutcome:
 
 
 def ensure_table(spark, table: TableSpec) -> None:
-    """Creates the table at `table.path` with its schema, partitions and properties if absent."""
+    """Creates the table at `table.path` with its schema, partitions and properties if absent; adds
+    the schema's columns an existing table lacks (see add_missing_columns)."""
     from delta.tables import DeltaTable
 
     builder = DeltaTable.createIfNotExists(spark).location(table.path).addColumns(table.schema)
@@ -86,6 +87,26 @@ def ensure_table(spark, table: TableSpec) -> None:
     for key, value in table.properties.items():
         builder = builder.property(key, value)
     builder.execute()
+    add_missing_columns(spark, table)
+
+
+def add_missing_columns(spark, table: TableSpec) -> None:
+    """Adds, as nullable columns at the end, the fields of `table.schema` the Delta table lacks: its
+    older rows read null there. Another writer adding them at the same moment is fine."""
+    missing = _missing_fields(spark, table)
+    if not missing:
+        return
+    columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in missing)
+    try:
+        spark.sql(f"ALTER TABLE delta.`{table.path}` ADD COLUMNS ({columns})")
+    except Exception:
+        if _missing_fields(spark, table):
+            raise
+
+
+def _missing_fields(spark, table: TableSpec) -> list:
+    present = set(spark.read.format("delta").load(table.path).schema.fieldNames())
+    return [f for f in table.schema.fields if f.name not in present]
 
 
 def merge_into(
@@ -151,8 +172,8 @@ def overwrite_with(
 
 
 def merge_condition(source, spec: MergeSpec) -> str:
-    """The ON clause: equal keys, plus the source's partition values when pruning."""
-    clauses = [f"t.`{key}` = s.`{key}`" for key in spec.keys]
+    """The ON clause: equal keys (null equal to null), plus the source's partition values when pruning."""
+    clauses = [f"t.`{key}` <=> s.`{key}`" for key in spec.keys]
     if spec.prune_column:
         values = [row[0] for row in source.select(spec.prune_column).distinct().collect()]
         literals = ", ".join(_sql_literal(v) for v in values if v is not None)
