@@ -15,11 +15,13 @@ from typing import Optional
 from lakehouse.config import Config
 from lakehouse.schemas import Contract
 from lakehouse.sinks.delta import ensure_table
+from lakehouse.streaming.checkpoint import query_id
 from lakehouse.streaming.lock import acquire_checkpoint_lock
 from lakehouse.streaming.options import SilverOptions, silver_options
 from lakehouse.streaming.reference import ensure_fx_rates
+from lakehouse.streaming.rewind import rekey_if_rewound
 from lakehouse.streaming.runner import StreamingRun
-from lakehouse.streaming.silver_batch import SilverPlan, handle_silver_batch
+from lakehouse.streaming.silver_batch import SilverPlan, handle_silver_batch, silver_app_id
 from lakehouse.streaming.tables import (
     bronze_table,
     quarantine_table,
@@ -73,9 +75,11 @@ def _start_contract(spark, cfg: Config, contract: Contract, options: SilverOptio
     if lock is not None:
         run.locks.append(lock)
     bronze = bronze_table(cfg, contract)
-    for table in (bronze, plan.silver, plan.quarantine, plan.review):
-        if table is not None:
-            ensure_table(spark, table)  # silver may start before bronze ever ran
+    written = [table for table in (plan.silver, plan.quarantine, plan.review) if table is not None]
+    for table in (bronze, *written):
+        ensure_table(spark, table)  # silver may start before bronze ever ran
+    if query_id(spark, plan.checkpoint) is not None:
+        rekey_if_rewound(spark, plan.checkpoint, silver_app_id(spark, plan.checkpoint), [t.path for t in written])
     parsed = (
         spark.readStream.format("delta")
         .option("maxFilesPerTrigger", options.max_files_per_trigger)

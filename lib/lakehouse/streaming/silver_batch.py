@@ -4,7 +4,8 @@ Exactly once: each write of a batch carries Delta's transaction identifier (app 
 Delta skips a version it already committed for that app id, table by table. The app id is
 derived from the query id in the checkpoint's metadata, so a batch re-run after a crash is
 skipped wherever it had committed, while a new checkpoint (deleted or moved; batch ids restart
-at 0) writes under a new app id instead of being skipped for ever. Beneath that, every write is a
+at 0) writes under a new app id instead of being skipped for ever, and so does a checkpoint restored
+or rewound behind the tables (lakehouse.streaming.rewind). Beneath that, every write is a
 keyed MERGE (insert once, or newest updated_at wins), so even a replay under another app id
 changes no row. `good + quarantined == input` holds per batch: a row is either accepted (and
 merged) or has reasons (and is quarantined).
@@ -24,6 +25,7 @@ from lakehouse.config.model import FraudConfig
 from lakehouse.schemas import Contract
 from lakehouse.sinks.delta import TableSpec, Txn, merge_into
 from lakehouse.streaming.checkpoint import CheckpointError, query_id
+from lakehouse.streaming.rewind import rekeyed_app_id
 from lakehouse.streaming.tables import QUARANTINE_MERGE, REVIEW_MERGE
 from lakehouse.transforms.dedup import dedupe_for_merge
 from lakehouse.transforms.fraud import KNOWN_COLUMNS, to_review_rows, with_fraud_flags
@@ -74,7 +76,11 @@ def handle_silver_batch(batch_df: DataFrame, batch_id: int, plan: SilverPlan) ->
 
 
 def silver_app_id(spark, checkpoint: str) -> str:
-    """Delta transaction app id of the query owning `checkpoint`; changes when the checkpoint does."""
+    """Delta transaction app id of the query owning `checkpoint`; changes when the checkpoint does
+    (and when it was rewound: rekeyed_app_id)."""
+    rekeyed = rekeyed_app_id(spark, checkpoint)
+    if rekeyed is not None:
+        return rekeyed
     owner = query_id(spark, checkpoint)
     if owner is None:
         raise CheckpointError(f"no query metadata in checkpoint {checkpoint}: is the query running on it?")

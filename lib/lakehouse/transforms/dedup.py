@@ -26,7 +26,7 @@ def with_record_key(contract: Contract) -> Transform:
 
     def transform(df: DataFrame) -> DataFrame:
         key = F.concat_ws("|", *(F.col(name).cast("string") for name in contract.record_key))
-        coordinates = F.concat_ws(":", F.lit("kafka"), "topic", "kafka_partition", "kafka_offset")
+        coordinates = F.concat_ws(":", F.lit("kafka"), "topic", "topic_id", "kafka_partition", "kafka_offset")
         return df.withColumn("record_key", F.when(is_rejected(), coordinates).otherwise(key))
 
     return transform

@@ -19,6 +19,7 @@ from lakehouse.transforms.dedup import (
 T1, T2 = dt.datetime(2024, 6, 1, 10, 0), dt.datetime(2024, 6, 1, 11, 0)
 PARSED = StructType([
     StructField("topic", StringType()),
+    StructField("topic_id", StringType()),
     StructField("kafka_partition", IntegerType()),
     StructField("kafka_offset", LongType()),
     StructField("transaction_id", StringType()),
@@ -29,13 +30,15 @@ PARSED = StructType([
 
 def test_record_key_is_the_contract_key_or_the_kafka_position_of_a_rejected_row(spark):
     rows = [
-        ("t", 0, 1, "a", T1, []),
-        ("t", 0, 2, None, None, ["malformed_json"]),      # null row: rejected, no key fields
-        ("t", 1, 2, None, None, ["malformed_json"]),      # edge: same nulls, must not share a key
+        ("t", "id1", 0, 1, "a", T1, []),
+        ("t", "id1", 0, 2, None, None, ["malformed_json"]),  # null row: rejected, no key fields
+        ("t", "id1", 1, 2, None, None, ["malformed_json"]),  # edge: same nulls, must not share a key
+        ("t", "id2", 1, 2, None, None, ["malformed_json"]),  # edge: same position in a re-created topic
     ]
     keyed = spark.createDataFrame(rows, PARSED).transform(with_record_key(CONTRACTS["transaction_events"]))
     expected = spark.createDataFrame(
-        [(1, "a|2024-06-01 10:00:00"), (2, "kafka:t:0:2"), (2, "kafka:t:1:2")], "kafka_offset long, record_key string")
+        [(1, "a|2024-06-01 10:00:00"), (2, "kafka:t:id1:0:2"), (2, "kafka:t:id1:1:2"), (2, "kafka:t:id2:1:2")],
+        "kafka_offset long, record_key string")
     assert_df_equality(keyed.select("kafka_offset", "record_key"), expected, ignore_row_order=True,
                        ignore_nullable=True)
 
