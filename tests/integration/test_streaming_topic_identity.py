@@ -73,7 +73,7 @@ def positions(df) -> tuple[int, int, int]:
             df.select("topic_id").distinct().count())
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(600)
 @pytest.mark.parametrize("checkpoint", ["kept", "moved aside"])
 def test_a_recreated_topic_is_refused_then_read_from_offset_0_beside_the_old_rows(
         spark, tmp_path, new_topic, checkpoint):
@@ -103,7 +103,7 @@ def test_a_recreated_topic_is_refused_then_read_from_offset_0_beside_the_old_row
     assert positions(table(spark, cfg, "quarantine", "user_events")) == (250, 250, 2)
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(600)
 def test_bronze_rows_from_before_topic_ids_count_as_the_current_topic(spark, tmp_path, new_topic):
     topic = new_topic(partitions=1, prefix="upgrade")
     cfg = stream_config(tmp_path, {"user_events": topic})
