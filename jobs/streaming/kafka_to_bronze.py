@@ -27,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--starting-offsets", help=f"where a NEW checkpoint starts: {POSITION}")
     parser.add_argument("--backfill-from", help=f"backfill instead of streaming, from: {POSITION}")
     parser.add_argument("--backfill-until", help=f"backfill up to (exclusive): {POSITION}")
+    parser.add_argument("--accept-recreated-topic", action="store_true",
+                        help="the topic was deleted and re-created (new topic id): move the old checkpoint "
+                             "aside and read the new topic from --starting-offsets, default earliest")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

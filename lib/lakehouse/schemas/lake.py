@@ -15,6 +15,10 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
+# The Kafka topic id (KIP-516) of the incarnation a record was read from: a topic deleted and created
+# again restarts its offsets at 0 under a new id. Null in rows written before ids were recorded.
+TOPIC_ID = StructField("topic_id", StringType())
+
 # bronze.<topic>: one row per Kafka record, exactly as read; append-only, partitioned by ingest_date.
 BRONZE = StructType([
     StructField("topic", StringType()),
@@ -30,6 +34,7 @@ BRONZE = StructType([
     ]))),
     StructField("ingested_at", TimestampType()),
     StructField("ingest_date", DateType()),
+    TOPIC_ID,
 ])
 
 # quarantine.<topic>: every record silver refused, with its reasons and where it is in Kafka and bronze.
@@ -46,6 +51,7 @@ QUARANTINE = StructType([
     StructField("ingested_at", TimestampType()),
     StructField("ingest_date", DateType()),
     StructField("quarantined_at", TimestampType()),
+    TOPIC_ID,
 ])
 
 # reference.fx_rates: USD value of one unit of a currency, valid from rate_date until the next row.

@@ -123,7 +123,12 @@ def _add_missing_columns(spark, table: TableSpec) -> None:
     missing = [column for column in table.schema if column.name.lower() not in held]
     if missing:
         added = ", ".join(f"`{column.name}` {column.dataType.simpleString()}" for column in missing)
-        spark.sql(f"ALTER TABLE delta.`{table.path}` ADD COLUMNS ({added})")
+        try:
+            spark.sql(f"ALTER TABLE delta.`{table.path}` ADD COLUMNS ({added})")
+        except Exception:  # another job starting at the same moment may have added them first
+            present = {name.lower() for name in spark.read.format("delta").load(table.path).schema.fieldNames()}
+            if any(column.name.lower() not in present for column in missing):
+                raise
 
 
 def merge_into(
@@ -209,8 +214,8 @@ def _committed_elsewhere(spark, path: str, txn: Optional[Txn]) -> Callable[[], b
 
 
 def merge_condition(source, spec: MergeSpec) -> str:
-    """The ON clause: equal keys, plus the source's partition values when pruning."""
-    clauses = [f"t.`{key}` = s.`{key}`" for key in spec.keys]
+    """The ON clause: equal keys (null equal to null), plus the source's partition values when pruning."""
+    clauses = [f"t.`{key}` <=> s.`{key}`" for key in spec.keys]
     if spec.prune_column:
         values = [row[0] for row in source.select(spec.prune_column).distinct().collect()]
         literals = ", ".join(_sql_literal(v) for v in values if v is not None)

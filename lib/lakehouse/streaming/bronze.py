@@ -4,8 +4,10 @@ Exactly once: Spark records each micro-batch's offset range in the checkpoint be
 the Delta sink commits the batch's files together with a transaction id (query id, batch id) in
 the table's log and skips a batch id it already committed. A crash at any point therefore either
 replays a batch Delta skips or re-runs one that never committed, and every Kafka offset lands once.
-Guards around it: a data-loss check before starting, an exclusive lock per checkpoint, and a new
-checkpoint continuing after the rows bronze already holds (lakehouse.streaming.start).
+Guards around it: a data-loss check before starting, an exclusive lock per checkpoint, a new
+checkpoint continuing after the rows bronze already holds, a re-created topic refused and a
+restored checkpoint moved aside (lakehouse.streaming.start). Rows carry the topic id they were
+read from: a topic re-created while a query runs is caught only at the next start (README).
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import logging
 from pyspark.sql import functions as F
 
 from lakehouse.config import Config
+from lakehouse.kafka.topic_id import topic_id
 from lakehouse.lineage.datasets import kafka_dataset, lake_dataset
 from lakehouse.ops.metrics import publisher
 from lakehouse.schemas import Contract
@@ -68,7 +71,9 @@ def _start_topic(spark, cfg: Config, contract: Contract, options: BronzeOptions,
     )
     if options.min_partitions:
         reader = reader.option("minPartitions", options.min_partitions)
-    starting = plan_start(spark, cfg, topic, table.path, checkpoint, options.starting_offsets)
+    incarnation = topic_id(cfg, topic)
+    starting = plan_start(spark, cfg, topic, incarnation, table.path, checkpoint, options.starting_offsets,
+                          options.accept_recreated_topic)
     if starting is not None:
         reader = reader.option("startingOffsets", starting)
     name = f"bronze.{contract.name} <- {topic}"
@@ -77,7 +82,7 @@ def _start_topic(spark, cfg: Config, contract: Contract, options: BronzeOptions,
                       [kafka_dataset(cfg.kafka.bootstrap_servers, topic)], [lake_dataset(table.path)])
     query = (
         reader.load()
-        .transform(with_bronze_columns(F.current_timestamp()))
+        .transform(with_bronze_columns(F.current_timestamp(), incarnation))
         .transform(observe_newest)
         .writeStream.format("delta")
         .queryName(name)
@@ -87,6 +92,6 @@ def _start_topic(spark, cfg: Config, contract: Contract, options: BronzeOptions,
         .trigger(**options.trigger.spark_options())
         .start(table.path)
     )
-    log.info("bronze.%s: reading Kafka topic %s into %s (checkpoint %s, trigger %s)",
-             contract.name, topic, table.path, checkpoint, options.trigger.mode)
+    log.info("bronze.%s: reading Kafka topic %s (id %s) into %s (checkpoint %s, trigger %s)",
+             contract.name, topic, incarnation, table.path, checkpoint, options.trigger.mode)
     return query

@@ -3,12 +3,18 @@
 Spark's layout (3.5): `metadata` holds {"id": <query id>}, created with the checkpoint and kept
 for its life; `offsets/<n>` holds the planned end offsets of batch n (line 3 for the only source);
 `commits/<n>` marks batch n done; `sources/0/0` holds the offsets a new query started from.
+The jobs keep a few files of their own beside Spark's (names starting with `lakehouse_`), so they
+travel with the checkpoint when it is copied, restored or moved aside.
 Files are read through Hadoop's FileSystem, so local, s3a:// and s3:// (EMRFS) paths all work.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
+import logging
 from typing import Optional
+
+log = logging.getLogger(__name__)
 
 
 class CheckpointError(RuntimeError):
@@ -25,6 +31,28 @@ def read_text(spark, path: str) -> Optional[str]:
         return spark._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
     finally:
         stream.close()
+
+
+def write_text(spark, path: str, text: str) -> None:
+    """Writes (or replaces) a small file, creating its folder."""
+    fs, hpath = _filesystem(spark, path)
+    stream = fs.create(hpath, True)
+    try:
+        stream.write(bytearray(text.encode("utf-8")))
+    finally:
+        stream.close()
+
+
+def move_aside(spark, checkpoint: str, reason: str) -> str:
+    """Renames the checkpoint to `<checkpoint>.<reason>-<UTC time>` and returns the new path, so the
+    next query starts a new checkpoint while the old one stays for inspection."""
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    target = f"{checkpoint.rstrip('/')}.{reason}-{stamp}"
+    fs, hpath = _filesystem(spark, checkpoint)
+    if not fs.rename(hpath, spark._jvm.org.apache.hadoop.fs.Path(target)):
+        raise CheckpointError(f"could not move checkpoint {checkpoint} aside to {target}")
+    log.warning("moved checkpoint %s aside to %s (%s)", checkpoint, target, reason)
+    return target
 
 
 def batch_ids(spark, folder: str) -> list[int]:

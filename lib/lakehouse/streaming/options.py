@@ -35,6 +35,7 @@ class BronzeOptions:
     starting_offsets: Optional[str]  # for a new checkpoint: earliest, latest, a time, or offsets JSON
     backfill_from: Optional[str]     # a backfill copies [from, until) into bronze instead of streaming
     backfill_until: Optional[str]
+    accept_recreated_topic: bool = False  # read a re-created topic (new topic id) from its start
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ def bronze_options(cfg: Config, args: argparse.Namespace) -> BronzeOptions:
         starting_offsets=_flag(args, "starting_offsets"),
         backfill_from=backfill[0],
         backfill_until=backfill[1],
+        accept_recreated_topic=bool(_flag(args, "accept_recreated_topic")),
     )
 
 

@@ -49,14 +49,14 @@ def check_checkpoint_offsets(
     if gone:
         raise DataLossError(
             f"Kafka topic {topic} has no partition(s) {', '.join(map(str, gone))} that checkpoint {checkpoint} "
-            "has read: was the topic deleted and re-created? Move the checkpoint aside to start over."
+            "has read: was the topic deleted and re-created? Then run with --accept-recreated-topic."
         )
     ahead = [p for p in sorted(needed) if needed[p] > available[p].latest]
     if ahead:
         detail = ", ".join(f"partition {p} at {needed[p]} > end {available[p].latest}" for p in ahead)
         raise DataLossError(
             f"checkpoint {checkpoint} is ahead of Kafka topic {topic} ({detail}): was the topic deleted and "
-            "re-created? Move the checkpoint aside to start over."
+            "re-created? Then run with --accept-recreated-topic."
         )
     expected = {p: needed.get(p, 0) for p in available}
     lost = lost_ranges(expected, available)

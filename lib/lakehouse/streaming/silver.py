@@ -19,11 +19,13 @@ from lakehouse.ops import quality
 from lakehouse.ops.metrics import publisher
 from lakehouse.schemas import Contract
 from lakehouse.sinks.delta import ensure_table
+from lakehouse.streaming.checkpoint import query_id
 from lakehouse.streaming.lock import acquire_checkpoint_lock
 from lakehouse.streaming.options import SilverOptions, silver_options
 from lakehouse.streaming.reference import ensure_fx_rates
+from lakehouse.streaming.rewind import rekey_if_rewound
 from lakehouse.streaming.runner import StreamingRun
-from lakehouse.streaming.silver_batch import SilverPlan, handle_silver_batch
+from lakehouse.streaming.silver_batch import SilverPlan, handle_silver_batch, silver_app_id
 from lakehouse.streaming.tables import (
     SILVER_JOB,
     bronze_table,
@@ -81,9 +83,12 @@ def _start_contract(spark, cfg: Config, contract: Contract, options: SilverOptio
     if lock is not None:
         run.locks.append(lock)
     bronze = bronze_table(cfg, contract)
-    for table in (bronze, plan.silver, plan.quarantine, plan.review):
-        if table is not None:
-            ensure_table(spark, table)  # silver may start before bronze ever ran
+    written = [table for table in (plan.silver, plan.quarantine, plan.review) if table is not None]
+    for table in (bronze, *written):
+        ensure_table(spark, table)  # silver may start before bronze ever ran
+    if query_id(spark, plan.checkpoint) is not None:
+        checked = [t.path for t in written] + ([plan.quality_results] if plan.quality_results else [])
+        rekey_if_rewound(spark, plan.checkpoint, silver_app_id(spark, plan.checkpoint), checked)
     parsed = (
         spark.readStream.format("delta")
         .option("maxFilesPerTrigger", options.max_files_per_trigger)

@@ -4,7 +4,8 @@ Exactly once: each write of a batch carries Delta's transaction identifier (app 
 Delta skips a version it already committed for that app id, table by table. The app id is
 derived from the query id in the checkpoint's metadata, so a batch re-run after a crash is
 skipped wherever it had committed, while a new checkpoint (deleted or moved; batch ids restart
-at 0) writes under a new app id instead of being skipped for ever. Beneath that, every write is a
+at 0) writes under a new app id instead of being skipped for ever, and so does a checkpoint restored
+or rewound behind the tables (lakehouse.streaming.rewind). Beneath that, every write is a
 keyed MERGE (insert once, or newest updated_at wins), so even a replay under another app id
 changes no row; review is written from what silver holds after its MERGE (streaming.review), so it
 follows silver, never the batch's own scoring. `good + quarantined == input` holds per batch: a
@@ -28,6 +29,7 @@ from lakehouse.schemas import Contract
 from lakehouse.sinks.delta import TableSpec, Txn, merge_into
 from lakehouse.streaming.checkpoint import CheckpointError, query_id
 from lakehouse.streaming.review import mirror_into_review, review_changes, silver_rows_of
+from lakehouse.streaming.rewind import rekeyed_app_id
 from lakehouse.streaming.tables import QUARANTINE_MERGE, SILVER_JOB
 from lakehouse.transforms.dedup import dedupe_for_merge
 from lakehouse.transforms.fraud import KNOWN_COLUMNS, with_fraud_flags
@@ -115,7 +117,11 @@ def record_batch_checks(spark, plan: SilverPlan, report: BatchReport, txn: Txn) 
 
 
 def silver_app_id(spark, checkpoint: str) -> str:
-    """Delta transaction app id of the query owning `checkpoint`; changes when the checkpoint does."""
+    """Delta transaction app id of the query owning `checkpoint`; changes when the checkpoint does
+    (and when it was rewound: rekeyed_app_id)."""
+    rekeyed = rekeyed_app_id(spark, checkpoint)
+    if rekeyed is not None:
+        return rekeyed
     owner = query_id(spark, checkpoint)
     if owner is None:
         raise CheckpointError(f"no query metadata in checkpoint {checkpoint}: is the query running on it?")

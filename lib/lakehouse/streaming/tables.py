@@ -20,8 +20,12 @@ BRONZE_PROPERTIES = {
 }
 
 # How a row's identity meets the rows already in a table (lakehouse.sinks.delta.merge_into); a
-# silver table's merge rule is its contract's.
-BY_KAFKA_POSITION = MergeSpec(keys=("topic", "kafka_partition", "kafka_offset"), insert_only=True)
+# silver table's merge rule is its contract's. A Kafka position is (topic, topic id, partition,
+# offset): a re-created topic's offsets start at 0 again under a new id. Keys compare null-safe, so
+# rows written before ids were recorded (null) meet their replays; for a table holding no other
+# incarnation than the one being written, BY_KAFKA_OFFSET matches those rows by position alone.
+BY_KAFKA_POSITION = MergeSpec(keys=("topic", "topic_id", "kafka_partition", "kafka_offset"), insert_only=True)
+BY_KAFKA_OFFSET = MergeSpec(keys=("topic", "kafka_partition", "kafka_offset"), insert_only=True)
 QUARANTINE_MERGE = MergeSpec(keys=BY_KAFKA_POSITION.keys, insert_only=True, prune_column="ingest_date")
 FX_RATES_MERGE = MergeSpec(keys=("currency", "rate_date"), insert_only=True)
 

@@ -34,7 +34,8 @@ ISO_TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0
 EXACT_DECIMAL = DecimalType(38, 18)
 STRING_MAP = MapType(StringType(), StringType())
 # Bronze columns carried to silver, quarantine and review rows.
-COORDINATES = ("topic", "kafka_partition", "kafka_offset", "kafka_timestamp", "key", "ingested_at", "ingest_date")
+COORDINATES = ("topic", "topic_id", "kafka_partition", "kafka_offset", "kafka_timestamp", "key", "ingested_at",
+               "ingest_date")
 
 
 def parse_records(contract: Contract, max_record_bytes: int) -> Transform:

@@ -16,11 +16,11 @@ def payload(**fields: Any) -> bytes:
 
 
 def bronze_df(spark, values: list[Optional[Union[bytes, str]]], topic: str = "t", partition: int = 0,
-              ingested_at: dt.datetime = INGESTED_AT):
+              ingested_at: dt.datetime = INGESTED_AT, topic_id: Optional[str] = "id1"):
     """Bronze rows with offsets 0..n-1 carrying `values` (str values are UTF-8 encoded)."""
     rows = [
         (topic, partition, offset, ingested_at, 0, b"k", value.encode() if isinstance(value, str) else value, [],
-         ingested_at, ingested_at.date())
+         ingested_at, ingested_at.date(), topic_id)
         for offset, value in enumerate(values)
     ]
     return spark.createDataFrame(rows, BRONZE)

@@ -23,9 +23,11 @@ def test_quarantine_rows_keep_reasons_coordinates_and_raw_bytes(spark):
     missing = ["missing_field:host", "missing_field:service", "missing_field:metric_name",
                "missing_field:metric_value", "missing_field:metric_timestamp", "unsupported_schema_version"]
     expected = spark.createDataFrame([
-        ("t", 0, 0, INGESTED_AT, b"k", None, None, ["null_value"], None, INGESTED_AT, INGEST_DATE, AT),  # null row
-        ("t", 0, 1, INGESTED_AT, b"k", b"{", 1, ["malformed_json"], None, INGESTED_AT, INGEST_DATE, AT),
-        ("t", 0, 2, INGESTED_AT, b"k", None, 125, ["record_too_large"], None, INGESTED_AT, INGEST_DATE, AT),  # edge
+        # null row
+        ("t", 0, 0, INGESTED_AT, b"k", None, None, ["null_value"], None, INGESTED_AT, INGEST_DATE, AT, "id1"),
+        ("t", 0, 1, INGESTED_AT, b"k", b"{", 1, ["malformed_json"], None, INGESTED_AT, INGEST_DATE, AT, "id1"),
+        # edge
+        ("t", 0, 2, INGESTED_AT, b"k", None, 125, ["record_too_large"], None, INGESTED_AT, INGEST_DATE, AT, "id1"),
     ], QUARANTINE)
     assert_df_equality(rows, expected, ignore_row_order=True, ignore_nullable=True)
     assert missing  # a record with a parseable body lists each missing field (see test_parsing)
@@ -39,10 +41,10 @@ def test_bronze_rows_rename_kafka_columns_and_add_ingest_time(spark):
         (b"7", b"{}", "t", 3, 2**40, dt.datetime(2024, 6, 1, 23, 59, 59), 1, [("h", b"v")]),  # edge: big offset
     ], kafka_schema)
     ingested = dt.datetime(2024, 6, 1, 23, 59, 59, 999999)
-    rows = source.transform(with_bronze_columns(F.lit(ingested)))
+    rows = source.transform(with_bronze_columns(F.lit(ingested), "id1"))
     expected = spark.createDataFrame([
-        ("t", 3, 0, None, 0, None, None, None, ingested, dt.date(2024, 6, 1)),
+        ("t", 3, 0, None, 0, None, None, None, ingested, dt.date(2024, 6, 1), "id1"),
         ("t", 3, 2**40, dt.datetime(2024, 6, 1, 23, 59, 59), 1, b"7", b"{}", [("h", b"v")], ingested,
-         dt.date(2024, 6, 1)),
+         dt.date(2024, 6, 1), "id1"),
     ], BRONZE)
     assert_df_equality(rows, expected, ignore_row_order=True, ignore_nullable=True)
