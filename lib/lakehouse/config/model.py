@@ -422,6 +422,7 @@ class ExtractTableConfig:
     num_partitions: int = 1
     max_rows_per_run: Optional[int] = None    # null: read everything up to the safe bound
     safety_delay_s: Optional[float] = None    # null: extract.safety_delay_s
+    person_column: Optional[str] = None       # the column naming the person a row belongs to (lakehouse-erase)
 
     def validate(self):
         if not self.primary_key:
