@@ -57,3 +57,20 @@ def test_each_dbt_selector_names_the_source_reading_that_silver_table():
              for source in sources for table in source["tables"]}
     for silver, selector in DBT_SOURCES.items():
         assert selector == f"source:{reads[silver.split('.')[1]]}+"
+
+
+def test_the_job_takes_ids_from_flags_and_a_file_skipping_blanks_and_comments(tmp_path):
+    import argparse
+
+    from lakehouse.erasure.job import add_arguments, request_from
+
+    ids = tmp_path / "ids.txt"
+    ids.write_text("# ticket 1234\n12\n\n13  # second person\n7\n")
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["--user-id", "7", "--ids-file", str(ids), "--requested-by", "dpo",
+                              "--request-id", "TICKET-1234"])
+    request = request_from(args)
+    assert (request.user_ids, request.requested_by, request.request_id) == (("7", "12", "13"), "dpo", "TICKET-1234")
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--user-id", "7"])  # --requested-by is required
