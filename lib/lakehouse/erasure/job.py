@@ -99,21 +99,25 @@ def erase(spark, cfg: Config, request: ErasureRequest) -> ErasureReport:
         say(warning)
     erased_at = dt.datetime.now(dt.timezone.utc)
     rows = []
-    for target in targets:
-        outcome = erase_rows(spark, target, request.user_ids)
-        report.tables.append(outcome)
-        retention = retention_of(spark, target.path)
-        final_at = unrecoverable_after(erased_at, retention) if outcome.rows_removed else None
-        rows.append(erasure_log.ErasureLogRow(
-            request.request_id, report.run_id, request.requested_by, erased_at, erased_at.date(),
-            len(request.user_ids), target.name, outcome.rows_removed, outcome.rows_unattributed, outcome.version,
-            retention, final_at))
-        say(_outcome_line(outcome, retention, final_at))
+    try:
+        for target in targets:
+            outcome = erase_rows(spark, target, request.user_ids)
+            report.tables.append(outcome)
+            retention = retention_of(spark, target.path)
+            final_at = unrecoverable_after(erased_at, retention) if outcome.rows_removed else None
+            rows.append(erasure_log.ErasureLogRow(
+                request.request_id, report.run_id, request.requested_by, erased_at, erased_at.date(),
+                len(request.user_ids), target.name, outcome.rows_removed, outcome.rows_unattributed,
+                outcome.version, retention, final_at))
+            say(_outcome_line(outcome, retention, final_at))
+    finally:  # a table that failed still leaves the log of the tables erased before it
+        if rows:
+            erasure_log.append(spark, cfg.lake.table_path(*erasure_log.TABLE), rows)
+            say(f"logged in ops.erasure_log: request {request.request_id}, run {report.run_id}, "
+                f"by {request.requested_by}, {len(rows)} of {len(targets)} tables")
     _check_guards(spark, targets)
-    erasure_log.append(spark, cfg.lake.table_path(*erasure_log.TABLE), rows)
-    say(f"logged in ops.erasure_log: request {request.request_id}, run {report.run_id}, by {request.requested_by}")
     if request.vacuum:
-        _vacuum(spark, targets, report, say)
+        _vacuum(spark, targets, say)
     _warehouse_hint([t for t in targets if report.removed(t.name)], say)
     return report
 
@@ -134,7 +138,7 @@ def _check_guards(spark, targets: Sequence[ErasureTarget]) -> None:
         raise ErasureError(f"delta.appendOnly is off on {', '.join(left_off)}: run lakehouse-erase again")
 
 
-def _vacuum(spark, targets: Sequence[ErasureTarget], report: ErasureReport, say) -> None:
+def _vacuum(spark, targets: Sequence[ErasureTarget], say) -> None:
     """VACUUM with each table's own retention: deletes the files of erasures older than it."""
     for target in targets:
         deleted = vacuum(spark, target.path)["files_deleted"]
