@@ -62,6 +62,7 @@ EXTRAS["dev"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
 JOB_SCRIPTS = {
     # name: module:function, filled in as jobs land
     "lakehouse-maintenance": "lakehouse_jobs.batch.table_maintenance:main",
+    "lakehouse-erase": "lakehouse_jobs.batch.erase_person:main",
     "lakehouse-ship-artifacts": "lakehouse_jobs.tools.ship_artifacts:main",
     "lakehouse-bronze": "lakehouse_jobs.streaming.kafka_to_bronze:main",
     "lakehouse-silver": "lakehouse_jobs.streaming.bronze_to_silver:main",

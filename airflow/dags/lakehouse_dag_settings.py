@@ -35,7 +35,7 @@ from airflow.providers.standard.operators.python import ShortCircuitOperator
 from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
 
 from lakehouse.config import Config, load_config
-from lakehouse.ops.quality import dbt_results_target
+from lakehouse.ops.dbt_quality import dbt_results_target
 from lakehouse.orchestration import commands, emr
 from lakehouse.orchestration.alerts import AlertChannels, FailureAlertNotifier, channels_kwargs, deadline_missed
 from lakehouse.orchestration.dbt import dbt_command, dbt_env

@@ -450,6 +450,7 @@ class ExtractTableConfig:
     max_rows_per_run: Optional[int] = None    # null: read everything up to the safe bound
     safety_delay_s: Optional[float] = None    # null: extract.safety_delay_s
     source_timezone: Optional[str] = None     # a `timestamp` (no tz) cursor: its writers' TimeZone (fixed offset)
+    person_column: Optional[str] = None       # the column naming the person a row belongs to (lakehouse-erase)
 
     def validate(self):
         if not self.primary_key:

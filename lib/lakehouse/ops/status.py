@@ -12,6 +12,7 @@ from typing import Optional
 
 from lakehouse.config import Config
 from lakehouse.ops import quality
+from lakehouse.ops.dbt_quality import lake_target
 from lakehouse.ops.metrics import cloudwatch_client
 
 LOOKBACK = dt.timedelta(days=1)
@@ -53,7 +54,8 @@ def table_status(cfg: Config) -> list[TableStatus]:
 
 
 class Metrics:
-    """The newest datum of a metric (or its time) in the environment's namespace."""
+    """A metric's newest minute in the environment's namespace: its time, or its smallest datum (lag
+    and freshness fall as a job catches up: the smallest is the latest)."""
 
     def __init__(self, cfg: Config):
         self.namespace = cfg.metrics.namespace
@@ -65,19 +67,19 @@ class Metrics:
             Namespace=self.namespace, MetricName=name,
             Dimensions=[{"Name": k, "Value": v} for k, v in sorted(dimensions.items())],
             StartTime=self.now - LOOKBACK, EndTime=self.now + dt.timedelta(minutes=1), Period=60,
-            Statistics=["Maximum"],
+            Statistics=["Minimum"],
         )["Datapoints"]
         if not points:
             return None
         newest = max(points, key=lambda point: point["Timestamp"])
-        return newest["Timestamp"] if at else newest["Maximum"]
+        return newest["Timestamp"] if at else newest["Minimum"]
 
 
 def last_commit(cfg: Config, table: str) -> Optional[dt.datetime]:
     from deltalake import DeltaTable
     from deltalake.exceptions import TableNotFoundError
 
-    target = quality.lake_target(cfg, *table.split(".", 1))
+    target = lake_target(cfg, *table.split(".", 1))
     try:
         [entry] = DeltaTable(target["uri"], storage_options=target["storage_options"] or None).history(1)
     except TableNotFoundError:
@@ -90,7 +92,7 @@ def last_checks(cfg: Config) -> dict[str, str]:
     from deltalake import DeltaTable
     from deltalake.exceptions import TableNotFoundError
 
-    target = quality.lake_target(cfg, *quality.TABLE)
+    target = lake_target(cfg, *quality.TABLE)
     try:
         rows = DeltaTable(target["uri"], storage_options=target["storage_options"] or None).to_pyarrow_table(
             columns=["table_name", "check_name", "status", "checked_at"]).to_pylist()

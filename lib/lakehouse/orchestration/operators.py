@@ -19,7 +19,7 @@ from botocore.exceptions import WaiterError
 from lakehouse.config import Config
 from lakehouse.lineage.client import lineage_client
 from lakehouse.lineage.dbt import emit_dbt_lineage
-from lakehouse.ops.quality import record_dbt_results
+from lakehouse.ops.dbt_quality import record_dbt_results
 from lakehouse.orchestration.commands import step_name
 from lakehouse.orchestration.dbt import dbt_process
 from lakehouse.orchestration.emr import find_cluster, find_reusable_steps
@@ -163,7 +163,7 @@ class DbtOperator(BaseOperator):
 
     dbt's exit status is the verdict: a failed test or a stale source fails the task. After a build
     or test, passed or not, its tests' results are appended to ops.quality_results when
-    `quality_results` (lakehouse.ops.quality.dbt_results_target) is given. With `lineage` (the
+    `quality_results` (lakehouse.ops.dbt_quality.dbt_results_target) is given. With `lineage` (the
     config, when lineage is enabled) the models dbt built are reported to OpenLineage afterwards,
     this task instance as their parent run (lakehouse.lineage.dbt).
     """

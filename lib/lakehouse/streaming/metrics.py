@@ -29,9 +29,12 @@ def observe_newest(df: DataFrame) -> DataFrame:
 
 def records_behind(latest: Optional[str], end: Optional[str]) -> dict[str, int]:
     """Per topic, the records between a Kafka source's end offsets and the latest, over its partitions."""
-    if not latest or not end:
+    try:
+        latest_offsets, end_offsets = json.loads(latest or "null"), json.loads(end or "null")
+    except ValueError:
         return {}
-    latest_offsets, end_offsets = json.loads(latest), json.loads(end)
+    if not isinstance(latest_offsets, dict) or not isinstance(end_offsets, dict):
+        return {}
     return {
         topic: sum(max(offset - end_offsets.get(topic, {}).get(partition, offset), 0)
                    for partition, offset in partitions.items())

@@ -92,6 +92,9 @@ def _start_contract(spark, cfg: Config, contract: Contract, options: SilverOptio
     parsed = (
         spark.readStream.format("delta")
         .option("maxFilesPerTrigger", options.max_files_per_trigger)
+        # Bronze only ever changes rows in an erasure (lakehouse.erasure): its DELETE commit re-adds
+        # rows silver already read, so it is skipped rather than failing the stream.
+        .option("skipChangeCommits", "true")
         .load(bronze.path)
         .transform(parse_records(contract, cfg.streaming.max_record_bytes))
     )
