@@ -21,7 +21,7 @@ def start(spark, source: str, handler, name: str, checkpoint: str):
             .option("checkpointLocation", checkpoint).trigger(availableNow=True).start())
 
 
-def test_a_failing_query_leaves_the_others_running_to_their_end(spark, tmp_path):
+def test_a_failing_query_leaves_the_others_running_to_their_end(spark, cfg, tmp_path):
     good, broken, copy = (str(tmp_path / name) for name in ("good", "broken", "copy"))
     write_files(spark, good, GOOD_FILES)
     write_files(spark, broken, 1)
@@ -33,7 +33,7 @@ def test_a_failing_query_leaves_the_others_running_to_their_end(spark, tmp_path)
     def fail(batch_df, batch_id):
         raise ValueError("the handler refuses every batch")
 
-    run = StreamingRun(spark)
+    run = StreamingRun(spark, cfg)
     run.queries.append(start(spark, good, slow_copy, "copy <- good", str(tmp_path / "cp-good")))
     run.queries.append(start(spark, broken, fail, "fail <- broken", str(tmp_path / "cp-broken")))
     try:
