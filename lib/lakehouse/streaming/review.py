@@ -23,6 +23,7 @@ from lakehouse.sinks.delta import (
     ensure_table,
     table_version,
 )
+from lakehouse.sinks.retry import retry_conflicts
 from lakehouse.transforms.fraud import to_review_changes
 
 REVIEW_KEY = "transaction_id"
@@ -52,6 +53,7 @@ def review_changes(in_silver: DataFrame, review: TableSpec, flagged_at: Column) 
 
 def mirror_into_review(changes: DataFrame, review: TableSpec, txn: Optional[Txn]) -> MergeOutcome:
     """One MERGE: flagged rows inserted or, when they differ (flagged_at aside), updated; the rest deleted.
+    A conflict with another writer (an erasure, OPTIMIZE) is retried (lakehouse.sinks.retry).
 
     `changes` must be materialized (e.g. localCheckpoint()ed): Delta does not copy it again.
     """
@@ -62,15 +64,19 @@ def mirror_into_review(changes: DataFrame, review: TableSpec, txn: Optional[Txn]
     columns = FRAUD_REVIEW.fieldNames()
     values = {column: f"s.`{column}`" for column in columns}
     same_row = " AND ".join(f"t.`{column}` <=> s.`{column}`" for column in columns if column != "flagged_at")
-    before = table_version(spark, review.path)
-    merge = (
-        DeltaTable.forPath(spark, review.path).alias("t")
-        .merge(changes.alias("s"), f"t.`{REVIEW_KEY}` = s.`{REVIEW_KEY}`")
-        .whenMatchedDelete(condition="NOT s.is_flagged")
-        .whenMatchedUpdate(condition=f"NOT ({same_row})", set=values)
-        .whenNotMatchedInsert(condition="s.is_flagged", values=values)
-    )
-    with commit_options(spark, txn, None, {MATERIALIZE_SOURCE: "none"}):
-        merge.execute()
-    after = table_version(spark, review.path)
-    return MergeOutcome(committed=after != before, table_version=after)
+
+    def attempt() -> MergeOutcome:  # planned again on the newest version after a conflict
+        before = table_version(spark, review.path)
+        merge = (
+            DeltaTable.forPath(spark, review.path).alias("t")
+            .merge(changes.alias("s"), f"t.`{REVIEW_KEY}` = s.`{REVIEW_KEY}`")
+            .whenMatchedDelete(condition="NOT s.is_flagged")
+            .whenMatchedUpdate(condition=f"NOT ({same_row})", set=values)
+            .whenNotMatchedInsert(condition="s.is_flagged", values=values)
+        )
+        with commit_options(spark, txn, None, {MATERIALIZE_SOURCE: "none"}):
+            merge.execute()
+        after = table_version(spark, review.path)
+        return MergeOutcome(committed=after != before, table_version=after)
+
+    return retry_conflicts(attempt, f"MERGE into {review.path}")
