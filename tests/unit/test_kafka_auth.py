@@ -86,9 +86,12 @@ def test_an_environment_pointed_at_the_local_broker_may_use_it_unauthenticated()
     assert cfg.kafka.brokers_are_local
 
 
+MADE_UP_KEY_ID = "made-up-key-id"  # not a credential: signing is local, nothing reaches AWS
+
+
 def test_the_python_clients_sign_in_with_an_msk_iam_token(monkeypatch):
     # The real signer with made-up keys: signing is local (SigV4), no AWS call is made.
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEEXAMPLE00")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", MADE_UP_KEY_ID)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "made-up-secret")
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
@@ -99,6 +102,6 @@ def test_the_python_clients_sign_in_with_an_msk_iam_token(monkeypatch):
     query = parse_qs(url.query)
     assert url.netloc == "kafka.us-west-2.amazonaws.com"
     assert query["Action"] == ["kafka-cluster:Connect"]
-    assert query["X-Amz-Credential"][0].startswith("AKIAEXAMPLEEXAMPLE00/")
+    assert query["X-Amz-Credential"][0].startswith(f"{MADE_UP_KEY_ID}/")
     assert "/us-west-2/kafka-cluster/" in query["X-Amz-Credential"][0]
     assert time.time() < expiry_s < time.time() + 3600
