@@ -53,8 +53,9 @@ def demo(tmp_path_factory, kafka_service, postgres_service, s3_service) -> DemoR
             *(arg for setting in settings for arg in ("--set", setting))]
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAKEHOUSE__")}
     try:
+        env["SPARK_SUBMIT_OPTS"] = f"{env.get('SPARK_SUBMIT_OPTS', '')} -XX:ErrorFile={folder}/hs_err_%p.log"
         result = subprocess.run(demo, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=840)
-        assert result.returncode == 0, result.stdout + result.stderr
+        assert result.returncode == 0, failure_report(result, folder)
         assert "Summary:" in result.stdout, result.stdout
         summary = dict(line.strip().split(": ", 1) for line in result.stdout.split("Summary:")[1].splitlines()
                        if ": " in line)
@@ -64,6 +65,17 @@ def demo(tmp_path_factory, kafka_service, postgres_service, s3_service) -> DemoR
         with PostgresServer(local).admin_connection() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         delete_topics(local, list(topics.values()))
+
+
+def failure_report(result: subprocess.CompletedProcess, folder: Path) -> str:
+    """The demo's output, ending with what a truncated CI log must still show: the steps it got through,
+    the first error lines of its JVM and Python, and any JVM crash report."""
+    errors = [line for line in result.stderr.splitlines()
+              if any(word in line for word in ("ERROR", "Exception", "Error:", "Killed", "SIGTERM", "exit"))]
+    crashes = [path.read_text(errors="replace")[:3000] for path in folder.glob("hs_err_*.log")]
+    steps = [line for line in result.stdout.splitlines() if line.strip()]
+    return "\n".join([result.stderr, "--- demo steps:", *steps, "--- first error lines:", *errors[:25],
+                      "--- JVM crash reports:", *(crashes or ["none"])])
 
 
 def delete_topics(cfg, topics: list[str]) -> None:
