@@ -129,6 +129,7 @@ class StreamingRun:
             if done >= RESTARTS:
                 log.error("%s: %d restarts in a row all failed on commit conflicts: not restarted again",
                           query.name, done)
+                del self._starts[query.name]  # reported as failed from now on
                 continue
             delay = RESTART_BACKOFF_S * 2 ** done
             log.warning("%s failed on a commit conflict (%s): restart %d of at most %d in a row from its "
