@@ -1,11 +1,14 @@
 """Erasure of one person end to end on the local stack: Kafka -> bronze/quarantine/silver and the
-Postgres extract, erased while a silver stream keeps committing, then re-run and later pipeline runs."""
+Postgres extract, erased while always-on bronze and silver streams keep committing new records,
+then re-run and later pipeline runs."""
 from __future__ import annotations
 
 import dataclasses
 import json
 import threading
+import time
 import uuid
+from collections import Counter
 
 import pytest
 
@@ -13,6 +16,7 @@ from lakehouse.erasure.job import erase, make_request
 from lakehouse.erasure.targets import erasure_targets
 from lakehouse.kafka.producer import EventProducer
 from lakehouse.streaming.bronze import start_bronze
+from lakehouse.streaming.options import Trigger
 from lakehouse.streaming.silver import start_silver
 from tests.integration.extract_support import run as run_extract
 from tests.integration.extract_support import source_schema, writer
@@ -50,21 +54,82 @@ def people(spark, cfg) -> dict[str, dict[str, int]]:
     return found
 
 
-def feed_during_erasure(spark, cfg, failures: list) -> None:
-    """Produces another person's event and runs a bronze round for it while the erasure runs; a
-    round that loses the race with the erasure's commits is run again, as the scheduler does."""
-    produce(cfg, "user_events", [event("3", day=2)])
-    for _ in range(3):
+def owner(value: bytes):
+    """The person a produced record names, None when it names nobody."""
+    try:
+        return json.loads(value).get("user_id")
+    except ValueError:
+        return None
+
+
+def feed(cfg, sent: list, seconds: float) -> None:
+    """Produces the kept people's events, valid and refused ones, every 20 ms for `seconds`."""
+    deadline = time.monotonic() + seconds
+    with EventProducer(cfg) as producer:
+        number = 0
+        while time.monotonic() < deadline:
+            number += 1
+            key, value = event(KEPT[number % 2], day=2)
+            if number % 5 == 0:  # refused: no event_id
+                value = json.dumps({"user_id": key.decode(), "event_type": "nope", "n": number}).encode()
+            producer.send(cfg.streaming.topics["user_events"], key, value)
+            sent.append((key, value))
+            time.sleep(0.02)
+
+
+class Waiting:
+    """A run's `wait` on its own thread, as a job's main thread runs it; `end` stops the run."""
+
+    def __init__(self, run):
+        self.run, self.error = run, None
+        self.thread = threading.Thread(target=self._wait, daemon=True)
+        self.thread.start()
+
+    def _wait(self) -> None:
         try:
-            start_bronze(spark, cfg, bronze_options("user_events")).wait(until_all_done=True)
-            return
-        except Exception as exc:  # recorded and shown by the test
-            failures.append(f"{type(exc).__name__}: {str(exc)[:200]}")
+            self.run.wait(until_all_done=False)
+        except Exception as error:  # shown by the test
+            self.error = error
+
+    def alive(self) -> None:
+        for query in self.run.queries:
+            assert query.isActive, f"{query.name} died: {query.exception()}"
+
+    def end(self) -> None:
+        self.run.stop()
+        self.thread.join(60)
+
+
+def fast(options):
+    return dataclasses.replace(options, trigger=Trigger("processing-time", "100 milliseconds"))
+
+
+def holdings(spark, cfg) -> tuple[Counter, Counter, Counter]:
+    """user_events' bronze and quarantine values and silver event ids, each as often as it is there."""
+    def values(layer):
+        return Counter(bytes(r.value) for r in table(spark, cfg, layer, "user_events").select("value").collect())
+    silver = Counter(r.event_id for r in table(spark, cfg, "silver", "user_events").select("event_id").collect())
+    return values("bronze"), values("quarantine"), silver
+
+
+def expected(sent: list) -> tuple[Counter, Counter, Counter]:
+    """What `holdings` should be: every record sent except the erased person's, once."""
+    kept = [value for _, value in sent if owner(value) != ERASED]
+    ids = [_event_id(value) for value in kept]
+    return (Counter(kept), Counter(v for v, i in zip(kept, ids) if i is None),
+            Counter(i for i in ids if i is not None))
+
+
+def _event_id(value: bytes):
+    try:
+        return json.loads(value).get("event_id")
+    except ValueError:
+        return None
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-def test_one_person_is_erased_from_every_table_while_a_silver_stream_runs(spark, tmp_path, new_topic,
+def test_one_person_is_erased_from_every_table_while_the_streams_run(spark, tmp_path, new_topic,
                                                                          postgres_service):
     topics = {"user_events": new_topic(partitions=2, prefix="erase_events"),
               "transaction_events": new_topic(partitions=1, prefix="erase_txn")}
@@ -74,9 +139,10 @@ def test_one_person_is_erased_from_every_table_while_a_silver_stream_runs(spark,
         cfg = dataclasses.replace(base, extract=dataclasses.replace(base.extract, tables=extract_tables))
         with writer(cfg) as conn:  # every seeded user has an order (the seed picks customers at random)
             conn.execute(f'UPDATE "{schema}".orders SET customer_id = (order_id - 1) % 4 + 1')
-        produce(cfg, "user_events", [*(event(u) for u in ("1", "2", "3", "2")),
-                                     (b"2", b'{"user_id": "2", "event_type": "nope"}'),  # quarantined, theirs
-                                     (b"x", b"not json")])                               # nobody's
+        sent = [*(event(u) for u in ("1", "2", "3", "2")),
+                (b"2", b'{"user_id": "2", "event_type": "nope"}'),  # quarantined, theirs
+                (b"x", b"not json")]                               # nobody's
+        produce(cfg, "user_events", sent)
         produce(cfg, "transaction_events", [txn("t1", 1, 0), txn("t2", 2, 1),
                                             txn("big2", 2, 2, amount="20000.00"), txn("t3", 3, 3),
                                             (b"2", b'{"user_id": "2", "transaction_id": "t4"}')])
@@ -86,30 +152,41 @@ def test_one_person_is_erased_from_every_table_while_a_silver_stream_runs(spark,
         before = people(spark, cfg)
         assert all(before[t].get(ERASED) for t in before), before  # the person is in every table
 
-        stream = start_silver(spark, cfg, silver_options("user_events", trigger="processing-time"))
-        query = stream.queries[0]
-        failures = []
-        feeder = threading.Thread(target=feed_during_erasure, args=(spark, cfg, failures), daemon=True)
+        # The always-on streams run on while events keep coming: a bronze append in flight when the
+        # erasure lifts or sets back bronze's guard conflicts with it. Events stop a few seconds into
+        # the erasure: its DELETE conflicts with every append made while it runs, so it commits (retried)
+        # once the stream is quiet.
+        runs = [Waiting(start_bronze(spark, cfg, fast(bronze_options("user_events", trigger="processing-time")))),
+                Waiting(start_silver(spark, cfg, fast(silver_options("user_events", trigger="processing-time"))))]
+        feeder = threading.Thread(target=feed, args=(cfg, sent, 4.0), daemon=True)
         try:
-            wait_for(lambda: query.lastProgress is not None, 60, "the silver stream's first batch",
-                     check=lambda: _alive(query))
+            def alive():
+                for run in runs:
+                    run.alive()
+            wait_for(lambda: all(q.lastProgress for w in runs for q in w.run.queries), 60,
+                     "both streams' first batch", check=alive)
             feeder.start()
-            batches_before = query.lastProgress["batchId"]
+            time.sleep(1)
             first = erase(spark, cfg, make_request([ERASED], "dpo@example.com", "TICKET-1"))
-            wait_for(lambda: query.lastProgress["batchId"] > batches_before, 60,
-                     "a silver batch committed after the erasure started", check=lambda: _alive(query))
-            feeder.join(120)
-            _alive(query)
+            feeder.join(60)
+            late = [event("1", day=3), event("3", day=3)]
+            produce(cfg, "user_events", late)
+            sent += late
+            wait_for(lambda: holdings(spark, cfg) == expected(sent), 120,
+                     "every kept record once in bronze, quarantine and silver", check=alive)
+            alive()
         finally:
-            stream.stop()
-        print("bronze rounds that failed during the erasure:", failures)
+            for run in runs:
+                run.end()
+        print(f"records produced: {len(sent)}; restarts: {[run.run.restarts for run in runs]}; "
+              f"waits' errors: {[run.error for run in runs]}")
+        assert [run.error for run in runs] == [None, None]
 
         after = people(spark, cfg)
         assert {t: rows.get(ERASED) for t, rows in after.items() if rows.get(ERASED)} == {}
         for name, rows in before.items():
             for kept in KEPT:  # the others' rows are untouched (new ones of person 3 may have come)
                 assert after[name].get(kept, 0) >= rows.get(kept, 0), (name, kept)
-        assert after["silver.user_events"]["3"] > before["silver.user_events"]["3"]  # the stream went on
         assert {t.table: t.rows_removed for t in first.tables} == {
             "bronze.user_events": 3, "bronze.transaction_events": 3, "quarantine.user_events": 1,
             "quarantine.transaction_events": 1, "silver.user_events": 2, "silver.transactions": 2,
@@ -151,10 +228,7 @@ def test_one_person_is_erased_from_every_table_while_a_silver_stream_runs(spark,
             run_extract(spark, cfg, name)
         final = people(spark, cfg)
         assert {t: rows.get(ERASED) for t, rows in final.items() if rows.get(ERASED)} == {}
-        assert final["silver.user_events"]["1"] == before["silver.user_events"]["1"] + 1
+        assert final["silver.user_events"]["1"] == after["silver.user_events"]["1"] + 1
         assert final["silver.users"] == {"1": 1, "3": 1, "4": 1}
 
 
-def _alive(query) -> None:
-    if not query.isActive:
-        raise AssertionError(f"the silver stream died: {query.exception()}")

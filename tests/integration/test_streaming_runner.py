@@ -1,10 +1,13 @@
 """The queries of one job: a query that fails leaves the others running to their end, and the run
-then fails naming it."""
+then fails naming it; one that fails on a Delta commit conflict is started again from its checkpoint."""
 from __future__ import annotations
 
 import time
 
-from lakehouse.streaming.runner import QueriesFailedError, StreamingRun
+import pytest
+
+from lakehouse.streaming import runner
+from lakehouse.streaming.runner import QueriesFailedError, StreamingRun, is_commit_conflict
 
 GOOD_FILES = 5
 
@@ -34,8 +37,8 @@ def test_a_failing_query_leaves_the_others_running_to_their_end(spark, cfg, tmp_
         raise ValueError("the handler refuses every batch")
 
     run = StreamingRun(spark, cfg)
-    run.queries.append(start(spark, good, slow_copy, "copy <- good", str(tmp_path / "cp-good")))
-    run.queries.append(start(spark, broken, fail, "fail <- broken", str(tmp_path / "cp-broken")))
+    run.start(lambda: start(spark, good, slow_copy, "copy <- good", str(tmp_path / "cp-good")))
+    run.start(lambda: start(spark, broken, fail, "fail <- broken", str(tmp_path / "cp-broken")))
     try:
         run.wait(until_all_done=True)
         failure = None
@@ -48,3 +51,61 @@ def test_a_failing_query_leaves_the_others_running_to_their_end(spark, cfg, tmp_
     assert isinstance(failure, QueriesFailedError)
     assert "1 of 2 queries failed: fail <- broken:" in str(failure)
     assert "copy <- good" not in str(failure)
+    assert run.restarts == {}  # not a commit conflict: not started again
+
+
+CONFLICT = ("[DELTA_METADATA_CHANGED] MetadataChangedException: The metadata of the Delta table has been "
+            "changed by a concurrent update. Please try the operation again.")
+
+
+@pytest.mark.parametrize(("text", "conflict"), [
+    (CONFLICT, True),
+    ("[DELTA_CONCURRENT_APPEND] ConcurrentAppendException: Files were added to the root of the table", True),
+    ("io.delta.exceptions.ConcurrentDeleteReadException: This transaction attempted to read", True),
+    ("[DELTA_CONCURRENT_TRANSACTION] ConcurrentTransactionException: another run of this query", False),
+    ("ValueError: the handler refuses every batch", False),
+    ("NotAMetadataChangedExceptionAtAll", False),
+])
+def test_only_delta_commit_conflicts_are_restarted(text, conflict):
+    assert is_commit_conflict(RuntimeError(text)) is conflict
+    assert not is_commit_conflict(None)
+
+
+def conflicting(times: int, path: str):
+    """A handler whose first `times` batches fail with a commit conflict's text, then write."""
+    failures = []
+
+    def handle(batch_df, batch_id):
+        if len(failures) < times:
+            failures.append(batch_id)
+            raise RuntimeError(CONFLICT)
+        batch_df.write.format("delta").mode("append").save(path)
+    return handle
+
+
+def test_a_query_failing_on_a_commit_conflict_is_restarted_from_its_checkpoint(spark, cfg, tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "RESTART_BACKOFF_S", 0.05)
+    source, copy = str(tmp_path / "source"), str(tmp_path / "copy")
+    write_files(spark, source, 3)
+    run = StreamingRun(spark, cfg)
+    handler = conflicting(2, copy)
+    first = run.start(lambda: start(spark, source, handler, "copy <- source", str(tmp_path / "cp")))
+    run.wait(until_all_done=True)
+
+    (last,) = run.queries
+    assert run.restarts == {"copy <- source": 2}
+    assert (last.id, last.runId != first.runId) == (first.id, True)  # same checkpoint, new run
+    assert spark.read.format("delta").load(copy).count() == 2 * 3  # every file once
+
+
+def test_restarts_in_a_row_are_bounded(spark, cfg, tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "RESTART_BACKOFF_S", 0.05)
+    monkeypatch.setattr(runner, "RESTARTS", 2)
+    source = str(tmp_path / "source")
+    write_files(spark, source, 1)
+    run = StreamingRun(spark, cfg)
+    handler = conflicting(100, str(tmp_path / "copy"))
+    run.start(lambda: start(spark, source, handler, "copy <- source", str(tmp_path / "cp")))
+    with pytest.raises(QueriesFailedError, match="1 of 1 queries failed: copy <- source"):
+        run.wait(until_all_done=True)
+    assert run.restarts == {"copy <- source": 2}

@@ -8,7 +8,7 @@ most once a minute. Locally (and in tests) the endpoint is moto's, signed with t
 Names and dimensions (namespace `metrics.namespace`, e.g. Lakehouse/prod):
     streaming (job, table): RowsIn, RowsWritten, RowsQuarantined, RowsQuarantinedByReason (+reason),
         BatchDuration, ConsumerLag (+topic), Freshness (seconds since the newest Kafka timestamp
-        committed).
+        committed), QueryRestarts (a query started again after a commit conflict).
     extract (job, table, mode): RowsRead, RowsMerged, PositionAge, HeldBack, and for a
         reconciliation NotYetExtracted, HardDeletes.
 """

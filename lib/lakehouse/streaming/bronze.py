@@ -4,6 +4,8 @@ Exactly once: Spark records each micro-batch's offset range in the checkpoint be
 the Delta sink commits the batch's files together with a transaction id (query id, batch id) in
 the table's log and skips a batch id it already committed. A crash at any point therefore either
 replays a batch Delta skips or re-runs one that never committed, and every Kafka offset lands once.
+So does a restart by the run (lakehouse.streaming.runner) after a commit conflict, e.g. with an
+erasure changing the table's metadata.
 Guards around it: a data-loss check before starting, an exclusive lock per checkpoint, a new
 checkpoint continuing after the rows bronze already holds, a re-created topic refused and a
 restored checkpoint moved aside (lakehouse.streaming.start). Rows carry the topic id they were
@@ -49,14 +51,14 @@ def start_bronze(spark, cfg: Config, options: BronzeOptions) -> StreamingRun:
     run = StreamingRun(spark, cfg, publisher(cfg))
     try:
         for contract in options.contracts:
-            run.queries.append(_start_topic(spark, cfg, contract, options, run))
+            _start_topic(spark, cfg, contract, options, run)
     except BaseException:
         run.stop()
         raise
     return run
 
 
-def _start_topic(spark, cfg: Config, contract: Contract, options: BronzeOptions, run: StreamingRun):
+def _start_topic(spark, cfg: Config, contract: Contract, options: BronzeOptions, run: StreamingRun) -> None:
     topic = cfg.streaming.topics[contract.name]
     table = bronze_table(cfg, contract)
     checkpoint = bronze_checkpoint(cfg, contract)
@@ -80,18 +82,15 @@ def _start_topic(spark, cfg: Config, contract: Contract, options: BronzeOptions,
     run.metrics_listener.watch(name, job=BRONZE_JOB, table=f"bronze.{contract.name}")
     run.lineage.watch(name, f"{BRONZE_JOB}.bronze.{contract.name}",
                       [kafka_dataset(cfg.kafka.bootstrap_servers, topic)], [lake_dataset(table.path)])
-    query = (
-        reader.load()
-        .transform(with_bronze_columns(F.current_timestamp(), incarnation))
-        .transform(observe_newest)
-        .writeStream.format("delta")
+    rows = reader.load().transform(with_bronze_columns(F.current_timestamp(), incarnation)).transform(observe_newest)
+    run.start(lambda: (
+        rows.writeStream.format("delta")
         .queryName(name)
         .outputMode("append")
         .option("checkpointLocation", checkpoint)
         .partitionBy(*table.partition_by)
         .trigger(**options.trigger.spark_options())
         .start(table.path)
-    )
+    ))
     log.info("bronze.%s: reading Kafka topic %s (id %s) into %s (checkpoint %s, trigger %s)",
              contract.name, topic, incarnation, table.path, checkpoint, options.trigger.mode)
-    return query

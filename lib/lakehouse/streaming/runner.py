@@ -1,7 +1,13 @@
 """The queries of one job run and the checkpoint locks they hold: wait for them, or stop them all."""
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
+import threading
+from typing import Callable
+
+from pyspark.errors import StreamingQueryException
 
 from lakehouse.ops.metrics import NoMetrics
 from lakehouse.streaming.lineage import QueryLineage
@@ -11,17 +17,35 @@ from lakehouse.streaming.progress import ProgressLogger
 log = logging.getLogger(__name__)
 
 POLL_S = 2.0
+RESTARTS = 5             # restarts of one query in a row, without a trigger completed in between
+RESTART_BACKOFF_S = 1.0  # before the first of them; doubled for each next one
+
+# Delta's commit conflicts: another writer changed the table while the batch was written (an
+# erasure lifting bronze's append-only guard, OPTIMIZE beside a MERGE). Not ConcurrentTransaction-
+# Exception: that one means another run of the same query, which the checkpoint lock should forbid.
+CONFLICTS = ("MetadataChangedException", "ProtocolChangedException", "ConcurrentAppendException",
+             "ConcurrentDeleteReadException", "ConcurrentDeleteDeleteException", "ConcurrentWriteException")
+_CONFLICT = re.compile(r"\b(?:" + "|".join(CONFLICTS) + r")\b")
 
 
 class QueriesFailedError(RuntimeError):
     """Queries of the run failed; the others ran on to their end."""
 
 
+def is_commit_conflict(error) -> bool:
+    """True when a query failed on a Delta commit conflict (named in its error's text): started again
+    from its checkpoint, it re-runs the batch, which Delta's transaction id writes once."""
+    return error is not None and _CONFLICT.search(str(error)) is not None
+
+
 class StreamingRun:
     """Started queries plus their locks and metrics. `wait` returns when the run is over; `stop` ends it.
 
-    `metrics` (a lakehouse.ops.metrics publisher) is closed, so flushed, by `stop`; `lineage` ends the
-    queries' OpenLineage runs there too."""
+    A query started through `start` is started again from its checkpoint, by `wait`, when it failed on
+    a commit conflict (at most RESTARTS times in a row, counted as the QueryRestarts metric): same
+    query id, new run id. `metrics` (a lakehouse.ops.metrics publisher) is closed, so flushed, by
+    `stop`; `lineage` ends the queries' OpenLineage runs there too. `stop` may be called from
+    another thread while `wait` runs."""
 
     def __init__(self, spark, cfg, metrics=None):
         self.spark = spark
@@ -33,27 +57,42 @@ class StreamingRun:
         self.listeners: list = [ProgressLogger(), self.metrics_listener]
         for listener in self.listeners:
             spark.streams.addListener(listener)
+        self.restarts: dict[str, int] = {}  # query name -> restarts in this run
+        self._in_a_row: dict[str, int] = {}
+        self._starts: dict[str, Callable] = {}
+        self._lock = threading.RLock()
+        self._stopping = threading.Event()
+
+    def start(self, start: Callable):
+        """Starts a query with `start` (no arguments, returns the started query) and keeps both."""
+        query = start()
+        self._starts[query.name] = start
+        self.queries.append(query)
+        return query
 
     def wait(self, until_all_done: bool) -> None:
         """Blocks until every query is over (available-now), or until one is stopped (processing-time).
 
-        A query that fails does not stop the others: its error is logged when it fails, and once
-        the run is over QueriesFailedError names every query that failed. Locks are released on return.
+        A query that fails on a commit conflict is started again. Another failure does not stop the
+        other queries: its error is logged when it fails, and once the run is over QueriesFailedError
+        names every query that failed. Locks are released on return.
         """
         reported: set = set()
         try:
             while True:
+                self._restart_conflicted()
                 active = [q for q in self.queries if q.isActive]
                 failed = [q for q in self.queries if not q.isActive and q.exception() is not None]
                 for query in failed:
-                    if query.id not in reported:
-                        reported.add(query.id)
+                    if query.runId not in reported:
+                        reported.add(query.runId)
                         log.error("%s failed; the job's other queries run on: %s", query.name,
                                   _first_line(query.exception()))
                 stopped = len(self.queries) - len(active) - len(failed)
-                if not active or (stopped and not until_all_done):
+                if not active or (stopped and not until_all_done) or self._stopping.is_set():
                     break
-                active[0].awaitTermination(POLL_S)
+                with contextlib.suppress(StreamingQueryException):  # it failed: seen on the next round
+                    active[0].awaitTermination(POLL_S)
         finally:
             self.stop()
         if failed:
@@ -63,20 +102,47 @@ class StreamingRun:
 
     def stop(self) -> None:
         """Stops every query still running and releases the checkpoint locks; safe to call twice."""
-        for query in self.queries:
-            if query.isActive:
-                query.stop()
-        for lock in self.locks:
-            lock.release()
-        self.locks = []
-        self.lineage.finish(self.queries)
-        if self.listeners:
-            self.metrics_listener.catch_up(self.queries)
-        for listener in self.listeners:
-            self.spark.streams.removeListener(listener)
-        self.listeners = []
-        self.metrics.close()
-        self.metrics = NoMetrics()
+        with self._lock:
+            self._stopping.set()
+            for query in self.queries:
+                if query.isActive:
+                    query.stop()
+            for lock in self.locks:
+                lock.release()
+            self.locks = []
+            self.lineage.finish(self.queries)
+            if self.listeners:
+                self.metrics_listener.catch_up(self.queries)
+            for listener in self.listeners:
+                self.spark.streams.removeListener(listener)
+            self.listeners = []
+            self.metrics.close()
+            self.metrics = NoMetrics()
+
+    def _restart_conflicted(self) -> None:
+        for index, query in enumerate(self.queries):
+            if query.isActive or query.name not in self._starts or not is_commit_conflict(query.exception()):
+                continue
+            if query.lastProgress is not None:  # this run got through a trigger: a new conflict
+                self._in_a_row[query.name] = 0
+            done = self._in_a_row.get(query.name, 0)
+            if done >= RESTARTS:
+                log.error("%s: %d restarts in a row all failed on commit conflicts: not restarted again",
+                          query.name, done)
+                del self._starts[query.name]  # reported as failed from now on
+                continue
+            delay = RESTART_BACKOFF_S * 2 ** done
+            log.warning("%s failed on a commit conflict (%s): restart %d of at most %d in a row from its "
+                        "checkpoint in %.0fs", query.name, _first_line(query.exception()), done + 1, RESTARTS, delay)
+            if self._stopping.wait(delay):
+                return
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                self._in_a_row[query.name] = done + 1
+                self.restarts[query.name] = self.restarts.get(query.name, 0) + 1
+                self.metrics.emit("QueryRestarts", 1, **self.metrics_listener.watched.get(query.name, {}))
+                self.queries[index] = self._starts[query.name]()
 
 
 def _first_line(error) -> str:

@@ -54,7 +54,7 @@ def start_silver(spark, cfg: Config, options: SilverOptions) -> StreamingRun:
         needs_rates = any(c.needs_fx_rates for c in options.contracts)
         fx_rates_path = ensure_fx_rates(spark, cfg) if needs_rates else None
         for contract in options.contracts:
-            run.queries.append(_start_contract(spark, cfg, contract, options, run, fx_rates_path))
+            _start_contract(spark, cfg, contract, options, run, fx_rates_path)
     except BaseException:
         run.stop()
         raise
@@ -77,7 +77,7 @@ def silver_plan(cfg: Config, contract: Contract, fx_rates_path: Optional[str] = 
 
 
 def _start_contract(spark, cfg: Config, contract: Contract, options: SilverOptions, run: StreamingRun,
-                    fx_rates_path: Optional[str]):
+                    fx_rates_path: Optional[str]) -> None:
     plan = silver_plan(cfg, contract, fx_rates_path)
     lock = acquire_checkpoint_lock(cfg, plan.checkpoint)
     if lock is not None:
@@ -104,13 +104,12 @@ def _start_contract(spark, cfg: Config, contract: Contract, options: SilverOptio
     outputs = [table.path for table in (plan.silver, plan.quarantine, plan.review) if table is not None]
     run.lineage.watch(name, f"{SILVER_JOB}.silver.{contract.silver_table}",
                       [lake_dataset(path) for path in inputs], [lake_dataset(path) for path in outputs])
-    query = (
+    run.start(lambda: (
         parsed.writeStream.foreachBatch(functools.partial(handle_silver_batch, plan=plan, metrics=run.metrics))
         .queryName(name)
         .option("checkpointLocation", plan.checkpoint)
         .trigger(**options.trigger.spark_options())
         .start()
-    )
+    ))
     log.info("silver.%s: reading %s into %s (checkpoint %s, trigger %s)",
              contract.silver_table, bronze.path, plan.silver.path, plan.checkpoint, options.trigger.mode)
-    return query
