@@ -78,6 +78,7 @@ def rows_for(ctx: BenchContext, selected: list[str]) -> list[Row]:
                         g("S6", "incremental_wall_s"), "s"))
         rows.append(_goal(Row("S6", "empty incremental run (wall)", g("S6", "empty_wall_s"), "s"), "< 15 s",
                           at_most(15.0)))
+    rows += _fixed_cost_rows(ctx)
     if "S7" in f:
         for table in ("bronze", "silver"):
             rows.append(_goal(Row("S7", f"{table} restart to first commit", g("S7", f"{table}_restart_s"), "s"),
@@ -136,6 +137,18 @@ def _small_file_rows(ctx: BenchContext) -> list[Row]:
         rows.append(Row("S5", f"{layer} files after OPTIMIZE", after["files"], "files", "before", before["files"]))
         rows.append(Row("S5", f"{layer} deltalake scan after OPTIMIZE", after["scan_s"], "s", "before",
                         before["scan_s"]))
+    return rows
+
+
+def _fixed_cost_rows(ctx: BenchContext) -> list[Row]:
+    figures = ctx.results.figures.get("S8")
+    if not figures:
+        return []
+    rows = []
+    for contract, jobs in figures["contracts"].items():
+        for job, batch in jobs.items():
+            rows.append(_goal(Row("S8", f"{job} micro-batch of {figures['rows_per_batch']} rows, {contract} (median)",
+                                  batch["median_s"], "s"), f"<= {batch['goal_s']:g} s", at_most(batch["goal_s"])))
     return rows
 
 

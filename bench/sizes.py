@@ -47,6 +47,11 @@ class Sizes:
     # Time limits, seconds.
     job_timeout_s: float = 3600.0
     restart_timeout_s: float = 180.0
+    # S8 small micro-batch fixed cost.
+    fixed_cost_contracts: tuple[str, ...] = ("user_events", "transaction_events", "system_metrics")
+    fixed_cost_rows: int = 10             # records per micro-batch (one refused by the contract)
+    fixed_cost_rounds: int = 5            # measured micro-batches per contract
+    fixed_cost_warmup: int = 2            # rounds first, not kept (first batches, JIT)
 
 
 QUICK = Sizes(
@@ -72,6 +77,9 @@ QUICK = Sizes(
     jvm_options="-XX:TieredStopAtLevel=1",
     job_timeout_s=300.0,
     restart_timeout_s=120.0,
+    fixed_cost_contracts=("user_events",),   # one batch, cold: the suite's time
+    fixed_cost_rounds=1,
+    fixed_cost_warmup=0,
 )
 
 

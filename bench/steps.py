@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Callable
 
 from bench.baselines import catchup as baseline_catchup
-from bench.scenarios import always_on, catchup, extract, merge
+from bench.scenarios import always_on, catchup, extract, fixed_cost, merge
 
-IDS = ("S1", "S2", "S3", "S4", "S5", "S6", "S7", "B1", "B2", "C0", "C1")
+IDS = ("S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "B1", "B2", "C0", "C1")
 
 
 @dataclass(frozen=True)
@@ -29,4 +29,5 @@ STEPS = (
     Step("always-on jobs: S3 freshness, S7 restart, S5 small files", ("S3", "S7", "S5"), always_on.run),
     Step("S4 MERGE cost", ("S4",), merge.run),
     Step("S6 Postgres extract with C0, C1", ("C0", "C1", "S6"), extract.run),
+    Step("S8 small micro-batch fixed cost", ("S8",), fixed_cost.run),
 )

@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import PROJECT_ROOT
 
-IDS = ("S1", "S2", "S3", "S4", "S5", "S6", "S7", "B1", "B2", "C0", "C1")
+IDS = ("S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "B1", "B2", "C0", "C1")
 QUICK_RUN_TIMEOUT_S = 1200
 pytestmark = pytest.mark.timeout(QUICK_RUN_TIMEOUT_S + 60)  # the run is in the fixture: above pytest's 900 s
 
@@ -66,6 +66,11 @@ def test_every_scenario_and_baseline_reports_figures(quick_run):
     assert _positive(results["S6"]["empty_wall_s"])
     assert _positive(results["S7"]["bronze_restart_s"])
     assert _positive(results["S7"]["silver_restart_s"])
+    for jobs in results["S8"]["contracts"].values():
+        for job, main_phase in (("bronze", "addBatch: Spark jobs"), ("silver", "handler: silver_merge/execute_commit")):
+            assert jobs[job]["batches"] >= 1
+            assert _positive(jobs[job]["median_s"])
+            assert _positive(jobs[job]["phases"][main_phase]["median_s"])
 
 
 @pytest.mark.slow

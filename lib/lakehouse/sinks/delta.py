@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
+from lakehouse.ops.phases import phase
 from lakehouse.sinks.commits import metadata_json, own_commit
 from lakehouse.sinks.retry import retry_conflicts
 
@@ -138,6 +139,8 @@ def merge_into(
     txn: Optional[Txn] = None,
     user_metadata: Optional[Mapping[str, object]] = None,
     source_is_materialized: bool = False,
+    table_ensured: bool = False,
+    partition_values: Optional[Sequence] = None,
 ) -> MergeOutcome:
     """Merges `source` into the Delta table in one commit; see the module docstring.
 
@@ -148,24 +151,33 @@ def merge_into(
     Args:
         source_is_materialized: `source` is already computed and cannot change between reads
             (e.g. `localCheckpoint()`ed), so Delta need not copy it once more before the MERGE.
+        table_ensured: the caller created or evolved the table already (ensure_table, e.g. when its
+            query started), so its metadata is not read again for this write.
+        partition_values: the values of `spec.prune_column` in `source`, when the caller knows them
+            (saves the Spark job that finds them).
     """
     from delta.tables import DeltaTable
 
     spark = source.sparkSession
-    ensure_table(spark, table)
-    condition = merge_condition(source, spec)
+    if not table_ensured:
+        with phase("table_metadata"):
+            ensure_table(spark, table)
+    with phase("merge_condition"):
+        condition = merge_condition(source, spec, partition_values)
     extra = {MATERIALIZE_SOURCE: "none"} if source_is_materialized else None
 
     def merge_once() -> MergeOutcome:
-        before = table_version(spark, table.path)
-        merge = DeltaTable.forPath(spark, table.path).alias("t").merge(source.alias("s"), condition)
+        with phase("table_metadata"):
+            before = table_version(spark, table.path)
+            merge = DeltaTable.forPath(spark, table.path).alias("t").merge(source.alias("s"), condition)
         if not spec.insert_only:
             update_when = newer_than(spec.version("s"), spec.version("t")) if spec.newer_column else None
             merge = merge.whenMatchedUpdateAll(condition=update_when)
         merge = merge.whenNotMatchedInsertAll()
-        with commit_options(spark, txn, user_metadata, extra):
+        with phase("execute_commit"), commit_options(spark, txn, user_metadata, extra):
             merge.execute()
-        commit = own_commit(spark, table.path, before, "MERGE", txn, user_metadata)
+        with phase("commit_lookup"):
+            commit = own_commit(spark, table.path, before, "MERGE", txn, user_metadata)
         if commit is None:
             return MergeOutcome(committed=False, table_version=table_version(spark, table.path))
         return MergeOutcome(
@@ -213,11 +225,13 @@ def _committed_elsewhere(spark, path: str, txn: Optional[Txn]) -> Callable[[], b
     return committed
 
 
-def merge_condition(source, spec: MergeSpec) -> str:
-    """The ON clause: equal keys (null equal to null), plus the source's partition values when pruning."""
+def merge_condition(source, spec: MergeSpec, values: Optional[Sequence] = None) -> str:
+    """The ON clause: equal keys (null equal to null), plus the source's partition values when pruning
+    (`values`, or read from `source`)."""
     clauses = [f"t.`{key}` <=> s.`{key}`" for key in spec.keys]
     if spec.prune_column:
-        values = [row[0] for row in source.select(spec.prune_column).distinct().collect()]
+        if values is None:
+            values = [row[0] for row in source.select(spec.prune_column).distinct().collect()]
         literals = ", ".join(_sql_literal(v) for v in values if v is not None)
         clauses.append(f"t.`{spec.prune_column}` IN ({literals})" if literals else "false")
     return " AND ".join(clauses)

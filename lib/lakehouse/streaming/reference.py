@@ -1,18 +1,23 @@
 """reference.fx_rates: a small Delta table of USD rates, seeded once from a CSV file in the repo.
 
 The seed (`streaming.fx_rates_seed`, conf/reference/fx_rates.csv locally) is loaded when the table
-does not exist yet; later rates are appended to the table (one row per currency and rate_date),
-and silver reads the table at every micro-batch, so new rates apply without a restart.
+does not exist yet; later rates are appended to the table (one row per currency and rate_date).
+Silver checks the table's version at every micro-batch (from the Delta log, no Spark job) and reads
+it again only when it changed, so new rates apply without a restart.
 """
 from __future__ import annotations
 
 import logging
+import threading
 
 from lakehouse.config import Config
-from lakehouse.sinks.delta import merge_into
+from lakehouse.sinks.delta import merge_into, table_version
 from lakehouse.streaming.tables import FX_RATES_MERGE, fx_rates_table
 
 log = logging.getLogger(__name__)
+
+_in_force: dict = {}  # path -> (table version, schema, rows of rates_in_force)
+_in_force_lock = threading.Lock()
 
 
 class ReferenceDataError(RuntimeError):
@@ -41,3 +46,17 @@ def ensure_fx_rates(spark, cfg: Config) -> str:
         outcome = merge_into(seed, table, FX_RATES_MERGE)
         log.info("seeded %s with %d rates from %s", table.path, outcome.inserted, cfg.streaming.fx_rates_seed)
     return table.path
+
+
+def fx_rates_in_force(spark, path: str):
+    """reference.fx_rates as `rates_in_force` rows, in a DataFrame of the driver's memory (no Spark job
+    to read it): read again only when the table's version changed since the last call."""
+    from lakehouse.transforms.transactions import rates_in_force
+
+    version = table_version(spark, path)
+    with _in_force_lock:
+        cached = _in_force.get(path)
+        if cached is None or cached[0] != version:
+            in_force = rates_in_force(spark.read.format("delta").option("versionAsOf", version).load(path))
+            cached = _in_force[path] = (version, in_force.schema, in_force.collect())
+    return spark.createDataFrame(cached[2], cached[1])

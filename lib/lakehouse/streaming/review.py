@@ -13,6 +13,7 @@ from typing import Optional
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from lakehouse.ops.phases import phase
 from lakehouse.schemas.lake import FRAUD_REVIEW
 from lakehouse.sinks.delta import (
     MATERIALIZE_SOURCE,
@@ -29,10 +30,13 @@ from lakehouse.transforms.fraud import to_review_changes
 REVIEW_KEY = "transaction_id"
 
 
-def silver_rows_of(batch_rows: DataFrame, silver: TableSpec, partition: str) -> DataFrame:
-    """The rows silver holds now for the keys of `batch_rows` (read from the batch's partitions only)."""
+def silver_rows_of(batch_rows: DataFrame, silver: TableSpec, partition: str,
+                   dates: Optional[list] = None) -> DataFrame:
+    """The rows silver holds now for the keys of `batch_rows` (read from the batch's partitions only:
+    `dates`, the values of `partition` in `batch_rows`, computed when not given)."""
     spark = batch_rows.sparkSession
-    dates = [row[0] for row in batch_rows.select(partition).distinct().collect()]
+    if dates is None:
+        dates = [row[0] for row in batch_rows.select(partition).distinct().collect()]
     return (
         spark.read.format("delta").load(silver.path)
         .where(F.col(partition).isin(dates))
@@ -51,22 +55,27 @@ def review_changes(in_silver: DataFrame, review: TableSpec, flagged_at: Column) 
     )
 
 
-def mirror_into_review(changes: DataFrame, review: TableSpec, txn: Optional[Txn]) -> MergeOutcome:
+def mirror_into_review(changes: DataFrame, review: TableSpec, txn: Optional[Txn],
+                       table_ensured: bool = False) -> MergeOutcome:
     """One MERGE: flagged rows inserted or, when they differ (flagged_at aside), updated; the rest deleted.
     A conflict with another writer (an erasure, OPTIMIZE) is retried (lakehouse.sinks.retry).
 
     `changes` must be materialized (e.g. localCheckpoint()ed): Delta does not copy it again.
+    `table_ensured`: the caller created the table already (ensure_table), so it is not checked again.
     """
     from delta.tables import DeltaTable
 
     spark = changes.sparkSession
-    ensure_table(spark, review)
+    if not table_ensured:
+        with phase("table_metadata"):
+            ensure_table(spark, review)
     columns = FRAUD_REVIEW.fieldNames()
     values = {column: f"s.`{column}`" for column in columns}
     same_row = " AND ".join(f"t.`{column}` <=> s.`{column}`" for column in columns if column != "flagged_at")
 
     def attempt() -> MergeOutcome:  # planned again on the newest version after a conflict
-        before = table_version(spark, review.path)
+        with phase("table_metadata"):
+            before = table_version(spark, review.path)
         merge = (
             DeltaTable.forPath(spark, review.path).alias("t")
             .merge(changes.alias("s"), f"t.`{REVIEW_KEY}` = s.`{REVIEW_KEY}`")
@@ -74,9 +83,10 @@ def mirror_into_review(changes: DataFrame, review: TableSpec, txn: Optional[Txn]
             .whenMatchedUpdate(condition=f"NOT ({same_row})", set=values)
             .whenNotMatchedInsert(condition="s.is_flagged", values=values)
         )
-        with commit_options(spark, txn, None, {MATERIALIZE_SOURCE: "none"}):
+        with phase("execute_commit"), commit_options(spark, txn, None, {MATERIALIZE_SOURCE: "none"}):
             merge.execute()
-        after = table_version(spark, review.path)
+        with phase("commit_lookup"):
+            after = table_version(spark, review.path)
         return MergeOutcome(committed=after != before, table_version=after)
 
     return retry_conflicts(attempt, f"MERGE into {review.path}")

@@ -25,9 +25,12 @@ from pyspark.sql import functions as F
 from lakehouse.config.model import FraudConfig, Thresholds
 from lakehouse.ops import quality
 from lakehouse.ops.metrics import NoMetrics, seconds_since
+from lakehouse.ops.phases import batch as timed_batch
+from lakehouse.ops.phases import phase
 from lakehouse.schemas import Contract
-from lakehouse.sinks.delta import TableSpec, Txn, merge_into
+from lakehouse.sinks.delta import TableSpec, Txn, ensure_table, merge_into
 from lakehouse.streaming.checkpoint import CheckpointError, query_id
+from lakehouse.streaming.reference import fx_rates_in_force
 from lakehouse.streaming.review import mirror_into_review, review_changes, silver_rows_of
 from lakehouse.streaming.rewind import rekeyed_app_id
 from lakehouse.streaming.tables import QUARANTINE_MERGE, SILVER_JOB
@@ -39,6 +42,7 @@ from lakehouse.transforms.transactions import enrich_amount_usd
 
 log = logging.getLogger("lakehouse.streaming")
 NO_METRICS = NoMetrics()
+_ENSURED: set = set()  # (Spark application id, table path) ensured by ensure_tables_once
 
 
 @dataclass(frozen=True)
@@ -88,11 +92,15 @@ def handle_silver_batch(batch_df: DataFrame, batch_id: int, plan: SilverPlan, me
     """The foreachBatch function (bind `plan` and `metrics`, a lakehouse.ops.metrics publisher, with
     functools.partial)."""
     started = time.monotonic()
-    txn = Txn(silver_app_id(batch_df.sparkSession, plan.checkpoint), batch_id)
-    report = write_silver_batch(batch_df, batch_id, plan, txn, started)
-    send_batch_metrics(metrics, report, f"silver.{plan.contract.silver_table}")
-    if plan.quality_results is not None and report.rows_in:
-        record_batch_checks(batch_df.sparkSession, plan, report, txn)
+    with timed_batch(f"silver.{plan.contract.silver_table}", batch_id):
+        with phase("app_id"):
+            txn = Txn(silver_app_id(batch_df.sparkSession, plan.checkpoint), batch_id)
+        report = write_silver_batch(batch_df, batch_id, plan, txn, started)
+        with phase("metrics"):
+            send_batch_metrics(metrics, report, f"silver.{plan.contract.silver_table}")
+        if plan.quality_results is not None and report.rows_in:
+            with phase("quality_append"):
+                record_batch_checks(batch_df.sparkSession, plan, report, txn)
     replay = f", {report.skipped_writes} write(s) already committed: skipped" if report.skipped_writes else ""
     log.info(
         "silver.%s batch %d: %d rows in, %d quarantined, %d inserted, %d updated, %d flagged in %.1fs%s",
@@ -138,41 +146,57 @@ def write_silver_batch(
     started = time.monotonic() if started is None else started
     spark = batch_df.sparkSession
     now = F.lit(dt.datetime.now(dt.timezone.utc))
+    with phase("table_metadata"):
+        ensure_tables_once(spark, plan)
     if plan.fx_rates_path is not None:
-        batch_df = batch_df.transform(enrich_amount_usd(spark.read.format("delta").load(plan.fx_rates_path)))
+        with phase("fx_rates_read"):
+            batch_df = batch_df.transform(enrich_amount_usd(fx_rates_in_force(spark, plan.fx_rates_path)))
     # Computed once and cut from the stream's plan: with persist() alone, the stream's progress showed
     # its operators running again for each action of the batch (the MERGEs among them). Blocks
     # lost with an executor fail the batch, which the query re-runs; the writes make that harmless.
     # Every MERGE source below is derived from it deterministically, so Delta need not copy it again.
-    batch = batch_df.localCheckpoint(eager=True)
+    with phase("read_parse_fx"):
+        batch = batch_df.localCheckpoint(eager=True)
     held = [batch]
     quarantine = silver = review = None
     flagged = 0
     try:
-        totals = batch.agg(F.count(F.lit(1)), F.count(F.when(is_rejected(), 1)),
-                           F.max(F.when(~is_rejected(), F.col("kafka_timestamp")))).first()
+        with phase("batch_counts"):
+            totals = batch.agg(*batch_facts(plan)).first()
         rows_in, rejected, newest_accepted = int(totals[0]), int(totals[1]), totals[2]
         by_reason = {}
         if rejected:
-            by_reason = reason_counts(batch)
-            quarantine = merge_into(batch.transform(to_quarantine_rows(now)), plan.quarantine, QUARANTINE_MERGE, txn,
-                                    source_is_materialized=True)
+            with phase("quarantine"):
+                by_reason = reason_counts(batch)
+                quarantine = merge_into(batch.transform(to_quarantine_rows(now)), plan.quarantine, QUARANTINE_MERGE,
+                                        txn, source_is_materialized=True, table_ensured=True)
         if rows_in > rejected:
             # Deduplicated (and, with fraud review, scored) once: the MERGE's partition list, the MERGE
             # itself and the review's key list all read these rows.
-            rows = silver_rows(batch.transform(filter_accepted), plan, now).localCheckpoint(eager=True)
+            with phase("dedup_velocity_shape"):
+                span = tuple(totals[3:5]) if plan.fraud is not None else None
+                rows = silver_rows(batch.transform(filter_accepted), plan, now, span).localCheckpoint(eager=True)
             held.append(rows)
-            silver = merge_into(rows, plan.silver, plan.contract.merge, txn, source_is_materialized=True)
+            partition, dates = plan.contract.silver_partition, None
+            with phase("silver_merge"):
+                if plan.review is not None:  # the MERGE's pruning and the review's read share them
+                    with phase("merge_condition"):
+                        dates = partition_values(rows, partition)
+                silver = merge_into(rows, plan.silver, plan.contract.merge, txn, source_is_materialized=True,
+                                    table_ensured=True, partition_values=dates)
             if plan.review is not None:
-                in_silver = silver_rows_of(rows, plan.silver, plan.contract.silver_partition)
-                changes = review_changes(in_silver, plan.review, now).localCheckpoint(eager=True)
-                held.append(changes)
-                changed, flagged = changes.agg(F.count(F.lit(1)), F.count(F.when(F.col("is_flagged"), 1))).first()
-                if changed:
-                    review = mirror_into_review(changes, plan.review, txn)
+                with phase("review"):
+                    in_silver = silver_rows_of(rows, plan.silver, partition, dates)
+                    changes = review_changes(in_silver, plan.review, now).localCheckpoint(eager=True)
+                    held.append(changes)
+                    changed, flagged = changes.agg(F.count(F.lit(1)),
+                                                   F.count(F.when(F.col("is_flagged"), 1))).first()
+                    if changed:
+                        review = mirror_into_review(changes, plan.review, txn, table_ensured=True)
     finally:
-        for df in held:
-            release(df)
+        with phase("release"):
+            for df in held:
+                release(df)
     writes = [outcome for outcome in (quarantine, silver, review) if outcome is not None]
     return BatchReport(
         batch_id=batch_id,
@@ -188,6 +212,33 @@ def write_silver_batch(
     )
 
 
+def ensure_tables_once(spark, plan: SilverPlan) -> None:
+    """Creates or evolves the plan's tables at the first batch of this Spark application, not at each
+    write (a job's start ensures them too; a component test may call the handler on new paths)."""
+    for table in (plan.silver, plan.quarantine, plan.review):
+        key = (spark.sparkContext.applicationId, table.path) if table is not None else None
+        if key is not None and key not in _ENSURED:
+            ensure_table(spark, table)
+            _ENSURED.add(key)
+
+
+def batch_facts(plan: SilverPlan) -> list[Column]:
+    """What the handler needs to know of a batch, in one aggregate: rows, rejected rows, the newest
+    accepted Kafka timestamp and, with fraud review, the accepted rows' first and last
+    transaction_timestamp (as text: the velocity look-up's bounds, exact in the session's zone)."""
+    accepted = ~is_rejected()
+    facts = [F.count(F.lit(1)), F.count(F.when(is_rejected(), 1)), F.max(F.when(accepted, F.col("kafka_timestamp")))]
+    if plan.fraud is not None:
+        at = F.when(accepted, F.col("transaction_timestamp"))
+        facts += [F.min(at).cast("string"), F.max(at).cast("string")]
+    return facts
+
+
+def partition_values(rows: DataFrame, column: str) -> list:
+    """The distinct values of `column` in `rows` (one small Spark job)."""
+    return [row[0] for row in rows.select(column).distinct().collect()]
+
+
 def reason_counts(batch: DataFrame) -> dict[str, int]:
     """Rejected rows per reason class (`missing_field:amount` -> missing_field)."""
     classes = F.array_distinct(F.transform("reasons", lambda reason: F.split(reason, ":")[0]))
@@ -200,24 +251,31 @@ def release(checkpointed: DataFrame) -> None:
     checkpointed._jdf.logicalPlan().rdd().unpersist(False)
 
 
-def silver_rows(accepted: DataFrame, plan: SilverPlan, now: Column) -> DataFrame:
+def silver_rows(accepted: DataFrame, plan: SilverPlan, now: Column, span: Optional[tuple] = None) -> DataFrame:
     """Accepted rows of one batch -> rows in the contract's silver schema, one per key (scored by the
-    fraud rules when the plan has them)."""
+    fraud rules when the plan has them; `span`: see fraud_history)."""
     rows = accepted.transform(dedupe_for_merge(plan.contract.merge))
     if plan.fraud is not None:
-        rows = rows.transform(with_fraud_flags(fraud_history(plan, rows), plan.fraud))
+        rows = rows.transform(with_fraud_flags(fraud_history(plan, rows, span), plan.fraud))
     return rows.transform(plan.contract.shape(now))
 
 
-def fraud_history(plan: SilverPlan, versions: DataFrame) -> DataFrame:
-    """Silver transactions of the batch's users inside the velocity windows the batch needs."""
+def fraud_history(plan: SilverPlan, versions: DataFrame, span: Optional[tuple] = None) -> DataFrame:
+    """Silver transactions of the batch's users inside the velocity windows the batch needs.
+
+    `span`: the first and last transaction_timestamp (text) of the batch's accepted rows when already
+    known (batch_facts), a range holding every version's; computed from `versions` otherwise.
+    """
     from delta.tables import DeltaTable
 
     spark = versions.sparkSession
-    if not DeltaTable.isDeltaTable(spark, plan.silver.path):
-        return versions.select(*KNOWN_COLUMNS).limit(0)
-    low, high = versions.agg(F.min("transaction_timestamp").cast("string"),
-                             F.max("transaction_timestamp").cast("string")).first()
+    with phase("velocity_lookup"):
+        if span is None:
+            if not DeltaTable.isDeltaTable(spark, plan.silver.path):
+                return versions.select(*KNOWN_COLUMNS).limit(0)
+            span = versions.agg(F.min("transaction_timestamp").cast("string"),
+                                F.max("transaction_timestamp").cast("string")).first()
+        low, high = span
     since = F.lit(low).cast("timestamp") - F.expr(f"INTERVAL {int(plan.fraud.velocity_window_minutes)} MINUTES")
     until = F.lit(high).cast("timestamp")
     return (

@@ -1,0 +1,90 @@
+"""S8: the fixed cost of one small micro-batch (~10 records) of bronze and of silver, phase by phase.
+
+Runs bench/scenarios/fixed_cost_job.py with spark-submit (the always-on queries of both jobs in one
+driver, warm) and prints, per contract and job, each phase's median and spread over the measured
+batches, with the goal (silver <= 1.5 s, bronze <= 0.5 s per small batch on this machine).
+Silver's `addBatch` (its foreachBatch call) is split into the handler's own phases; what the call
+spent outside them is `addBatch (outside the handler)`. Bronze's `addBatch` (Delta's sink) is split into
+the time its Spark jobs ran and the driver's own (the event log's job times).
+"""
+from __future__ import annotations
+
+import json
+import statistics
+
+from bench.context import BenchContext
+from bench.harness import say
+
+LAKE = "fixed_cost"
+GOALS_S = {"bronze": 0.5, "silver": 1.5}
+
+
+def run(ctx: BenchContext, wanted: list[str]) -> None:
+    sizes = ctx.sizes
+    contracts = sizes.fixed_cost_contracts
+    topics = [f"streaming.topics.{c}={ctx.create_topic(f'fixed_{c}', sizes.partitions)}" for c in contracts]
+    out, events = ctx.work / "fixed_cost.json", ctx.work / "fixed_cost_events"
+    events.mkdir(exist_ok=True)
+    logging = ("spark.conf.spark.eventLog.enabled=true", f"spark.conf.spark.eventLog.dir={events}")
+    say(f"S8: {sizes.fixed_cost_rows} records per micro-batch, {sizes.fixed_cost_rounds} batches per contract "
+        f"after {sizes.fixed_cost_warmup} warm-up: {', '.join(contracts)}")
+    proc = ctx.job("S8-fixed-cost", "bench/scenarios/fixed_cost_job.py", ctx.overrides(LAKE, extra=(*topics, *logging)),
+                   "--contracts", ",".join(contracts), "--rows", str(sizes.fixed_cost_rows),
+                   "--rounds", str(sizes.fixed_cost_rounds), "--warmup", str(sizes.fixed_cost_warmup),
+                   "--interval", sizes.trigger, "--out", str(out), "--event-logs", str(events)).start()
+    proc.wait(sizes.job_timeout_s)
+    batches = json.loads(out.read_text())
+    summary = {contract: {job: summarise(batches[contract][job], job) for job in ("bronze", "silver")}
+               for contract in batches}
+    for contract, jobs in summary.items():
+        for job, figures in jobs.items():
+            print_phases(f"{job} micro-batch, {contract}", figures, GOALS_S[job])
+    ctx.results.put("S8", rows_per_batch=sizes.fixed_cost_rows, contracts=summary, goals_s=GOALS_S,
+                    batches=batches, wall_s=proc.elapsed_s)
+
+
+def flat_phases(batch: dict) -> dict[str, float]:
+    """One batch's phases, silver's addBatch replaced by its handler's phases."""
+    phases = dict(batch["phases"])
+    if not batch.get("handler"):  # bronze: the Delta sink's write
+        phases["addBatch: Spark jobs"] = batch["spark_jobs_s"]
+        phases["addBatch: driver (plan, Delta log, commit)"] = phases.pop("addBatch") - batch["spark_jobs_s"]
+    handler = batch.get("handler")
+    if handler:
+        phases["addBatch (outside the handler)"] = phases.pop("addBatch") - handler["total_s"]
+        phases.update({f"handler: {name}": seconds for name, seconds in handler["phases"].items()})
+        phases["handler: other"] = handler["total_s"] - sum(handler["phases"].values())
+    return phases
+
+
+def summarise(batches: list[dict], job: str) -> dict:
+    """Median, min and max of the batch total and of each phase (seconds)."""
+    totals = [b["total_s"] for b in batches]
+    names = list(dict.fromkeys(name for b in batches for name in flat_phases(b)))
+    phases = {}
+    for name in names:
+        values = [flat_phases(b).get(name, 0.0) for b in batches]
+        phases[name] = _spread(values)
+    return {"batches": len(batches), **_spread(totals), "phases": phases,
+            "spark_jobs": _spread([b["spark_jobs_s"] for b in batches]),
+            "goal_s": GOALS_S[job], "met": statistics.median(totals) <= GOALS_S[job]}
+
+
+def _spread(values: list[float]) -> dict:
+    return {"median_s": statistics.median(values), "min_s": min(values), "max_s": max(values)}
+
+
+def print_phases(title: str, figures: dict, goal_s: float) -> None:
+    met = "met" if figures["met"] else "NOT met"
+    say(f"S8 {title}: median {figures['median_s']:.2f} s (min {figures['min_s']:.2f}, max {figures['max_s']:.2f}, "
+        f"{figures['batches']} batches); goal <= {goal_s:g} s: {met}")
+    jobs = figures["spark_jobs"]
+    print(f"    of which Spark jobs ran: median {jobs['median_s']:.2f} s (min {jobs['min_s']:.2f}, "
+          f"max {jobs['max_s']:.2f}); the rest is the driver's")
+    width = max(len(name) for name in figures["phases"])
+    print(f"    {'phase'.ljust(width)}  median     min     max")
+    for name, spread in figures["phases"].items():
+        if spread["max_s"] >= 0.0005:
+            print(f"    {name.ljust(width)}  {spread['median_s']:6.3f}  {spread['min_s']:6.3f}  {spread['max_s']:6.3f}")
+    print(flush=True)
+
