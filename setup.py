@@ -21,6 +21,8 @@ RUNTIME = [
     "botocore>=1.31",
     # MSK IAM sign-in of the Kafka offset look-ups (lakehouse.kafka.auth; kafka.authentication iam).
     "aws-msk-iam-sasl-signer-python>=1.0",
+    # The driver's per-query lineage runs and dbt's (lakehouse.lineage); 1.45 is the last for Python 3.9.
+    "openlineage-python>=1.45",
 ]
 
 EXTRAS = {

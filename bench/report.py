@@ -38,6 +38,10 @@ def at_least(ratio: float):
     return lambda row: None if row.ratio is None else row.ratio >= ratio
 
 
+def ratio_below(ratio: float):
+    return lambda row: None if row.ratio is None else row.ratio < ratio
+
+
 def at_most(value: float):
     return lambda row: None if row.ours is None else row.ours <= value
 
@@ -83,6 +87,7 @@ def rows_for(ctx: BenchContext, selected: list[str]) -> list[Row]:
         for table in ("bronze", "silver"):
             rows.append(_goal(Row("S7", f"{table} restart to first commit", g("S7", f"{table}_restart_s"), "s"),
                               "< 20 s", at_most(20.0)))
+    rows += _overhead_rows(ctx)
     for key in selected:
         if key in ctx.results.errors:
             rows.append(Row(key, f"FAILED: {ctx.results.errors[key].splitlines()[0][:100]}", None, ""))
@@ -150,6 +155,22 @@ def _fixed_cost_rows(ctx: BenchContext) -> list[Row]:
             rows.append(_goal(Row("S8", f"{job} micro-batch of {figures['rows_per_batch']} rows, {contract} (median)",
                                   batch["median_s"], "s"), f"<= {batch['goal_s']:g} s", at_most(batch["goal_s"])))
     return rows
+
+
+def _overhead_rows(ctx: BenchContext) -> list[Row]:
+    figures = ctx.results.figures.get("S9")
+    if not figures:
+        return []
+    off, on = figures["off"], figures["on"]
+    label = f"silver batch of {figures['rows']} records, metrics + lineage on"
+    return [
+        _goal(Row("S9", f"{label} (median)", on["median_ms"], "ms", "off", off["median_ms"]), "< 1.05x off",
+              ratio_below(1.05)),
+        _goal(Row("S9", f"{label} (driver CPU per batch)", on["cpu_per_batch_ms"], "ms", "off",
+                  off["cpu_per_batch_ms"]), "< 1.05x off", ratio_below(1.05)),
+        Row("S9", f"{label} (run wall per batch: start, stop, drain)", on["wall_per_batch_ms"], "ms", "off",
+            off["wall_per_batch_ms"]),
+    ]
 
 
 def _show(value: Optional[float], unit: str = "") -> str:

@@ -35,6 +35,11 @@ class Sizes:
     merge_repeats: int = 3
     merge_warmup: bool = True             # one untimed batch per variant first (JIT, caches)
     merge_days: int = 90                  # transaction_date partitions of the target
+    # S9 metrics and lineage overhead: blocks of small silver micro-batches, off and on alternately.
+    overhead_rows: int = 50               # records per micro-batch
+    overhead_batches: int = 4             # micro-batches per block
+    overhead_rounds: int = 3              # pairs of blocks (off, on)
+    overhead_warmup: int = 2              # untimed micro-batches first
     # S6 Postgres extract.
     pg_rows: int = 5_000_000
     pg_users: int = 100_000
@@ -71,6 +76,10 @@ QUICK = Sizes(
     merge_repeats=1,
     merge_warmup=False,
     merge_days=10,
+    overhead_rows=10,
+    overhead_batches=1,
+    overhead_rounds=1,
+    overhead_warmup=0,
     pg_rows=20_000,
     pg_users=1_000,
     pg_fetch_size=10_000,

@@ -14,7 +14,7 @@ emr_service_role_name           = "prod-lakehouse-emr-service"
 emr_instance_profile_name       = "prod-lakehouse-emr-instance"
 emr_security_configuration_name = "prod-lakehouse-emr"
 emr_tls_certificates_s3_uri     = "s3://company-artifacts/lakehouse/tls/emr-certificates.zip"
-secret_ids                      = ["prod/lakehouse/postgres"]
+secret_ids                      = ["prod/lakehouse/postgres", "prod/lakehouse/openlineage"]
 
 postgres_security_group_id = "sg-0prodpostgres00000"
 

@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import PROJECT_ROOT
 
-IDS = ("S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "B1", "B2", "C0", "C1")
+IDS = ("S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "B1", "B2", "C0", "C1")
 QUICK_RUN_TIMEOUT_S = 1200
 pytestmark = pytest.mark.timeout(QUICK_RUN_TIMEOUT_S + 60)  # the run is in the fixture: above pytest's 900 s
 
@@ -71,6 +71,12 @@ def test_every_scenario_and_baseline_reports_figures(quick_run):
             assert jobs[job]["batches"] >= 1
             assert _positive(jobs[job]["median_s"])
             assert _positive(jobs[job]["phases"][main_phase]["median_s"])
+    for side in ("off", "on"):
+        assert len(results["S9"][side]["batch_ms"]) == results["S9"]["batches_per_block"] > 0
+        assert _positive(results["S9"][side]["median_ms"])
+        assert _positive(results["S9"][side]["cpu_per_batch_ms"])
+    assert {"RowsIn", "RowsWritten", "BatchDuration"} <= set(results["S9"]["metrics_sent"])
+    assert results["S9"]["on"]["lineage_events"] > 0 == results["S9"]["off"]["lineage_events"]
 
 
 @pytest.mark.slow
@@ -78,7 +84,7 @@ def test_table_compares_each_figure_with_its_baseline(quick_run):
     document = quick_run["document"]
     rows = document["table"]
     compared = {(row["id"], row["baseline"]) for row in rows if row["ratio"] is not None}
-    for pair in (("S1", "B1"), ("S2", "B2"), ("S6", "C0"), ("S6", "C1"), ("S4", "no pruning")):
+    for pair in (("S1", "B1"), ("S2", "B2"), ("S6", "C0"), ("S6", "C1"), ("S4", "no pruning"), ("S9", "off")):
         assert pair in compared, f"no ratio of {pair[0]} to {pair[1]}"
     for row in rows:
         if row["baseline"] is not None and row["ours"] is not None:

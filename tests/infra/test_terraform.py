@@ -15,6 +15,7 @@ import hcl2
 import pytest
 
 from lakehouse.config import load_config
+from lakehouse.config.secrets import SecretRef
 from tests.conftest import CONF_DIR, PROJECT_ROOT
 
 INFRA = PROJECT_ROOT / "infra"
@@ -153,9 +154,8 @@ def test_the_names_the_config_references_are_the_ones_terraform_creates(env):
     assert cfg.emr.cluster.instance_profile == values["emr_instance_profile_name"]
     assert cfg.s3.region == values["region"]
 
-    secrets = {ref.name.partition("#")[0] for ref in (cfg.postgres.password, cfg.s3.access_key, cfg.s3.secret_key)
-               if ref is not None and ref.scheme == "secretsmanager"}
-    assert secrets
+    secrets = {ref.name.partition("#")[0] for ref in secret_references(cfg) if ref.scheme == "secretsmanager"}
+    assert {f"{env}/lakehouse/postgres", f"{env}/lakehouse/openlineage"} <= secrets
     assert secrets <= set(values["secret_ids"])
 
     brokers = cfg.kafka.bootstrap_servers.split(",")
@@ -168,6 +168,18 @@ def test_the_names_the_config_references_are_the_ones_terraform_creates(env):
     for topic, settings in cfg.kafka.topics.items():
         assert settings.replication_factor == values["kafka_default_replication"], topic
         assert values["kafka_min_insync_replicas"] < settings.replication_factor, topic
+
+
+def secret_references(value):
+    """Every SecretRef in a config (the jobs read each one on the nodes)."""
+    if isinstance(value, SecretRef):
+        yield value
+    elif dataclasses.is_dataclass(value):
+        for field in dataclasses.fields(value):
+            yield from secret_references(getattr(value, field.name))
+    elif isinstance(value, dict):
+        for child in value.values():
+            yield from secret_references(child)
 
 
 def test_msk_never_creates_topics_on_first_use_and_speaks_tls_with_iam_sign_in_only():

@@ -21,16 +21,12 @@ PARENT_CONF = ("spark.openlineage.parentJobNamespace", "spark.openlineage.parent
 
 
 def lineage_client(cfg: Config):
-    """An OpenLineageClient on the configured transport, or None when lineage is off, the client is not
-    installed (the EMR release does not ship openlineage-python yet: the Spark listener still reports)
-    or its transport cannot be set up (e.g. the API key's secret is missing). Logged, never raised."""
+    """An OpenLineageClient on the configured transport, or None when lineage is off or its transport
+    cannot be set up (e.g. the API key's secret is missing: logged, never raised)."""
     if not cfg.lineage.enabled:
         return None
-    try:
-        from openlineage.client import OpenLineageClient
-    except ImportError:
-        log.warning("lineage: openlineage-python is not installed here; only the Spark listener reports")
-        return None
+    from openlineage.client import OpenLineageClient
+
     try:
         return OpenLineageClient(transport=_transport(cfg))
     except Exception:  # lineage must never fail a job
