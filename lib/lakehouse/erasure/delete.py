@@ -1,4 +1,9 @@
-"""One table's erasure: a DELETE of the person's rows, retried on Delta conflicts.
+"""One table's erasure: a DELETE of the person's rows per partition, each retried on Delta conflicts.
+
+A DELETE conflicts with every commit that adds files where it reads, so one DELETE over the whole
+table would lose, retry after retry, to an always-on stream appending to today's partition. One
+DELETE per partition that holds the person (oldest first) reads only that partition: only the
+newest can meet the stream, and it is small.
 
 On bronze (`delta.appendOnly=true`) the guard is lifted for that DELETE only and set back in
 `finally`; a run that died in between left it off, so every run first repairs it
@@ -7,6 +12,7 @@ On bronze (`delta.appendOnly=true`) the guard is lifted for that DELETE only and
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -43,29 +49,44 @@ def person_column(spark, target: ErasureTarget):
 
 
 def erase_rows(spark, target: ErasureTarget, user_ids: Sequence[str]) -> TableErasure:
-    """Deletes the rows of `user_ids` (validated decimal ids) from the table; retried on conflicts."""
+    """Deletes the rows of `user_ids` (validated decimal ids) from the table, one commit per partition
+    holding them; each retried on conflicts."""
     from delta.tables import DeltaTable
     from pyspark.sql import functions as F
 
     person = person_column(spark, target)
     table = DeltaTable.forPath(spark, target.path)
     theirs = person.isin(*user_ids)
-    found = table.toDF().agg(F.count_if(theirs).alias("theirs"), F.count_if(person.isNull()).alias("unknown")).first()
-    unattributed = int(found.unknown) if target.raw else 0
-    if not found.theirs:
+    partitioned_by = table.detail().first().partitionColumns
+    found = (table.toDF().groupBy(*partitioned_by)
+             .agg(F.count_if(theirs).alias("theirs"), F.count_if(person.isNull()).alias("unknown")).collect())
+    unattributed = sum(int(row.unknown) for row in found) if target.raw else 0
+    partitions = sorted((row for row in found if row.theirs), key=lambda row: [str(row[c]) for c in partitioned_by])
+    if not partitions:
         return TableErasure(target.name, 0, unattributed, _version(table))  # no commit, guard untouched
 
-    def delete() -> int:
+    def delete(where) -> int:
         before = _version(table)
-        if target.append_only:
-            with lifted_append_only(spark, target.path):
-                table.delete(theirs)
-        else:
-            table.delete(theirs)
+        table.delete(where)
         return _deleted_rows(table, before)
 
-    removed = retry_conflicts(delete, f"erasure of {target.name}")
+    removed = 0
+    with lifted_append_only(spark, target.path) if target.append_only else contextlib.nullcontext():
+        for row in partitions:
+            where = theirs & in_partition(row, partitioned_by)
+            values = ", ".join(f"{column}={row[column]}" for column in partitioned_by)
+            removed += retry_conflicts(functools.partial(delete, where), f"erasure of {target.name} {values}".strip())
     return TableErasure(target.name, removed, unattributed, _version(table))
+
+
+def in_partition(row, columns: Sequence[str]):
+    """The filter of the partition `row` names (a literal filter, so Delta reads that partition only)."""
+    from pyspark.sql import functions as F
+
+    where = F.lit(True)
+    for column in columns:
+        where = where & (F.col(column).isNull() if row[column] is None else F.col(column) == F.lit(row[column]))
+    return where
 
 
 @contextlib.contextmanager
