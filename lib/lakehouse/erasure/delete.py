@@ -5,7 +5,7 @@ table would lose, retry after retry, to an always-on stream appending to today's
 DELETE per partition that holds the person (oldest first) reads only that partition: only the
 newest can meet the stream, and it is small.
 
-On bronze (`delta.appendOnly=true`) the guard is lifted for that DELETE only and set back in
+On bronze (`delta.appendOnly=true`) the guard is lifted for the table's DELETEs only and set back in
 `finally`; a run that died in between left it off, so every run first repairs it
 (`restore_append_only`) and a run that cannot set it back fails.
 """
