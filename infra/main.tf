@@ -58,6 +58,7 @@ module "lakehouse" {
   emr_security_configuration_name = var.emr_security_configuration_name
   emr_tls_certificates_s3_uri     = var.emr_tls_certificates_s3_uri
   secret_ids                      = var.secret_ids
+  lineage_secret_id               = var.lineage_secret_id
   postgres_security_group_id      = var.postgres_security_group_id
   msk_cluster_name                = var.msk_cluster_name
   kafka_topics                    = var.kafka_topics

@@ -87,6 +87,11 @@ variable "secret_ids" {
   type        = list(string)
 }
 
+variable "lineage_secret_id" {
+  description = "The secret of lineage.api_key, one of secret_ids: Airflow reads it too (dbt's lineage events)."
+  type        = string
+}
+
 variable "postgres_security_group_id" {
   description = "Security group of the operational Postgres replica; null leaves it alone."
   type        = string

@@ -15,6 +15,7 @@ emr_instance_profile_name       = "dev-lakehouse-emr-instance"
 emr_security_configuration_name = "dev-lakehouse-emr"
 emr_tls_certificates_s3_uri     = "s3://company-artifacts-dev/lakehouse/tls/emr-certificates.zip"
 secret_ids                      = ["dev/lakehouse/postgres", "dev/lakehouse/openlineage"]
+lineage_secret_id               = "dev/lakehouse/openlineage"
 
 msk_cluster_name          = "dev-data-kafka"
 kafka_topics              = ["user_events", "transaction_events", "system_metrics"]

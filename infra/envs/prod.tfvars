@@ -15,6 +15,7 @@ emr_instance_profile_name       = "prod-lakehouse-emr-instance"
 emr_security_configuration_name = "prod-lakehouse-emr"
 emr_tls_certificates_s3_uri     = "s3://company-artifacts/lakehouse/tls/emr-certificates.zip"
 secret_ids                      = ["prod/lakehouse/postgres", "prod/lakehouse/openlineage"]
+lineage_secret_id               = "prod/lakehouse/openlineage"
 
 postgres_security_group_id = "sg-0prodpostgres00000"
 

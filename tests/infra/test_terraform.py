@@ -284,6 +284,22 @@ def test_the_orchestrator_may_list_every_cluster_but_use_only_its_environments()
     assert sorted(statements["ShipReleases"]["resources"]) == sorted(reads)
 
 
+@pytest.mark.parametrize("env", ENVS)
+def test_the_orchestrator_reads_the_lineage_key_dbts_lineage_events_are_sent_with(env):
+    # DbtOperator emits dbt's lineage events from the Airflow worker (lakehouse.lineage.dbt), which
+    # resolves lineage.api_key there, not on the EMR nodes.
+    cfg = load_config(env, CONF_DIR, environ={})
+    values = tfvars(env)
+    assert cfg.lineage.enabled and cfg.lineage.api_key.scheme == "secretsmanager"
+    assert cfg.lineage.api_key.name.partition("#")[0] == values["lineage_secret_id"]
+    assert values["lineage_secret_id"] in values["secret_ids"]
+    statements = policy_statements("orchestrator")
+    read = statements["ReadTheLineageKey"]
+    assert read["actions"] == ["secretsmanager:GetSecretValue"]
+    assert read["resources"] == ["${aws_secretsmanager_secret.this[var.lineage_secret_id].arn}"]
+    assert statements["EncryptReleases"]["actions"] == ["kms:GenerateDataKey", "kms:Decrypt"]  # the key's
+
+
 def test_the_delta_log_table_has_deltas_keys_ttl_encryption_and_recovery():
     table = resources(MODULE)["aws_dynamodb_table"]["delta_log"]
     assert (table["hash_key"], table["range_key"]) == ("tablePath", "fileName")

@@ -1,6 +1,6 @@
 # What Airflow needs to run the DAGs' EMR path: find the ingest cluster, create, use and end
 # clusters tagged with its environment, pass the two EMR roles, and ship releases and the
-# reference data (lakehouse-ship-artifacts from CI).
+# reference data (lakehouse-ship-artifacts from CI), and read the lineage key (dbt's lineage events).
 
 data "aws_iam_policy_document" "orchestrator" {
   statement {
@@ -53,6 +53,13 @@ data "aws_iam_policy_document" "orchestrator" {
       "${local.artifacts_arn}/${var.artifacts_prefix}/jars/*",
       "${local.artifacts_arn}/${var.artifacts_prefix}/reference/*",
     ]
+  }
+
+  # DbtOperator sends dbt's lineage events from the Airflow worker with the key the jobs use.
+  statement {
+    sid       = "ReadTheLineageKey"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [aws_secretsmanager_secret.this[var.lineage_secret_id].arn]
   }
 
   statement {
