@@ -290,7 +290,8 @@ def test_the_orchestrator_reads_the_lineage_key_dbts_lineage_events_are_sent_wit
     # resolves lineage.api_key there, not on the EMR nodes.
     cfg = load_config(env, CONF_DIR, environ={})
     values = tfvars(env)
-    assert cfg.lineage.enabled and cfg.lineage.api_key.scheme == "secretsmanager"
+    assert cfg.lineage.enabled
+    assert cfg.lineage.api_key.scheme == "secretsmanager"
     assert cfg.lineage.api_key.name.partition("#")[0] == values["lineage_secret_id"]
     assert values["lineage_secret_id"] in values["secret_ids"]
     statements = policy_statements("orchestrator")

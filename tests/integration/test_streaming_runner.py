@@ -7,7 +7,8 @@ import time
 import pytest
 
 from lakehouse.streaming import runner
-from lakehouse.streaming.runner import QueriesFailedError, StreamingRun, is_commit_conflict
+from lakehouse.streaming.conflicts import is_commit_conflict
+from lakehouse.streaming.runner import QueriesFailedError, StreamingRun
 
 GOOD_FILES = 5
 

@@ -5,6 +5,8 @@ import logging
 
 from pyspark.sql.streaming import StreamingQueryListener
 
+from lakehouse.streaming.conflicts import is_commit_conflict
+
 log = logging.getLogger("lakehouse.streaming")
 
 
@@ -29,7 +31,9 @@ class ProgressLogger(StreamingQueryListener):
         pass
 
     def onQueryTerminated(self, event) -> None:
-        if event.exception:
+        if is_commit_conflict(event.exception):  # the run restarts it, or logs an error when it gives up
+            log.warning("query %s stopped on a Delta commit conflict: %s", event.id, event.exception.splitlines()[0])
+        elif event.exception:
             log.error("query %s failed: %s", event.id, event.exception.splitlines()[0])
         else:
             log.info("query %s stopped", event.id)

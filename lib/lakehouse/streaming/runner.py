@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import threading
 from typing import Callable
 
 from pyspark.errors import StreamingQueryException
 
 from lakehouse.ops.metrics import NoMetrics
+from lakehouse.streaming.conflicts import is_commit_conflict
 from lakehouse.streaming.lineage import QueryLineage
 from lakehouse.streaming.metrics import MetricsListener
 from lakehouse.streaming.progress import ProgressLogger
@@ -20,22 +20,9 @@ POLL_S = 2.0
 RESTARTS = 5             # restarts of one query in a row, without a trigger completed in between
 RESTART_BACKOFF_S = 1.0  # before the first of them; doubled for each next one
 
-# Delta's commit conflicts: another writer changed the table while the batch was written (an
-# erasure lifting bronze's append-only guard, OPTIMIZE beside a MERGE). Not ConcurrentTransaction-
-# Exception: that one means another run of the same query, which the checkpoint lock should forbid.
-CONFLICTS = ("MetadataChangedException", "ProtocolChangedException", "ConcurrentAppendException",
-             "ConcurrentDeleteReadException", "ConcurrentDeleteDeleteException", "ConcurrentWriteException")
-_CONFLICT = re.compile(r"\b(?:" + "|".join(CONFLICTS) + r")\b")
-
 
 class QueriesFailedError(RuntimeError):
     """Queries of the run failed; the others ran on to their end."""
-
-
-def is_commit_conflict(error) -> bool:
-    """True when a query failed on a Delta commit conflict (named in its error's text): started again
-    from its checkpoint, it re-runs the batch, which Delta's transaction id writes once."""
-    return error is not None and _CONFLICT.search(str(error)) is not None
 
 
 class StreamingRun:
