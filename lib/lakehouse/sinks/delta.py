@@ -201,13 +201,15 @@ def overwrite_with(
     absent; its partitioning and properties stay). `inserted` counts the rows written. Conflicts
     are retried as for `merge_into`."""
     spark = source.sparkSession
-    ensure_table(spark, table)
+    with phase("table_metadata"):
+        ensure_table(spark, table)
 
     def overwrite_once() -> MergeOutcome:
         before = table_version(spark, table.path)
-        with commit_options(spark, txn, user_metadata):
+        with phase("execute_commit"), commit_options(spark, txn, user_metadata):
             source.write.format("delta").mode("overwrite").save(table.path)
-        commit = own_commit(spark, table.path, before, "WRITE", txn, user_metadata)
+        with phase("commit_lookup"):
+            commit = own_commit(spark, table.path, before, "WRITE", txn, user_metadata)
         if commit is None:
             return MergeOutcome(committed=False, table_version=table_version(spark, table.path))
         return MergeOutcome(committed=True, table_version=commit.version, inserted=commit.metric("numOutputRows"))
