@@ -4,8 +4,9 @@ The orders table of a private schema is filled with `pg_rows` rows. C0 and C1 re
 Then the extract job runs a full refresh with spark-submit (rows/s from the job's own per-table
 time, and wall time); `pg_update_share` of the rows are updated; C1-incremental reads the changed
 rows after C1's last row and merges them into C1's table by key; the job runs again (the same
-rows, wall time with Spark start-up, and its own time) and once more with nothing new. The
-late-commit guard is `delay` here: on this shared database, other sessions' open transactions
+rows, wall time with Spark start-up, and its own time) and once more with nothing new. Each run
+goes through extract_job.py, which records the job's phases; they are printed with the run's CPU
+time. The late-commit guard is `delay` here: on this shared database, other sessions' open transactions
 would otherwise hold the bound back (the guard's cost is one query either way).
 """
 from __future__ import annotations
