@@ -155,12 +155,13 @@ def _window_rows(spark, cfg: Config, run: TableRun, conn, window: Window):
 def target_properties(cfg: Config, run: TableRun) -> dict[str, str]:
     """Table properties of a target the extract creates: file statistics only on the columns that
     something filters by (the key: MERGE; the cursor: reconcile and backfill; the person column:
-    erasure; the Z-order columns: OPTIMIZE), instead of Delta's first 32 columns. Every file
-    written, by a full refresh or a MERGE's rewrite, computes them."""
+    erasure; the Z-order columns: OPTIMIZE) that the source has, instead of Delta's first 32
+    columns. Every file written, by a full refresh or a MERGE's rewrite, computes them."""
     maintained = cfg.maintenance.tables.get(f"{run.spec.target_layer}.{run.spec.target_name}")
     wanted = [*run.source.primary_key, run.source.cursor, run.spec.person_column,
               *(maintained.zorder_by if maintained else ())]
-    columns = list(dict.fromkeys(name for name in wanted if name))
+    present = {column.name for column in run.source.columns}
+    columns = list(dict.fromkeys(name for name in wanted if name in present))
     quoted = ("`" + name.replace("`", "``") + "`" for name in columns)
     return {"delta.dataSkippingStatsColumns": ",".join(quoted)}
 
