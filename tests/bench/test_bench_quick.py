@@ -63,6 +63,10 @@ def test_every_scenario_and_baseline_reports_figures(quick_run):
     assert results["S5"]["bronze_after"]["files"] <= results["S5"]["bronze_before"]["files"]
     assert results["S6"]["rows"] == results["C0"]["rows"] == results["C1"]["rows"] > 0
     assert _positive(results["S6"]["incremental_wall_s"])
+    assert results["C1"]["incremental_rows"] == results["S6"]["incremental_rows"] > 0
+    assert results["C1"]["incremental_updated"] == results["C1"]["incremental_rows"]
+    assert all(_positive(seconds) or name in ("other", "exit") for run in results["S6"]["phases"].values()
+               for name, seconds in run.items())
     assert _positive(results["S6"]["empty_wall_s"])
     assert _positive(results["S7"]["bronze_restart_s"])
     assert _positive(results["S7"]["silver_restart_s"])
@@ -84,7 +88,8 @@ def test_table_compares_each_figure_with_its_baseline(quick_run):
     document = quick_run["document"]
     rows = document["table"]
     compared = {(row["id"], row["baseline"]) for row in rows if row["ratio"] is not None}
-    for pair in (("S1", "B1"), ("S2", "B2"), ("S6", "C0"), ("S6", "C1"), ("S4", "no pruning"), ("S9", "off")):
+    for pair in (("S1", "B1"), ("S2", "B2"), ("S6", "C0"), ("S6", "C1"), ("S6", "C1-incremental"),
+                 ("S4", "no pruning"), ("S9", "off")):
         assert pair in compared, f"no ratio of {pair[0]} to {pair[1]}"
     for row in rows:
         if row["baseline"] is not None and row["ours"] is not None:

@@ -148,6 +148,29 @@ def test_overwrite_leaves_the_target_equal_to_the_source_in_one_idempotent_commi
     assert partitions == ["day"]
 
 
+def test_overwrite_creates_an_absent_table_in_its_own_commit_with_the_spec(spark, cfg):
+    """A first load is one commit: the spec's columns (nullable, without the source's field metadata),
+    partitions and properties, the rows and the transaction; the session's defaults are restored."""
+    spec = TableSpec(cfg.lake.table_path("tests", unique_name("created")), SCHEMA, partition_by=("day",),
+                     properties={"delta.dataSkippingStatsColumns": "id,version"})
+    source = rows(spark, ("a", "v1", 1, D1))
+    tagged = source.withMetadata("id", {"scale": 0})  # as a JDBC read's fields have
+    app_id = unique_name("first-load")
+
+    outcome = overwrite_with(tagged, spec, Txn(app_id, 0), user_metadata={"position": 1})
+
+    assert outcome.committed
+    assert outcome.table_version == 0
+    detail = spark.sql(f"DESCRIBE DETAIL delta.`{spec.path}`").first()
+    assert detail["partitionColumns"] == ["day"]
+    assert detail["properties"] == {"delta.dataSkippingStatsColumns": "id,version"}
+    assert [(f.name, f.nullable, f.metadata) for f in read(spark, spec).schema] == [
+        (f.name, True, {}) for f in SCHEMA]
+    assert_df_equality(read(spark, spec), source, ignore_row_order=True, ignore_nullable=True)
+    assert last_txn_version(spark, spec.path, app_id) == 0
+    assert spark.conf.get("spark.databricks.delta.properties.defaults.dataSkippingStatsColumns", None) is None
+
+
 def test_equal_updated_at_gives_the_same_silver_row_in_any_order_and_batching(spark, cfg):
     """Two versions of a transaction with one updated_at: one batch, or two batches in either order,
     leave the same row (the contract's order: updated_at, then status, then content)."""

@@ -20,6 +20,7 @@ from lakehouse.extract.read import PartitionPlan, read_window
 from lakehouse.extract.state import METADATA_KEY, app_id, commit_metadata, read_state
 from lakehouse.extract.transforms import nullable_schema
 from lakehouse.extract.window import Window, spark_predicate
+from lakehouse.ops.phases import phase
 from lakehouse.sinks.delta import (
     MergeSpec,
     TableSpec,
@@ -59,10 +60,11 @@ class TableRun:
 
 def incremental(spark, cfg: Config, run: TableRun, conn) -> dict[str, Any]:
     """Reads the rows after the committed position, up to the last row below the safe bound."""
-    state = read_state(spark, run.target, run.app, run.source)
-    added = follow_source_columns(spark, cfg, run)
-    bound = upper_bound(conn, run.guard, run.safety_delay_s)
-    end, more = end_position(conn, run.source, state.position, bound, run.spec.max_rows_per_run, run.cursor_offset)
+    state, added = _state_and_columns(spark, cfg, run)
+    with phase("bounds"):
+        bound = upper_bound(conn, run.guard, run.safety_delay_s)
+        end, more = end_position(conn, run.source, state.position, bound, run.spec.max_rows_per_run,
+                                 run.cursor_offset)
     figures = {"old_position": state.position, "new_position": state.position, "columns_added": added,
                "upper_bound": bound.value, "held_back_by": bound.held_back_by}
     if end is None:  # nothing new below the bound: no Spark job, no commit (added columns are committed)
@@ -83,10 +85,10 @@ def full_refresh(spark, cfg: Config, run: TableRun, conn) -> dict[str, Any]:
     transactions still open may yet commit below later rows, and the next incremental run must
     still find them (rows read twice merge to the same result).
     """
-    state = read_state(spark, run.target, run.app, run.source)
-    added = follow_source_columns(spark, cfg, run)
-    bound = upper_bound(conn, run.guard, run.safety_delay_s)
-    end, _ = end_position(conn, run.source, None, bound, None, run.cursor_offset)
+    state, added = _state_and_columns(spark, cfg, run)
+    with phase("bounds"):
+        bound = upper_bound(conn, run.guard, run.safety_delay_s)
+        end, _ = end_position(conn, run.source, None, bound, None, run.cursor_offset)
     metadata = commit_metadata(run.app, state.next_txn_version, "full-refresh", end, run.source,
                                upper_bound=bound.value)
     written = _read_and_overwrite(spark, cfg, run, conn, Txn(run.app, state.next_txn_version), metadata)
@@ -100,17 +102,27 @@ def backfill(spark, cfg: Config, run: TableRun, conn, since, until: Optional[Any
     The commit carries no transaction identifier of the extract, so the live position, found
     through that identifier, does not move.
     """
-    state = read_state(spark, run.target, run.app, run.source)
-    added = follow_source_columns(spark, cfg, run)
+    state, added = _state_and_columns(spark, cfg, run)
     window = Window(cursor_from=since, cursor_before=until)
     figures = {"old_position": state.position, "new_position": state.position, "columns_added": added}
-    if not has_rows(conn, run.source, window):
+    with phase("bounds"):
+        found = has_rows(conn, run.source, window)
+    if not found:
         return figures
     metadata = {METADATA_KEY: {"mode": "backfill", "since": since, "until": until}}
     written = _read_and_merge(spark, cfg, run, conn, window,
                               MergeSpec(keys=run.source.primary_key, newer_column=run.source.cursor),
                               None, metadata)
     return {**figures, **written}
+
+
+def _state_and_columns(spark, cfg: Config, run: TableRun):
+    """The committed state, then the target following the source's columns (their names)."""
+    with phase("state"):
+        state = read_state(spark, run.target, run.app, run.source)
+    with phase("columns"):
+        added = follow_source_columns(spark, cfg, run)
+    return state, added
 
 
 def partition_plan(conn, run: TableRun, window: Window) -> Optional[PartitionPlan]:
@@ -137,18 +149,34 @@ def _window_rows(spark, cfg: Config, run: TableRun, conn, window: Window):
     """The JDBC read of the window (lazy) and the target's table spec."""
     df = read_window(spark, cfg.postgres, run.source, spark_predicate(window, run.source),
                      run.spec.fetch_size, partition_plan(conn, run, window))
-    return df, TableSpec(run.target, nullable_schema(df.schema))
+    return df, TableSpec(run.target, nullable_schema(df.schema), properties=target_properties(cfg, run))
+
+
+def target_properties(cfg: Config, run: TableRun) -> dict[str, str]:
+    """Table properties of a target the extract creates: file statistics only on the columns that
+    something filters by (the key: MERGE; the cursor: reconcile and backfill; the person column:
+    erasure; the Z-order columns: OPTIMIZE) that the source has, instead of Delta's first 32
+    columns. Every file written, by a full refresh or a MERGE's rewrite, computes them."""
+    maintained = cfg.maintenance.tables.get(f"{run.spec.target_layer}.{run.spec.target_name}")
+    wanted = [*run.source.primary_key, run.source.cursor, run.spec.person_column,
+              *(maintained.zorder_by if maintained else ())]
+    present = {column.name for column in run.source.columns}
+    columns = list(dict.fromkeys(name for name in wanted if name in present))
+    quoted = ("`" + name.replace("`", "``") + "`" for name in columns)
+    return {"delta.dataSkippingStatsColumns": ",".join(quoted)}
 
 
 def _read(spark, cfg: Config, run: TableRun, conn, window: Window):
     """(rows, rows read, table spec): the window read once and kept on the executors, one row per key."""
     from lakehouse.transforms.dedup import dedupe_latest
 
-    df, table = _window_rows(spark, cfg, run, conn, window)
+    with phase("read_plan"):
+        df, table = _window_rows(spark, cfg, run, conn, window)
     # One JDBC read, kept on the executors (memory, then disk) and never recomputed: the rows
     # counted are the rows written, however often the write scans its source.
-    rows = df.localCheckpoint(eager=True)
-    rows_read = rows.count()
+    with phase("jdbc_read"):
+        rows = df.localCheckpoint(eager=True)
+        rows_read = rows.count()
     if may_repeat_keys(run):
         rows = rows.transform(dedupe_latest(run.source.primary_key, [run.source.cursor]))
     return rows, rows_read, table
@@ -157,7 +185,7 @@ def _read(spark, cfg: Config, run: TableRun, conn, window: Window):
 def _read_and_merge(spark, cfg: Config, run: TableRun, conn, window: Window, merge_spec: MergeSpec,
                     txn: Optional[Txn], metadata: dict) -> dict[str, Any]:
     source, rows_read, table = _read(spark, cfg, run, conn, window)
-    with _race_lost_to_another_run(spark, run, txn):
+    with phase("merge"), _race_lost_to_another_run(spark, run, txn):
         outcome = merge_into(source, table, merge_spec, txn, metadata, source_is_materialized=True)
     _check_committed(run, txn, outcome)
     return {"rows_read": rows_read, "inserted": outcome.inserted, "updated": outcome.updated,
@@ -169,17 +197,20 @@ def _read_and_overwrite(spark, cfg: Config, run: TableRun, conn, txn: Txn, metad
     """The whole table into the target. Into an empty target (a first load) the rows stream from
     JDBC straight into the Delta files, in one pass; otherwise they are read once, compared by key
     with the target's (for the figures), then written."""
-    target_rows = _row_count(spark, run.target)
+    with phase("target_rows"):
+        target_rows = _row_count(spark, run.target)
     if target_rows == 0 and not may_repeat_keys(run):
-        df, table = _window_rows(spark, cfg, run, conn, Window())
-        with _race_lost_to_another_run(spark, run, txn):
+        with phase("read_plan"):
+            df, table = _window_rows(spark, cfg, run, conn, Window())
+        with phase("jdbc_read_and_write"), _race_lost_to_another_run(spark, run, txn):
             outcome = overwrite_with(df, table, txn, metadata)
         _check_committed(run, txn, outcome)
         return {"rows_read": outcome.inserted, "inserted": outcome.inserted, "updated": 0, "deleted": 0,
                 "rows_merged": outcome.inserted, "delta_version": outcome.table_version}
     source, rows_read, table = _read(spark, cfg, run, conn, Window())
-    inserted, updated, deleted = key_changes(spark, run.target, target_rows, source, run.source.primary_key)
-    with _race_lost_to_another_run(spark, run, txn):
+    with phase("key_changes"):
+        inserted, updated, deleted = key_changes(spark, run.target, target_rows, source, run.source.primary_key)
+    with phase("write"), _race_lost_to_another_run(spark, run, txn):
         outcome = overwrite_with(source, table, txn, metadata)
     _check_committed(run, txn, outcome)
     return {"rows_read": rows_read, "inserted": inserted, "updated": updated, "deleted": deleted,

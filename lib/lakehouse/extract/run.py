@@ -24,6 +24,7 @@ from lakehouse.extract.modes import TableRun, backfill, full_refresh, incrementa
 from lakehouse.extract.reconcile import reconcile
 from lakehouse.extract.summary import RunSummary
 from lakehouse.ops.metrics import publisher
+from lakehouse.ops.phases import phase
 from lakehouse.sources.postgres import connect
 
 log = logging.getLogger(__name__)
@@ -68,9 +69,10 @@ def run(spark, cfg: Config, args) -> list[RunSummary]:
                 failed.append(name)
                 continue
             summary, spec = summaries[-1], cfg.extract.tables[name]
-            for metric, value, unit in summary.figures():
-                metrics.emit(metric, value, unit, job=JOB, table=f"{spec.target_layer}.{spec.target_name}",
-                             mode=request.mode)
+            with phase("metrics"):
+                for metric, value, unit in summary.figures():
+                    metrics.emit(metric, value, unit, job=JOB, table=f"{spec.target_layer}.{spec.target_name}",
+                                 mode=request.mode)
             if summary.not_yet_extracted:
                 log.error("postgres-extract %s: %d source row(s) at or below the position are missing from the "
                           "target (keys %s...): incremental runs never read them; run --mode full-refresh, or "
@@ -78,7 +80,8 @@ def run(spark, cfg: Config, args) -> list[RunSummary]:
                           list(summary.not_yet_extracted_sample))
                 failed.append(name)
     finally:
-        metrics.close()
+        with phase("metrics"):
+            metrics.close()
     if failed:
         raise ExtractError(f"postgres-extract failed for: {', '.join(failed)} (see the errors above)")
     return summaries
@@ -100,8 +103,9 @@ def extract_table(spark, cfg: Config, name: str, request: ExtractRequest) -> Run
     spec = cfg.extract.tables[name]
     started = time.monotonic()
     with connect(cfg.postgres, f"lakehouse-postgres-extract:{name}") as conn, spark_jobs(spark, name) as jobs:
-        source = resolve_table(conn, spec)
-        cursor_offset = cursor_utc_offset(conn, cfg.postgres, name, spec, source)
+        with phase("catalog"):
+            source = resolve_table(conn, spec)
+            cursor_offset = cursor_utc_offset(conn, cfg.postgres, name, spec, source)
         since = None if request.since is None else parse_text(request.since, source.type_of(source.cursor))
         until = None if request.until is None else parse_text(request.until, source.type_of(source.cursor))
         if since is not None and until is not None and not since < until:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from lakehouse.config import Config, ConfigError, describe, load_config
+from lakehouse.ops.phases import phase
 
 log = logging.getLogger("lakehouse")
 
@@ -81,7 +82,8 @@ def run_job(
     cfg, args = parse_config(description, argv, add_arguments)
     log_effective_config(job, cfg)
     started = time.monotonic()
-    spark = build_spark(cfg, job)
+    with phase("spark_start"):
+        spark = build_spark(cfg, job)
     try:
         run(spark, cfg, args)
     except Exception:
@@ -89,7 +91,8 @@ def run_job(
         report_failure(cfg, job)
         return 1
     finally:
-        stop_spark(spark)
+        with phase("spark_stop"):
+            stop_spark(spark)
     log.info("%s finished in %.1fs", job, time.monotonic() - started)
     return 0
 

@@ -23,6 +23,7 @@ TXN_APP_ID = "spark.databricks.delta.write.txnAppId"
 TXN_VERSION = "spark.databricks.delta.write.txnVersion"
 USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
 MATERIALIZE_SOURCE = "spark.databricks.delta.merge.materializeSource"
+TABLE_DEFAULTS = "spark.databricks.delta.properties.defaults."  # + a delta.* property without "delta."
 
 
 @dataclass(frozen=True)
@@ -197,22 +198,51 @@ def overwrite_with(
     txn: Optional[Txn] = None,
     user_metadata: Optional[Mapping[str, object]] = None,
 ) -> MergeOutcome:
-    """Replaces every row of the Delta table with `source` in one commit (the table is created if
-    absent; its partitioning and properties stay). `inserted` counts the rows written. Conflicts
-    are retried as for `merge_into`."""
+    """Replaces every row of the Delta table with `source` in one commit (its partitioning and
+    properties stay). An absent table is created by that same commit, with the spec's schema,
+    partitions and properties: no commit of an empty table first. `inserted` counts the rows
+    written. Conflicts are retried as for `merge_into`."""
+    from delta.tables import DeltaTable
+
     spark = source.sparkSession
-    ensure_table(spark, table)
+    with phase("table_metadata"):
+        create = not DeltaTable.isDeltaTable(spark, table.path)
+        if not create:
+            ensure_table(spark, table)
+    rows = _with_schema(source, table.schema) if create else source
+    defaults = {f"{TABLE_DEFAULTS}{key[len('delta.'):]}": value
+                for key, value in table.properties.items() if key.startswith("delta.")} if create else None
+    if create and len(defaults) != len(table.properties):
+        raise ValueError(f"{table.path}: table properties must be delta.* ones, got {sorted(table.properties)}")
 
     def overwrite_once() -> MergeOutcome:
-        before = table_version(spark, table.path)
-        with commit_options(spark, txn, user_metadata):
-            source.write.format("delta").mode("overwrite").save(table.path)
-        commit = own_commit(spark, table.path, before, "WRITE", txn, user_metadata)
+        before = table_version(spark, table.path)  # -1 while the table is absent
+        with phase("execute_commit"), commit_options(spark, txn, user_metadata, defaults):
+            writer = rows.write.format("delta").mode("overwrite")
+            if create and table.partition_by:
+                writer = writer.partitionBy(*table.partition_by)
+            writer.save(table.path)
+        with phase("commit_lookup"):
+            commit = own_commit(spark, table.path, before, "WRITE", txn, user_metadata)
         if commit is None:
             return MergeOutcome(committed=False, table_version=table_version(spark, table.path))
         return MergeOutcome(committed=True, table_version=commit.version, inserted=commit.metric("numOutputRows"))
 
     return retry_conflicts(overwrite_once, f"overwrite of {table.path}", _committed_elsewhere(spark, table.path, txn))
+
+
+def _with_schema(df, schema):
+    """`df`'s columns with exactly `schema`'s names, types, nullability and (empty or not) metadata,
+    e.g. without the field metadata a JDBC source adds."""
+    from pyspark.sql import Column
+    from pyspark.sql.functions import col
+
+    jvm = df.sparkSession.sparkContext._jvm
+    parse = jvm.org.apache.spark.sql.types.Metadata.fromJson
+    columns = [Column(getattr(col(f"`{field.name}`").cast(field.dataType)._jc, "as")(field.name,
+                                                                                      parse(json.dumps(field.metadata))))
+               for field in schema.fields]
+    return df.to(schema).select(*columns)
 
 
 def _committed_elsewhere(spark, path: str, txn: Optional[Txn]) -> Callable[[], bool]:
