@@ -31,7 +31,7 @@ class Bound:
 
 @dataclass(frozen=True)
 class Scope:
-    """The source's values of the spec's `prune_column` (None: not known) and its bounds."""
+    """The source's values of the spec's `prune_column` and a Bound per `bounded_by` column."""
 
     partitions: Optional[tuple] = None
     bounds: Mapping[str, Bound] = field(default_factory=dict)
@@ -39,13 +39,12 @@ class Scope:
 
 def scope_facts(spec: MergeSpec, rows: Optional[Column] = None) -> list[Column]:
     """Aggregate columns over the source rows matching `rows` (all when None) that `scope_of` reads."""
-    def of(column: str) -> Column:
-        return F.col(column) if rows is None else F.when(rows, F.col(column))
-
-    facts = [F.collect_set(of(spec.prune_column))] if spec.prune_column else []
+    where = F.lit(True) if rows is None else rows
+    facts = [F.collect_set(F.when(where, F.col(spec.prune_column)))] if spec.prune_column else []
     for column in spec.bounded_by:
-        facts += [F.min(of(column)).cast("string"), F.max(of(column)).cast("string"),
-                  F.max(F.col(column).isNull() if rows is None else F.when(rows, F.col(column).isNull()))]
+        value = F.when(where, F.col(column))
+        facts += [F.min(value).cast("string"), F.max(value).cast("string"),
+                  F.max(F.when(where, F.col(column).isNull()))]
     return facts
 
 
