@@ -1,8 +1,10 @@
 """The shared Delta writers on real Delta tables: dedup, newest wins, replays, commit metadata, overwrite."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from chispa import assert_df_equality
@@ -41,6 +43,10 @@ def rows(spark, *data):
 
 def read(spark, table):
     return spark.read.format("delta").load(table.path)
+
+
+def table_files(table) -> list[Path]:
+    return list(Path(table.path).glob("*/*.parquet"))
 
 
 def test_insert_only_merge_keeps_the_first_copy_of_each_key(spark, table):
@@ -119,6 +125,49 @@ def test_pruning_names_only_the_source_partitions_and_merges_the_same(spark, tab
     merge_into(source, table, spec)
     expected = rows(spark, ("a", "v2", 2, D1), ("b", "v1", 1, D2))
     assert_df_equality(read(spark, table), expected, ignore_row_order=True)
+
+
+def test_a_bounded_key_column_limits_the_read_to_the_source_range_and_replays_still_meet_their_rows(spark, table):
+    """`bounded_by`: the target rows read are those inside the source's [first, last] of the column,
+    so Delta never opens a file whose statistics lie outside (here: one deleted behind its back);
+    a copy of a source row lies inside, so a replay without transaction id inserts nothing twice."""
+    spec = MergeSpec(keys=["id", "version"], insert_only=True, prune_column="day", bounded_by=("version",))
+    merge_into(rows(spark, ("a", "old", 1, D1), ("b", "old", 2, D1)), table, spec)
+    old_files = set(table_files(table))
+    merge_into(rows(spark, ("c", "first", 10, D1)), table, spec)
+    source = rows(spark, ("c", "again", 10, D1), ("d", "new", 11, D1))
+    assert merge_condition(source, spec) == ("t.`id` <=> s.`id` AND t.`version` <=> s.`version` AND "
+                                             "t.`day` IN ('2024-01-31') AND "
+                                             "t.`version` BETWEEN CAST('10' AS bigint) AND CAST('11' AS bigint)")
+    for path in old_files:
+        path.unlink()  # a MERGE opening them would fail
+
+    outcome = merge_into(source, table, spec)
+
+    assert (outcome.inserted, outcome.updated) == (1, 0)
+    kept = read(spark, table).where("version >= 10")
+    assert_df_equality(kept, rows(spark, ("c", "first", 10, D1), ("d", "new", 11, D1)), ignore_row_order=True)
+    with pytest.raises(Exception, match=r"(?i)FileNotFound|does not exist|FILE_NOT_EXIST"):
+        merge_into(rows(spark, ("e", "x", 12, D1)), table, dataclasses.replace(spec, bounded_by=()))
+
+
+def test_a_null_in_a_bounded_key_column_still_meets_its_replay(spark, table):
+    spec = MergeSpec(keys=["id", "version"], insert_only=True, bounded_by=("version",))
+    merge_into(rows(spark, ("a", "first", None, D1), ("b", "first", 5, D1)), table, spec)
+    source = rows(spark, ("a", "again", None, D1), ("b", "again", 5, D1), ("c", "new", None, D2))
+    assert merge_condition(source, spec).endswith(
+        "AND (t.`version` BETWEEN CAST('5' AS bigint) AND CAST('5' AS bigint) OR t.`version` IS NULL)")
+
+    outcome = merge_into(source, table, spec)
+
+    assert outcome.inserted == 1
+    expected = rows(spark, ("a", "first", None, D1), ("b", "first", 5, D1), ("c", "new", None, D2))
+    assert_df_equality(read(spark, table), expected, ignore_row_order=True)
+
+
+def test_a_bounded_column_must_be_a_key():
+    with pytest.raises(ValueError, match=r"bounded_by.*not a key: day"):
+        MergeSpec(keys=["id"], insert_only=True, bounded_by=("day",))
 
 
 def test_an_empty_source_prunes_everything_and_changes_nothing(spark, table):

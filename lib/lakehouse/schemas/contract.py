@@ -84,6 +84,8 @@ class Contract:
             `prune_column` the MERGE reads only the batch's partitions: a repeat is an exact copy
             with the same date (an id reused with another date is a producer bug that dbt's unique
             tests on silver report).
+            With `bounded_by` (key columns only) it reads only the rows between the batch's
+            first and last value of each, which file statistics find without reading the rest.
         shape: the shaping step, accepted rows (one per key) -> rows of `silver_schema`.
         not_before: (earlier, later) timestamp field pairs; `later` must not precede `earlier`.
         needs_fx_rates: rows get `amount_usd`, their amount at the reference.fx_rates rate of

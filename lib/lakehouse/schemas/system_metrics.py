@@ -64,6 +64,6 @@ SYSTEM_METRICS = Contract(
     silver_table="system_metrics",
     silver_schema=SILVER_SYSTEM_METRICS,
     silver_partition="metric_date",
-    merge=MergeSpec(keys=SAMPLE_KEY, insert_only=True, prune_column="metric_date"),
+    merge=MergeSpec(keys=SAMPLE_KEY, insert_only=True, prune_column="metric_date", bounded_by=("metric_timestamp",)),
     shape=with_metric_columns,
 )

@@ -18,6 +18,7 @@ from typing import Callable, Optional
 from lakehouse.ops.phases import phase
 from lakehouse.sinks.commits import metadata_json, own_commit
 from lakehouse.sinks.retry import retry_conflicts
+from lakehouse.sinks.scope import Scope, scope_clauses, source_scope
 
 TXN_APP_ID = "spark.databricks.delta.write.txnAppId"
 TXN_VERSION = "spark.databricks.delta.write.txnVersion"
@@ -51,6 +52,9 @@ class MergeSpec:
         insert_only: never update matched rows (events are immutable: insert once).
         prune_column: a target partition column; the condition then names the values present
             in the source, so Delta reads only those partitions of the target.
+        bounded_by: key columns whose values rise with arrival (Kafka offsets, sample times): the
+            condition keeps the target rows between the source's first and last value of each, so
+            Delta's file statistics skip older files (lakehouse.sinks.scope).
     """
 
     keys: Sequence[str]
@@ -58,6 +62,12 @@ class MergeSpec:
     tie_breakers: Sequence[str] = ()
     insert_only: bool = False
     prune_column: Optional[str] = None
+    bounded_by: Sequence[str] = ()
+
+    def __post_init__(self):
+        unknown = [column for column in self.bounded_by if column not in self.keys]
+        if unknown:
+            raise ValueError(f"bounded_by: not a key: {', '.join(unknown)} (a copy of a row shares only its key)")
 
     def version(self, row: str) -> list[str]:
         """The expressions that order a key's versions, oldest to newest, over the row alias `row`."""
@@ -141,7 +151,7 @@ def merge_into(
     user_metadata: Optional[Mapping[str, object]] = None,
     source_is_materialized: bool = False,
     table_ensured: bool = False,
-    partition_values: Optional[Sequence] = None,
+    scope: Optional[Scope] = None,
 ) -> MergeOutcome:
     """Merges `source` into the Delta table in one commit; see the module docstring.
 
@@ -154,8 +164,8 @@ def merge_into(
             (e.g. `localCheckpoint()`ed), so Delta need not copy it once more before the MERGE.
         table_ensured: the caller created or evolved the table already (ensure_table, e.g. when its
             query started), so its metadata is not read again for this write.
-        partition_values: the values of `spec.prune_column` in `source`, when the caller knows them
-            (saves the Spark job that finds them).
+        scope: the source's partitions and bounds (lakehouse.sinks.scope), when the caller knows
+            them (saves the Spark job that finds them).
     """
     from delta.tables import DeltaTable
 
@@ -164,7 +174,7 @@ def merge_into(
         with phase("table_metadata"):
             ensure_table(spark, table)
     with phase("merge_condition"):
-        condition = merge_condition(source, spec, partition_values)
+        condition = merge_condition(source, spec, scope)
     extra = {MATERIALIZE_SOURCE: "none"} if source_is_materialized else None
 
     def merge_once() -> MergeOutcome:
@@ -255,15 +265,12 @@ def _committed_elsewhere(spark, path: str, txn: Optional[Txn]) -> Callable[[], b
     return committed
 
 
-def merge_condition(source, spec: MergeSpec, values: Optional[Sequence] = None) -> str:
-    """The ON clause: equal keys (null equal to null), plus the source's partition values when pruning
-    (`values`, or read from `source`)."""
+def merge_condition(source, spec: MergeSpec, scope: Optional[Scope] = None) -> str:
+    """The ON clause: equal keys (null equal to null), plus the source's partitions and key bounds
+    (`scope`, or read from `source`)."""
     clauses = [f"t.`{key}` <=> s.`{key}`" for key in spec.keys]
-    if spec.prune_column:
-        if values is None:
-            values = [row[0] for row in source.select(spec.prune_column).distinct().collect()]
-        literals = ", ".join(_sql_literal(v) for v in values if v is not None)
-        clauses.append(f"t.`{spec.prune_column}` IN ({literals})" if literals else "false")
+    if spec.prune_column or spec.bounded_by:
+        clauses += scope_clauses(source, spec, source_scope(source, spec) if scope is None else scope)
     return " AND ".join(clauses)
 
 
@@ -348,8 +355,3 @@ def commit_options(spark, txn: Optional[Txn], user_metadata: Optional[Mapping[st
                 spark.conf.unset(key)
             else:
                 spark.conf.set(key, value)
-
-
-def _sql_literal(value) -> str:
-    text = str(value).replace("'", "''")
-    return text if isinstance(value, (int, float)) and not isinstance(value, bool) else f"'{text}'"

@@ -29,6 +29,7 @@ from lakehouse.ops.phases import batch as timed_batch
 from lakehouse.ops.phases import phase
 from lakehouse.schemas import Contract
 from lakehouse.sinks.delta import TableSpec, Txn, ensure_table, merge_into
+from lakehouse.sinks.scope import scope_facts, scope_of, source_scope
 from lakehouse.streaming.checkpoint import CheckpointError, query_id
 from lakehouse.streaming.reference import fx_rates_in_force
 from lakehouse.streaming.review import mirror_into_review, review_changes, silver_rows_of
@@ -161,15 +162,17 @@ def write_silver_batch(
     quarantine = silver = review = None
     flagged = 0
     try:
-        with phase("batch_counts"):
-            totals = batch.agg(*batch_facts(plan)).first()
+        facts = batch_facts(plan)
+        with phase("batch_counts"):  # and where quarantine's MERGE reads (its rows keep the batch's columns)
+            totals = batch.agg(*facts, *scope_facts(QUARANTINE_MERGE, is_rejected())).first()
         rows_in, rejected, newest_accepted = int(totals[0]), int(totals[1]), totals[2]
         by_reason = {}
         if rejected:
             with phase("quarantine"):
                 by_reason = reason_counts(batch)
                 quarantine = merge_into(batch.transform(to_quarantine_rows(now)), plan.quarantine, QUARANTINE_MERGE,
-                                        txn, source_is_materialized=True, table_ensured=True)
+                                        txn, source_is_materialized=True, table_ensured=True,
+                                        scope=scope_of(QUARANTINE_MERGE, totals[len(facts):]))
         if rows_in > rejected:
             # Deduplicated (and, with fraud review, scored) once: the MERGE's partition list, the MERGE
             # itself and the review's key list all read these rows.
@@ -177,16 +180,17 @@ def write_silver_batch(
                 span = tuple(totals[3:5]) if plan.fraud is not None else None
                 rows = silver_rows(batch.transform(filter_accepted), plan, now, span).localCheckpoint(eager=True)
             held.append(rows)
-            partition, dates = plan.contract.silver_partition, None
+            scope = None
             with phase("silver_merge"):
-                if plan.review is not None:  # the MERGE's pruning and the review's read share them
+                if plan.review is not None:  # the MERGE's pruning and the review's read share its partitions
                     with phase("merge_condition"):
-                        dates = partition_values(rows, partition)
+                        scope = source_scope(rows, plan.contract.merge)
                 silver = merge_into(rows, plan.silver, plan.contract.merge, txn, source_is_materialized=True,
-                                    table_ensured=True, partition_values=dates)
+                                    table_ensured=True, scope=scope)
             if plan.review is not None:
                 with phase("review"):
-                    in_silver = silver_rows_of(rows, plan.silver, partition, dates)
+                    dates = None if scope.partitions is None else list(scope.partitions)
+                    in_silver = silver_rows_of(rows, plan.silver, plan.contract.silver_partition, dates)
                     changes = review_changes(in_silver, plan.review, now).localCheckpoint(eager=True)
                     held.append(changes)
                     changed, flagged = changes.agg(F.count(F.lit(1)),
@@ -232,11 +236,6 @@ def batch_facts(plan: SilverPlan) -> list[Column]:
         at = F.when(accepted, F.col("transaction_timestamp"))
         facts += [F.min(at).cast("string"), F.max(at).cast("string")]
     return facts
-
-
-def partition_values(rows: DataFrame, column: str) -> list:
-    """The distinct values of `column` in `rows` (one small Spark job)."""
-    return [row[0] for row in rows.select(column).distinct().collect()]
 
 
 def reason_counts(batch: DataFrame) -> dict[str, int]:

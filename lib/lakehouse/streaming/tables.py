@@ -26,7 +26,8 @@ BRONZE_PROPERTIES = {
 # incarnation than the one being written, BY_KAFKA_OFFSET matches those rows by position alone.
 BY_KAFKA_POSITION = MergeSpec(keys=("topic", "topic_id", "kafka_partition", "kafka_offset"), insert_only=True)
 BY_KAFKA_OFFSET = MergeSpec(keys=("topic", "kafka_partition", "kafka_offset"), insert_only=True)
-QUARANTINE_MERGE = MergeSpec(keys=BY_KAFKA_POSITION.keys, insert_only=True, prune_column="ingest_date")
+QUARANTINE_MERGE = MergeSpec(keys=BY_KAFKA_POSITION.keys, insert_only=True, prune_column="ingest_date",
+                             bounded_by=("kafka_offset",))
 FX_RATES_MERGE = MergeSpec(keys=("currency", "rate_date"), insert_only=True)
 
 
