@@ -38,3 +38,10 @@ def test_a_key_is_reported_first_then_once_per_interval_and_every_time_with_inte
     with reported_every(spark, key, 3600):
         assert SKIP_TAG in spark.sparkContext.getJobTags(), "within the interval: unreported"
     assert SKIP_TAG not in spark.sparkContext.getJobTags()
+
+
+def test_with_lineage_off_blocks_run_as_they_are_and_count_for_nothing(spark):
+    key = f"checkpoint-{time.monotonic_ns()}"
+    with reported_every(spark, key, None):
+        assert SKIP_TAG not in spark.sparkContext.getJobTags()
+    assert due(spark, key, 3600), "the first block with lineage on is still reported"

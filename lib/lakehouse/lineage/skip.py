@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Optional
 
 SKIP_TAG = "lakehouse-lineage-skip"  # FilteredLineageListener.SKIP_TAG
 _REPORTED: dict = {}  # (Spark application id, key) -> time.monotonic() of its last reported block
@@ -34,9 +35,10 @@ def unreported(spark) -> Iterator[None]:
 
 
 @contextmanager
-def reported_every(spark, key: str, interval_s: float) -> Iterator[None]:
-    """Runs the block reported when `due(spark, key, interval_s)`, unreported otherwise."""
-    if due(spark, key, interval_s):
+def reported_every(spark, key: str, interval_s: Optional[float]) -> Iterator[None]:
+    """Runs the block reported when `due(spark, key, interval_s)`, unreported otherwise; as it is,
+    counting nothing, when `interval_s` is None (lineage off)."""
+    if interval_s is None or due(spark, key, interval_s):
         yield
     else:
         with unreported(spark):

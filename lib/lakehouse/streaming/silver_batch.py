@@ -59,7 +59,7 @@ class SilverPlan:
     fraud: Optional[FraudConfig] = None    # fraud_review contracts: the rules
     quality_results: Optional[str] = None  # ops.quality_results, when batches record their checks
     accepted_share: Optional[Thresholds] = None
-    lineage_interval_s: float = 0.0  # batches whose writes the Spark listener reports: lakehouse.lineage.skip
+    lineage_interval_s: Optional[float] = None  # lineage on: batches the listener reports (lakehouse.lineage.skip)
 
 
 @dataclass(frozen=True)
