@@ -24,8 +24,8 @@ DELTA_CONF = {
 DYNAMODB_LOG_STORE = "io.delta.storage.S3DynamoDBLogStore"
 EMR_DYNAMODB_LOG_STORE_JAR = "local:/usr/share/aws/delta/lib/delta-storage-s3-dynamodb.jar"
 URI = re.compile(r"[a-z][a-z0-9+.-]*:", re.IGNORECASE)
-# OpenLineage's Spark listener, wrapped by the project's (jars/udf) to leave out a job's bookkeeping
-# actions (lakehouse.lineage.skip): both jars must be among the job's jars.
+# OpenLineage's Spark listener, wrapped by the project's (jars/udf) to leave out the Spark actions a
+# job tags (lakehouse.lineage.skip): both jars must be among the job's jars.
 LINEAGE_LISTENER = "lakehouse.lineage.FilteredLineageListener"
 LISTENER_DRAIN_S = 120
 OPENLINEAGE_JAR = re.compile(r"(^|/)openlineage-spark_[0-9.]+-[0-9][^/]*\.jar$")

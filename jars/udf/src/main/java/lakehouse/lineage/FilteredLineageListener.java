@@ -28,8 +28,8 @@ import scala.collection.JavaConverters;
  * own run already reports. Their SQL executions, jobs and tasks never reach OpenLineage's listener,
  * which otherwise builds a START and a COMPLETE event for each, and for a Delta table lists all its
  * files for an input-statistics facet: a Spark job on the listener's thread, per event (OpenLineage
- * issue #4976). Jobs that OpenLineage's listener starts itself carry the tag too, so they are not
- * reported back to it. Everything else is forwarded unchanged.
+ * issue #4976). Jobs started on the listener bus's thread (OpenLineage's listener starts some itself)
+ * carry the tag too, so they are not reported back to it. Everything else is forwarded unchanged.
  *
  * <p>Configured as spark.extraListeners in place of OpenLineage's listener (lakehouse.spark.session);
  * both jars must be on the class path. Events arrive on one listener-bus thread, in order.
