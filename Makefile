@@ -34,7 +34,7 @@ $(CHECKOV)/.installed: requirements/checkov.txt
 	@touch $@
 
 ## JVM jars: Spark's from Maven Central (Delta, Kafka source, JDBC, S3A; MSK IAM sign-in for the clusters
-## only, in $(JARS)/cluster) plus the project's UDFs
+## only, in $(JARS)/cluster) plus the project's UDFs and lineage listener filter
 ## (jars/udf, built with Maven), the Kafka broker's, and the YARN mini cluster's (tests/deploy).
 UDF_SOURCES := $(shell find jars/udf/src -name '*.java')
 YARN_SOURCES := $(shell find jars/yarn/src -name '*.java')

@@ -35,10 +35,10 @@ class Sizes:
     merge_repeats: int = 3
     merge_warmup: bool = True             # one untimed batch per variant first (JIT, caches)
     merge_days: int = 90                  # transaction_date partitions of the target
-    # S9 metrics and lineage overhead: blocks of small silver micro-batches, off and on alternately.
+    # S9 metrics and lineage overhead: blocks of small silver micro-batches, off, on and every in turn.
     overhead_rows: int = 50               # records per micro-batch
     overhead_batches: int = 4             # micro-batches per block
-    overhead_rounds: int = 3              # pairs of blocks (off, on)
+    overhead_rounds: int = 3              # rounds of blocks (off, on, every)
     overhead_warmup: int = 2              # untimed micro-batches first
     # S6 Postgres extract.
     pg_rows: int = 5_000_000

@@ -2,12 +2,15 @@
 
 The real silver run (lakehouse.streaming.silver.start_silver: available-now, one bronze file per
 micro-batch, quality results recorded) over bronze.transaction_events, started again for each block
-of `--batches` new bronze files of `--rows` records. Blocks alternate between two sides in the same
-JVM, so the shared machine's drift and the JIT's warm-up fall on both alike:
+of `--batches` new bronze files of `--rows` records. Blocks rotate between three sides in the same
+JVM, so the shared machine's drift and the JIT's warm-up fall on all alike:
 
-- off: metrics and lineage disabled, and OpenLineage's Spark listener detached from the listener bus;
-- on:  metrics to CloudWatch (`metrics.endpoint`: moto locally), the driver's lineage runs and the
-       Spark listener (the one `spark.extraListeners` created, attached again) to `lineage.file`.
+- off:   metrics and lineage disabled, and the lineage Spark listener detached from the listener bus;
+- on:    metrics to CloudWatch (`metrics.endpoint`: moto locally), the driver's lineage runs and the
+         Spark listener (the one `spark.extraListeners` created, attached again: OpenLineage's behind
+         the project's filter) to `lineage.file`, as configured: the listener reports the batches'
+         writes for the first batch of the application, then one per `lineage.batch_report_interval_s`;
+- every: as on, with the listener reporting every batch's writes (`batch_report_interval_s` 0).
 
 Per block: each batch's duration (its progress' durationMs.triggerExecution), the time Spark's
 listener bus then needed to handle every event (the listeners' work is asynchronous: a batch pays
@@ -29,7 +32,7 @@ import os
 import sys
 import time
 
-SIDES = ("off", "on")
+SIDES = ("off", "on", "every")
 DRAIN_TIMEOUT_MS = 600_000
 
 
@@ -54,16 +57,17 @@ def append_bronze(spark, path: str, first: int, files: int, rows: int) -> None:
 
 
 class LineageListener:
-    """OpenLineage's Spark listener of this SparkContext, detached from and attached to its bus."""
+    """The lineage Spark listener of this SparkContext, detached from and attached to its bus."""
 
     def __init__(self, spark):
-        from lakehouse.spark.session import OPENLINEAGE_LISTENER
+        from lakehouse.spark.session import LINEAGE_LISTENER
 
         self.context = spark.sparkContext._jsc.sc()
         found = [listener for listener in self.context.listenerBus().listeners()
-                 if listener.getClass().getName() == OPENLINEAGE_LISTENER]
+                 if listener.getClass().getName() == LINEAGE_LISTENER]
         if not found:
-            raise RuntimeError("no OpenLineage listener on the bus: lineage.enabled and the openlineage-spark jar?")
+            raise RuntimeError("no lineage listener on the bus: lineage.enabled, the openlineage-spark and "
+                               "lakehouse-udf jars?")
         self.listener = found[0]
         self.attached = True
 
@@ -130,23 +134,25 @@ def measure(spark, cfg, rows: int, batches: int, rounds: int, warmup: int) -> di
     options = SilverOptions((contract,), Trigger("available-now", ""), max_files_per_trigger=1)
     configs = {"on": cfg, "off": dataclasses.replace(
         cfg, metrics=dataclasses.replace(cfg.metrics, enabled=False),
-        lineage=dataclasses.replace(cfg.lineage, enabled=False))}
+        lineage=dataclasses.replace(cfg.lineage, enabled=False)),
+        "every": dataclasses.replace(cfg, lineage=dataclasses.replace(cfg.lineage, batch_report_interval_s=0.0))}
     listener = LineageListener(spark)
     cpu = DriverCpu()
     bronze = bronze_table(cfg, contract).path
     sides = {side: {"batch_ms": [], "drain_s": [], "wall_s": [], "cpu_s": [], "lineage_events": 0,
                          "blocks": 0} for side in SIDES}
     files = 0
-    # Warm-up with everything on (JIT, first MERGEs), then off/on, on/off, ...: each side as often first.
+    # Warm-up with everything on (JIT, first MERGEs), then off/on/every, on/every/off, ...: each side
+    # as often first after `rounds` multiple of 3.
     plan = [("on", warmup, False)] if warmup else []
     for number in range(rounds):
-        order = SIDES if number % 2 == 0 else SIDES[::-1]
+        order = SIDES[number % len(SIDES):] + SIDES[:number % len(SIDES)]
         plan += [(side, batches, True) for side in order]
     for side, count, timed in plan:
         append_bronze(spark, bronze, files, count, rows)
         files += count
         listener.drain_s()
-        listener.attach(side == "on")
+        listener.attach(side != "off")
         started, cpu_before, events_before = time.monotonic(), cpu.seconds(), lines(cfg.lineage.file)
         durations = run_block(spark, configs[side], options)
         drain = listener.drain_s()
@@ -183,7 +189,7 @@ def _log(message: str) -> None:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rows", type=int, required=True, help="records per micro-batch")
     parser.add_argument("--batches", type=int, required=True, help="micro-batches per block")
-    parser.add_argument("--rounds", type=int, required=True, help="pairs of blocks (off and on)")
+    parser.add_argument("--rounds", type=int, required=True, help="rounds of blocks (off, on, every)")
     parser.add_argument("--warmup", type=int, default=0, help="untimed micro-batches first, everything on")
     parser.add_argument("--out", required=True)
 

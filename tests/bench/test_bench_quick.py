@@ -75,7 +75,7 @@ def test_every_scenario_and_baseline_reports_figures(quick_run):
             assert jobs[job]["batches"] >= 1
             assert _positive(jobs[job]["median_s"])
             assert _positive(jobs[job]["phases"][main_phase]["median_s"])
-    for side in ("off", "on"):
+    for side in ("off", "on", "every"):
         assert len(results["S9"][side]["batch_ms"]) == results["S9"]["batches_per_block"] > 0
         assert _positive(results["S9"][side]["median_ms"])
         assert _positive(results["S9"][side]["cpu_per_batch_ms"])

@@ -8,7 +8,7 @@ from lakehouse.config import load_config
 from lakehouse.lineage.datasets import DatasetName, kafka_dataset, lake_dataset
 from lakehouse.lineage.dbt import dbt_run_events
 from lakehouse.orchestration.lineage import task_parent_run, with_parent_run
-from lakehouse.spark.session import OPENLINEAGE_LISTENER, spark_conf, with_lineage_auth
+from lakehouse.spark.session import LINEAGE_LISTENER, spark_conf, with_lineage_auth
 from tests.conftest import CONF_DIR, PROJECT_ROOT, local_config
 
 LISTENER = "spark.extraListeners"
@@ -17,7 +17,7 @@ LISTENER = "spark.extraListeners"
 def test_the_listener_is_off_unless_enabled_and_writes_to_the_configured_file_locally():
     assert LISTENER not in spark_conf(local_config())
     conf = spark_conf(local_config("lineage.enabled=true"))
-    assert conf[LISTENER] == OPENLINEAGE_LISTENER
+    assert conf[LISTENER] == LINEAGE_LISTENER
     assert conf["spark.openlineage.namespace"] == "lakehouse-local"
     assert conf["spark.openlineage.transport.type"] == "file"
     assert conf["spark.openlineage.transport.location"] == str(PROJECT_ROOT / ".local/lineage/events.jsonl")
@@ -32,8 +32,9 @@ def test_without_the_listeners_jar_lineage_is_left_out_rather_than_failing_the_j
 def test_prod_sends_to_its_marquez_and_resolves_the_api_key_only_when_the_session_starts(monkeypatch):
     cfg = load_config("prod", CONF_DIR, ["lineage.api_key=env:OL_KEY"], environ={})
     conf = spark_conf(cfg)
-    assert conf[LISTENER] == OPENLINEAGE_LISTENER
+    assert conf[LISTENER] == LINEAGE_LISTENER
     assert "openlineage-spark_2.12-1.25.0.jar" in conf["spark.jars"]
+    assert "lakehouse-udf-1.jar" in conf["spark.jars"], "the filtering listener's jar"
     assert conf["spark.openlineage.transport.type"] == "http"
     assert conf["spark.openlineage.transport.url"] == "https://marquez.prod.internal:5000"
     assert not any("apiKey" in key for key in conf)

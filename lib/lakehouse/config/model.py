@@ -304,8 +304,11 @@ class LineageConfig:
     url: Optional[str]              # transport http: Marquez or DataZone's OpenLineage endpoint
     endpoint: str                   # transport http: the path under url
     api_key: Optional[SecretRef]    # transport http: a bearer token, by reference; null: no auth
+    batch_report_interval_s: float  # streaming: a query's micro-batch writes reported at most this often; 0: all
 
     def validate(self):
+        if self.batch_report_interval_s < 0:
+            yield "batch_report_interval_s", "expected seconds >= 0 (0: report every micro-batch)"
         if self.transport == "file" and not self.file:
             yield "file", "required when transport is file (the events file)"
         if self.transport == "http" and not self.url:

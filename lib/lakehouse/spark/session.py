@@ -24,9 +24,12 @@ DELTA_CONF = {
 DYNAMODB_LOG_STORE = "io.delta.storage.S3DynamoDBLogStore"
 EMR_DYNAMODB_LOG_STORE_JAR = "local:/usr/share/aws/delta/lib/delta-storage-s3-dynamodb.jar"
 URI = re.compile(r"[a-z][a-z0-9+.-]*:", re.IGNORECASE)
-OPENLINEAGE_LISTENER = "io.openlineage.spark.agent.OpenLineageSparkListener"
+# OpenLineage's Spark listener, wrapped by the project's (jars/udf) to leave out the Spark actions a
+# job tags (lakehouse.lineage.skip): both jars must be among the job's jars.
+LINEAGE_LISTENER = "lakehouse.lineage.FilteredLineageListener"
 LISTENER_DRAIN_S = 120
 OPENLINEAGE_JAR = re.compile(r"(^|/)openlineage-spark_[0-9.]+-[0-9][^/]*\.jar$")
+PROJECT_JAR = re.compile(r"(^|/)lakehouse-udf-[0-9]+\.jar$")
 
 
 def build_spark(cfg: Config, job_name: str):
@@ -82,20 +85,23 @@ def spark_conf(cfg: Config) -> dict[str, str]:
 
 
 def lineage_conf(cfg: Config, jars: list[str]) -> dict[str, str]:
-    """OpenLineage's Spark listener and its transport (lineage section), when lineage is enabled and
-    the listener's jar is among the job's jars; empty otherwise (a job never fails for lineage).
+    """OpenLineage's Spark listener (through the project's filter, LINEAGE_LISTENER) and its transport
+    (lineage section), when lineage is enabled and both jars are among the job's jars; empty otherwise
+    (a job never fails for lineage).
 
     The parent run (spark.openlineage.parent*) is not set here: Airflow passes it per step. The API
     key of the http transport neither: `with_lineage_auth` resolves it when the session starts.
     """
     if not cfg.lineage.enabled:
         return {}
-    if not any(OPENLINEAGE_JAR.search(jar) for jar in jars):
-        log.warning("lineage.enabled but no openlineage-spark jar among the job's jars: no lineage events")
+    missing = [name for name, jar in (("openlineage-spark", OPENLINEAGE_JAR), ("lakehouse-udf", PROJECT_JAR))
+               if not any(jar.search(path) for path in jars)]
+    if missing:
+        log.warning("lineage.enabled but no %s jar among the job's jars: no lineage events", " or ".join(missing))
         return {}
     lineage = cfg.lineage
     conf = {
-        "spark.extraListeners": OPENLINEAGE_LISTENER,
+        "spark.extraListeners": LINEAGE_LISTENER,
         "spark.openlineage.namespace": lineage.namespace,
         "spark.openlineage.transport.type": lineage.transport,
     }
@@ -111,7 +117,7 @@ def with_lineage_auth(cfg: Config, conf: dict[str, str]) -> dict[str, str]:
     """`conf` plus the http transport's API key (lineage.api_key), resolved; when it cannot be, without
     the listener, since a job never fails for lineage. Applied by `build_spark` only, so the key is
     never on a command line."""
-    if conf.get("spark.extraListeners") != OPENLINEAGE_LISTENER or not cfg.lineage.api_key:
+    if conf.get("spark.extraListeners") != LINEAGE_LISTENER or not cfg.lineage.api_key:
         return conf
     try:
         api_key = cfg.lineage.api_key.resolve()

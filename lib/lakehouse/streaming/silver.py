@@ -73,6 +73,7 @@ def silver_plan(cfg: Config, contract: Contract, fx_rates_path: Optional[str] = 
         fraud=cfg.streaming.fraud if contract.fraud_review else None,
         quality_results=cfg.lake.table_path(*quality.TABLE) if cfg.quality.record else None,
         accepted_share=cfg.quality.accepted_share,
+        lineage_interval_s=cfg.lineage.batch_report_interval_s if cfg.lineage.enabled else None,
     )
 
 

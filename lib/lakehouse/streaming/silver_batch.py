@@ -23,6 +23,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from lakehouse.config.model import FraudConfig, Thresholds
+from lakehouse.lineage.skip import reported_every
 from lakehouse.ops import quality
 from lakehouse.ops.metrics import NoMetrics, seconds_since
 from lakehouse.ops.phases import batch as timed_batch
@@ -59,6 +60,7 @@ class SilverPlan:
     fraud: Optional[FraudConfig] = None    # fraud_review contracts: the rules
     quality_results: Optional[str] = None  # ops.quality_results, when batches record their checks
     accepted_share: Optional[Thresholds] = None
+    lineage_interval_s: Optional[float] = None  # lineage on: batches the listener reports (lakehouse.lineage.skip)
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,8 @@ def handle_silver_batch(batch_df: DataFrame, batch_id: int, plan: SilverPlan, me
     """The foreachBatch function (bind `plan` and `metrics`, a lakehouse.ops.metrics publisher, with
     functools.partial)."""
     started = time.monotonic()
-    with timed_batch(f"silver.{plan.contract.silver_table}", batch_id):
+    with timed_batch(f"silver.{plan.contract.silver_table}", batch_id), \
+            reported_every(batch_df.sparkSession, plan.checkpoint, plan.lineage_interval_s):
         with phase("app_id"):
             txn = Txn(silver_app_id(batch_df.sparkSession, plan.checkpoint), batch_id)
         report = write_silver_batch(batch_df, batch_id, plan, txn, started)
