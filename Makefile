@@ -8,10 +8,10 @@ BIN := $(VENV)/bin
 JARS := .local/jars
 PYTEST_ARGS ?=
 
-.PHONY: setup venv jars checkov system-deps services-up services-down services-status topics \
+.PHONY: setup venv jars cds checkov system-deps services-up services-down services-status topics \
         test test-unit test-fast demo bench lint wheel clean ship-artifacts airflow-test
 
-setup: system-deps venv jars checkov
+setup: system-deps venv jars checkov cds
 
 ## Debian packages the local stack needs (PostgreSQL server; Java and Maven if missing).
 system-deps:
@@ -52,6 +52,11 @@ $(JARS)/yarn/.done: jars/yarn/pom.xml $(YARN_SOURCES)
 	@scripts/require-jvm-tools.sh
 	rm -rf $(JARS)/yarn && mvn -q -B -f jars/yarn/pom.xml package
 	@touch $@
+
+## The class-data sharing archive local Spark drivers start with (lakehouse.spark.cds): recorded once per
+## JDK and set of jars (about a minute), then a no-op.
+cds: venv jars
+	@$(BIN)/lakehouse-cds
 
 services-up: setup
 	$(BIN)/lakehouse-services up

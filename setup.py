@@ -72,6 +72,7 @@ JOB_SCRIPTS = {
     "lakehouse-postgres-extract": "lakehouse_jobs.batch.postgres_extract:main",
     "lakehouse-files-ingest": "lakehouse_jobs.batch.files_to_bronze:main",
     "lakehouse-seed-postgres": "lakehouse_jobs.tools.seed_postgres:main",
+    "lakehouse-cds": "lakehouse_jobs.tools.cds_archive:main",
 }
 
 setup(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
 
@@ -104,9 +104,10 @@ class BenchContext:
     # Processes.
     def job(self, name: str, script: str, overrides: list[str], *args: str) -> Proc:
         """A spark-submit process of one of our jobs (not started)."""
-        argv = spark_submit(self.cfg, script, overrides, *args)
-        if self.sizes.jvm_options:
-            argv.insert(1, f"--driver-java-options={self.sizes.jvm_options}")
+        cfg = self.cfg
+        if not self.sizes.class_data_sharing:
+            cfg = replace(cfg, spark=replace(cfg.spark, cds_dir=None))
+        argv = spark_submit(cfg, script, overrides, *args, java_options=self.sizes.jvm_options.split())
         return Proc(name, argv, self.log(name))
 
     def python(self, name: str, module: str, *args: str, overrides: tuple[str, ...] = (),

@@ -172,12 +172,13 @@ def python_module(module: str, *args: str) -> list[str]:
     return [sys.executable, "-m", module, *args]
 
 
-def spark_submit(cfg, script: str, overrides: Sequence[str], *args: str) -> list[str]:
-    """The spark-submit command users run: launch options from the config, then the job's flags."""
+def spark_submit(cfg, script: str, overrides: Sequence[str], *args: str, java_options: Sequence[str] = ()) -> list[str]:
+    """The spark-submit command users run: launch options from the config (plus the driver's
+    `java_options`), then the job's flags."""
     from lakehouse.runtime.executables import spark_submit_executable
     from lakehouse.spark.session import spark_submit_args
 
-    return [spark_submit_executable(), *spark_submit_args(cfg), str(ROOT / script), "--env", cfg.env,
+    return [spark_submit_executable(), *spark_submit_args(cfg, java_options), str(ROOT / script), "--env", cfg.env,
             "--conf-dir", str(ROOT / "conf"), *(f"--set={o}" for o in overrides), *args]
 
 

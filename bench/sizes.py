@@ -49,6 +49,7 @@ class Sizes:
     # Extra driver JVM options of every job. Quick runs use C1 only: about half the CPU of a
     # short-lived JVM (their figures are not for comparison anyway).
     jvm_options: str = ""
+    class_data_sharing: bool = True       # local drivers map `make setup`'s archive (lakehouse.spark.cds)
     # Time limits, seconds.
     job_timeout_s: float = 3600.0
     restart_timeout_s: float = 180.0

@@ -29,6 +29,9 @@ class SparkConfig:
     # provides Delta and Hadoop's S3 support and `extra_jars` lists only what it lacks.
     jars_dir: Optional[LocalPath]
     extra_jars: list[str]
+    # Local drivers: the folder of class-data sharing archives (lakehouse.spark.cds; `make setup`
+    # records one). None: no archive (every cluster).
+    cds_dir: Optional[LocalPath]
     conf: dict[str, str]
 
     def validate(self):

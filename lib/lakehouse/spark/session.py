@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from lakehouse.config import Config, ConfigError
+from lakehouse.spark import cds
 from lakehouse.spark.udfs import register_udfs
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,7 @@ LINEAGE_LISTENER = "lakehouse.lineage.FilteredLineageListener"
 LISTENER_DRAIN_S = 120
 OPENLINEAGE_JAR = re.compile(r"(^|/)openlineage-spark_[0-9.]+-[0-9][^/]*\.jar$")
 PROJECT_JAR = re.compile(r"(^|/)lakehouse-udf-[0-9]+\.jar$")
+DRIVER_JAVA_OPTIONS = "spark.driver.extraJavaOptions"
 
 
 def build_spark(cfg: Config, job_name: str):
@@ -81,6 +84,9 @@ def spark_conf(cfg: Config) -> dict[str, str]:
     conf.update(log_store_conf(cfg))
     conf.update(lineage_conf(cfg, class_path + jars))
     conf.update(cfg.spark.conf)
+    java_options = " ".join([*cds.java_options(cfg, class_path), conf.get(DRIVER_JAVA_OPTIONS, "")]).strip()
+    if java_options:
+        conf[DRIVER_JAVA_OPTIONS] = java_options
     return conf
 
 
@@ -157,8 +163,9 @@ def job_jars(cfg: Config) -> list[str]:
     return jars
 
 
-def spark_submit_args(cfg: Config) -> list[str]:
-    """Launch-time options for `spark-submit` (master, jars or the local class path, driver memory).
+def spark_submit_args(cfg: Config, java_options: Sequence[str] = ()) -> list[str]:
+    """Launch-time options for `spark-submit` (master, jars or the local class path, driver memory, the
+    driver's JVM options: the class-data sharing archive of a local driver, then `java_options`).
 
     Everything else, secrets included, is applied by `build_spark` inside the job, so a process
     started with these arguments gets the same session as one started by pyspark, and no
@@ -174,7 +181,15 @@ def spark_submit_args(cfg: Config) -> list[str]:
         args += ["--jars", ",".join(jars)]
     if cfg.spark.driver_memory:
         args += ["--driver-memory", cfg.spark.driver_memory]
+    options = [*cds.java_options(cfg, class_path), *java_options]
+    if options:
+        args += ["--driver-java-options", " ".join(options)]
     return args
+
+
+def driver_class_path(cfg: Config) -> list[str]:
+    """The jars a local driver's JVM starts with on its class path (none for other masters)."""
+    return _split_jars(cfg)[0]
 
 
 def s3a_conf(cfg: Config) -> dict[str, str]:
