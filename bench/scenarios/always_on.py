@@ -13,17 +13,18 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 from typing import Optional
 
 from bench.context import BenchContext
 from bench.deltalog import DeltaLog
 from bench.freshness import bronze_latencies, percentiles, silver_latencies
 from bench.harness import BenchError, Proc, say, wait_for
-from bench.scenarios.catchup import BRONZE_JOB, SILVER_JOB
 from bench.scenarios.restart import kill_and_restart
 from bench.scenarios.small_files import small_files
 
 LAKE = "always_on"
+STREAMING_JOB = "bench/scenarios/streaming_job.py"
 INDEXES_PER_PRODUCER = 10**10  # producer n sends event indexes from n * 10**10: ids never collide
 
 
@@ -42,6 +43,7 @@ class LivePair:
         self.bronze_log = DeltaLog(ctx.table_path(LAKE, "bronze", "user_events"))
         self.silver_log = DeltaLog(ctx.table_path(LAKE, "silver", "user_events"))
         self.starts = 0
+        self.events: dict[str, Path] = {}  # job -> its latest start's events (streaming_job.py)
         self.bronze: Proc = None
         self.silver: Proc = None
 
@@ -53,10 +55,16 @@ class LivePair:
         """
         self.starts += 1
         suffix = "" if self.starts == 1 else f"-restart{self.starts - 1}"
-        self.bronze = self.ctx.job(f"live-bronze{suffix}", BRONZE_JOB, self.overrides, *self.bronze_args).start()
+        self.bronze = self._job(f"live-bronze{suffix}", "kafka_to_bronze", self.bronze_args)
         wait_for(lambda: self.bronze_log.version() >= 0, self.ctx.sizes.restart_timeout_s,
                  "the bronze table to exist", procs=[self.bronze])
-        self.silver = self.ctx.job(f"live-silver{suffix}", SILVER_JOB, self.overrides, *self.silver_args).start()
+        self.silver = self._job(f"live-silver{suffix}", "bronze_to_silver", self.silver_args)
+
+    def _job(self, name: str, job: str, args: tuple[str, ...]) -> Proc:
+        """The job through streaming_job.py, which times its start-up and batches into `events[job]`."""
+        self.events[job] = self.ctx.work / f"{name}.jsonl"
+        return self.ctx.job(name, STREAMING_JOB, self.overrides, "--job", job, "--phases-out",
+                            str(self.events[job]), *args).start()
 
     @property
     def procs(self) -> list[Proc]:

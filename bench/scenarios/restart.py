@@ -7,6 +7,8 @@ recovery, the re-run of the batch the kill interrupted, and its commit.
 """
 from __future__ import annotations
 
+import datetime as dt
+import json
 import signal
 import time
 
@@ -36,4 +38,50 @@ def kill_and_restart(ctx, pair) -> dict:
         first = next(c for c in log.commits if c.version > last[name])
         figures[f"{name}_restart_s"] = first.timestamp_ms / 1000 - killed_at
         say(f"S7: {name} committed its first batch {figures[f'{name}_restart_s']:.1f}s after the kill")
+    for name, job in (("bronze", "kafka_to_bronze"), ("silver", "bronze_to_silver")):
+        first_commit_at = killed_at + figures[f"{name}_restart_s"]
+        phases = restart_phases(read_events(pair.events[job]), killed_at, first_commit_at)
+        figures[f"{name}_phases"] = phases
+        say(f"S7: {name}, from the kill to its first commit, seconds:")
+        width = max(len(phase) for phase in phases)
+        for phase, seconds in phases.items():
+            print(f"    {phase.ljust(width)}  {seconds:7.2f}")
     return figures
+
+
+def read_events(path) -> list[dict]:
+    with open(path) as lines:
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+def restart_phases(events: list[dict], killed_at: float, first_commit_at: float) -> dict[str, float]:
+    """Where a restart's time went, in order (they add up to the figure): `launch` (spark-submit's JVM
+    and Python up to the driver script's first line), `imports`, `spark_start` (config and the
+    SparkSession), the start-up's phases (streaming_job.py's record: checkpoint lock, tables, start
+    position, query start; `start_other` the rest), `query_init` (until the first micro-batch's
+    trigger), then each micro-batch before the first commit (a batch the kill interrupted, re-run: its
+    writes were committed, or an empty one) and the committing one up to its commit."""
+    process = next(e for e in events if e["event"] == "process")
+    ready = next(e for e in events if e["event"] == "spark_ready")
+    start = next(e for e in events if e["event"] == "record" and e["label"] == "start")
+    phases = {"launch": process["started_at"] - killed_at, "imports": process["at"] - process["started_at"],
+              "spark_start": ready["at"] - process["at"]}
+    phases.update({name: seconds for name, seconds in start["phases"].items() if seconds >= 0.005})
+    phases["start_other"] = start["started_at"] + start["total_s"] - ready["at"] - sum(start["phases"].values())
+    at = start["started_at"] + start["total_s"]
+    for progress in (e for e in events if e["event"] == "progress"):
+        began = _epoch_s(progress["trigger_started"])
+        if began >= first_commit_at:
+            break
+        phases.setdefault("query_init", began - at)
+        ended = min(began + progress["durations_ms"].get("triggerExecution", 0) / 1000, first_commit_at)
+        kind = "until its commit" if ended == first_commit_at else "nothing new committed"
+        phases[f"batch {progress['batch_id']} ({progress['rows']:,} rows, {kind})"] = ended - began
+        at = ended
+    if at < first_commit_at:
+        phases["until_commit"] = first_commit_at - at
+    return phases
+
+
+def _epoch_s(iso: str) -> float:
+    return dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()

@@ -90,6 +90,18 @@ def test_a_batch_replayed_with_the_same_id_changes_nothing(spark, plan):
     assert last_txn_version(spark, plan.silver.path, app_id) == 5
 
 
+def test_a_replayed_batch_committed_in_full_is_skipped_without_reading_it(spark, plan):
+    batch = batch_of(spark, payload(**TXN), b"{broken")
+    handle_silver_batch(batch, 5, plan)  # quarantine, silver and, last, the quality row
+    before = snapshot(spark, plan)
+    unreadable = batch.withColumn("kafka_offset", F.raise_error(F.lit("the replay read the batch")).cast("long"))
+
+    replay = handle_silver_batch(unreadable, 5, plan)
+
+    assert (replay.rows_in, replay.skipped_writes) == (0, 2)  # quarantine and silver; review had nothing
+    assert_unchanged(before, snapshot(spark, plan))
+
+
 def test_without_transaction_ids_a_replay_commits_again_and_the_check_catches_it(spark, plan):
     batch = batch_of(spark, payload(**TXN))
     write_silver_batch(batch, 5, plan, txn=None)

@@ -26,12 +26,13 @@ def install(recorder: Optional[Callable[[dict], None]]) -> None:
 
 @contextlib.contextmanager
 def batch(label: str, batch_id: int) -> Iterator[None]:
-    """One record {label, batch_id, total_s, phases: {name: seconds}} for the batch run inside."""
+    """One record {label, batch_id, started_at (epoch seconds), total_s, phases: {name: seconds}} for the
+    batch run inside."""
     recorder = _recorder
     if recorder is None or getattr(_open, "record", None) is not None:
         yield
         return
-    record = {"label": label, "batch_id": batch_id, "phases": {}}
+    record = {"label": label, "batch_id": batch_id, "started_at": time.time(), "phases": {}}
     _open.record, _open.stack = record, []
     started = time.perf_counter()
     try:

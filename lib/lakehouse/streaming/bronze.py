@@ -22,6 +22,7 @@ from lakehouse.config import Config
 from lakehouse.kafka.topic_id import topic_id
 from lakehouse.lineage.datasets import kafka_dataset, lake_dataset
 from lakehouse.ops.metrics import publisher
+from lakehouse.ops.phases import phase
 from lakehouse.schemas import Contract
 from lakehouse.sinks.delta import ensure_table
 from lakehouse.streaming.backfill import run_backfill
@@ -62,10 +63,12 @@ def _start_topic(spark, cfg: Config, contract: Contract, options: BronzeOptions,
     topic = cfg.streaming.topics[contract.name]
     table = bronze_table(cfg, contract)
     checkpoint = bronze_checkpoint(cfg, contract)
-    lock = acquire_checkpoint_lock(cfg, checkpoint)
+    with phase("checkpoint_lock"):
+        lock = acquire_checkpoint_lock(cfg, checkpoint)
     if lock is not None:
         run.locks.append(lock)
-    ensure_table(spark, table)
+    with phase("ensure_table"):
+        ensure_table(spark, table)
     reader = (
         spark.readStream.format("kafka")
         .options(**kafka_source_options(cfg, topic))
@@ -73,9 +76,10 @@ def _start_topic(spark, cfg: Config, contract: Contract, options: BronzeOptions,
     )
     if options.min_partitions:
         reader = reader.option("minPartitions", options.min_partitions)
-    incarnation = topic_id(cfg, topic)
-    starting = plan_start(spark, cfg, topic, incarnation, table.path, checkpoint, options.starting_offsets,
-                          options.accept_recreated_topic)
+    with phase("start_position"):
+        incarnation = topic_id(cfg, topic)
+        starting = plan_start(spark, cfg, topic, incarnation, table.path, checkpoint, options.starting_offsets,
+                              options.accept_recreated_topic)
     if starting is not None:
         reader = reader.option("startingOffsets", starting)
     name = f"bronze.{contract.name} <- {topic}"
@@ -83,14 +87,15 @@ def _start_topic(spark, cfg: Config, contract: Contract, options: BronzeOptions,
     run.lineage.watch(name, f"{BRONZE_JOB}.bronze.{contract.name}",
                       [kafka_dataset(cfg.kafka.bootstrap_servers, topic)], [lake_dataset(table.path)])
     rows = reader.load().transform(with_bronze_columns(F.current_timestamp(), incarnation)).transform(observe_newest)
-    run.start(lambda: (
-        rows.writeStream.format("delta")
-        .queryName(name)
-        .outputMode("append")
-        .option("checkpointLocation", checkpoint)
-        .partitionBy(*table.partition_by)
-        .trigger(**options.trigger.spark_options())
-        .start(table.path)
-    ))
+    with phase("query_start"):
+        run.start(lambda: (
+            rows.writeStream.format("delta")
+            .queryName(name)
+            .outputMode("append")
+            .option("checkpointLocation", checkpoint)
+            .partitionBy(*table.partition_by)
+            .trigger(**options.trigger.spark_options())
+            .start(table.path)
+        ))
     log.info("bronze.%s: reading Kafka topic %s (id %s) into %s (checkpoint %s, trigger %s)",
              contract.name, topic, incarnation, table.path, checkpoint, options.trigger.mode)

@@ -17,6 +17,7 @@ from lakehouse.config import Config
 from lakehouse.lineage.datasets import lake_dataset
 from lakehouse.ops import quality
 from lakehouse.ops.metrics import publisher
+from lakehouse.ops.phases import phase
 from lakehouse.schemas import Contract
 from lakehouse.sinks.delta import ensure_table
 from lakehouse.streaming.checkpoint import query_id
@@ -50,9 +51,11 @@ def start_silver(spark, cfg: Config, options: SilverOptions) -> StreamingRun:
     run = StreamingRun(spark, cfg, publisher(cfg))
     try:
         if cfg.quality.record:
-            ensure_table(spark, quality.table_spec(cfg))  # before the queries: their first appends race
+            with phase("ensure_table"):
+                ensure_table(spark, quality.table_spec(cfg))  # before the queries: their first appends race
         needs_rates = any(c.needs_fx_rates for c in options.contracts)
-        fx_rates_path = ensure_fx_rates(spark, cfg) if needs_rates else None
+        with phase("fx_rates"):
+            fx_rates_path = ensure_fx_rates(spark, cfg) if needs_rates else None
         for contract in options.contracts:
             _start_contract(spark, cfg, contract, options, run, fx_rates_path)
     except BaseException:
@@ -80,16 +83,19 @@ def silver_plan(cfg: Config, contract: Contract, fx_rates_path: Optional[str] = 
 def _start_contract(spark, cfg: Config, contract: Contract, options: SilverOptions, run: StreamingRun,
                     fx_rates_path: Optional[str]) -> None:
     plan = silver_plan(cfg, contract, fx_rates_path)
-    lock = acquire_checkpoint_lock(cfg, plan.checkpoint)
+    with phase("checkpoint_lock"):
+        lock = acquire_checkpoint_lock(cfg, plan.checkpoint)
     if lock is not None:
         run.locks.append(lock)
     bronze = bronze_table(cfg, contract)
     written = [table for table in (plan.silver, plan.quarantine, plan.review) if table is not None]
-    for table in (bronze, *written):
-        ensure_table(spark, table)  # silver may start before bronze ever ran
-    if query_id(spark, plan.checkpoint) is not None:
-        checked = [t.path for t in written] + ([plan.quality_results] if plan.quality_results else [])
-        rekey_if_rewound(spark, plan.checkpoint, silver_app_id(spark, plan.checkpoint), checked)
+    with phase("ensure_table"):
+        for table in (bronze, *written):
+            ensure_table(spark, table)  # silver may start before bronze ever ran
+    with phase("start_position"):
+        if query_id(spark, plan.checkpoint) is not None:
+            checked = [t.path for t in written] + ([plan.quality_results] if plan.quality_results else [])
+            rekey_if_rewound(spark, plan.checkpoint, silver_app_id(spark, plan.checkpoint), checked)
     parsed = (
         spark.readStream.format("delta")
         .option("maxFilesPerTrigger", options.max_files_per_trigger)
@@ -105,12 +111,13 @@ def _start_contract(spark, cfg: Config, contract: Contract, options: SilverOptio
     outputs = [table.path for table in (plan.silver, plan.quarantine, plan.review) if table is not None]
     run.lineage.watch(name, f"{SILVER_JOB}.silver.{contract.silver_table}",
                       [lake_dataset(path) for path in inputs], [lake_dataset(path) for path in outputs])
-    run.start(lambda: (
-        parsed.writeStream.foreachBatch(functools.partial(handle_silver_batch, plan=plan, metrics=run.metrics))
-        .queryName(name)
-        .option("checkpointLocation", plan.checkpoint)
-        .trigger(**options.trigger.spark_options())
-        .start()
-    ))
+    with phase("query_start"):
+        run.start(lambda: (
+            parsed.writeStream.foreachBatch(functools.partial(handle_silver_batch, plan=plan, metrics=run.metrics))
+            .queryName(name)
+            .option("checkpointLocation", plan.checkpoint)
+            .trigger(**options.trigger.spark_options())
+            .start()
+        ))
     log.info("silver.%s: reading %s into %s (checkpoint %s, trigger %s)",
              contract.silver_table, bronze.path, plan.silver.path, plan.checkpoint, options.trigger.mode)

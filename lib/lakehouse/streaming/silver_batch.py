@@ -29,7 +29,7 @@ from lakehouse.ops.metrics import NoMetrics, seconds_since
 from lakehouse.ops.phases import batch as timed_batch
 from lakehouse.ops.phases import phase
 from lakehouse.schemas import Contract
-from lakehouse.sinks.delta import TableSpec, Txn, ensure_table, merge_into
+from lakehouse.sinks.delta import TableSpec, Txn, ensure_table, last_txn_version, merge_into
 from lakehouse.sinks.scope import scope_facts, scope_of, source_scope
 from lakehouse.streaming.checkpoint import CheckpointError, query_id
 from lakehouse.streaming.reference import fx_rates_in_force
@@ -45,6 +45,7 @@ from lakehouse.transforms.transactions import enrich_amount_usd
 log = logging.getLogger("lakehouse.streaming")
 NO_METRICS = NoMetrics()
 _ENSURED: set = set()  # (Spark application id, table path) ensured by ensure_tables_once
+_STARTED: dict = {}  # (Spark application id, checkpoint) -> the highest batch id the handler started
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,12 @@ def handle_silver_batch(batch_df: DataFrame, batch_id: int, plan: SilverPlan, me
             reported_every(batch_df.sparkSession, plan.checkpoint, plan.lineage_interval_s):
         with phase("app_id"):
             txn = Txn(silver_app_id(batch_df.sparkSession, plan.checkpoint), batch_id)
+        with phase("replay_check"):
+            replayed = committed_in_full(batch_df.sparkSession, plan, txn)
+        if replayed is not None:
+            log.info("silver.%s batch %d: committed in full before (%d write(s) and its quality row): skipped",
+                     plan.contract.silver_table, batch_id, replayed.skipped_writes)
+            return replayed
         report = write_silver_batch(batch_df, batch_id, plan, txn, started)
         with phase("metrics"):
             send_batch_metrics(metrics, report, f"silver.{plan.contract.silver_table}")
@@ -112,6 +119,28 @@ def handle_silver_batch(batch_df: DataFrame, batch_id: int, plan: SilverPlan, me
         report.updated, report.flagged, report.seconds, replay,
     )
     return report
+
+
+def committed_in_full(spark, plan: SilverPlan, txn: Txn) -> Optional[BatchReport]:
+    """The report of a batch run again whose writes were all committed before, None otherwise.
+
+    Spark runs a batch again when the driver stopped before marking it done (a kill, a failed
+    write, a commit conflict): its first batch in a new driver, or one it already started. Its
+    quality row, the batch's last write, being there under the batch's transaction id means every
+    write before it was committed, so the batch is not read at all (each write would be skipped).
+    """
+    key = (spark.sparkContext.applicationId, plan.checkpoint)
+    highest = _STARTED.get(key)
+    _STARTED[key] = txn.version if highest is None else max(highest, txn.version)
+    if plan.quality_results is None or (highest is not None and txn.version > highest):
+        return None
+    recorded = last_txn_version(spark, plan.quality_results, txn.app_id)
+    if recorded is None or recorded < txn.version:
+        return None
+    written = [t.path for t in (plan.quarantine, plan.silver, plan.review) if t is not None]
+    skipped = sum((last_txn_version(spark, path, txn.app_id) or -1) >= txn.version for path in written)
+    return BatchReport(batch_id=txn.version, rows_in=0, quarantined=0, inserted=0, updated=0, flagged=0,
+                       skipped_writes=skipped, seconds=0.0)
 
 
 def record_batch_checks(spark, plan: SilverPlan, report: BatchReport, txn: Txn) -> None:

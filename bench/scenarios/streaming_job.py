@@ -1,0 +1,99 @@
+"""The always-on jobs' driver in S3, S5 and S7, run by spark-submit: kafka_to_bronze or bronze_to_silver,
+started and run as the job does, with its start-up and micro-batches timed for S7.
+
+As they happen (the process is killed with SIGKILL in S7), JSON lines go to `--phases-out`: the
+process's start and its imports, the SparkSession ready, the start-up's record (lakehouse.ops.phases:
+checkpoint lock, tables, start position, query start), every micro-batch's progress (Spark's
+durations) and, for silver, each batch's handler record.
+
+    spark-submit ... bench/scenarios/streaming_job.py --env local --set ... \
+        --job kafka_to_bronze --phases-out phases.jsonl <the job's flags>
+"""
+from __future__ import annotations
+
+import time
+
+STARTED_AT = time.time()  # before the imports: they are part of the start-up
+
+import json  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+
+from pyspark.sql.streaming import StreamingQueryListener  # noqa: E402
+
+from jobs.streaming import bronze_to_silver, kafka_to_bronze  # noqa: E402
+from lakehouse.ops import phases  # noqa: E402
+from lakehouse.runtime.entrypoint import configure_logging, parse_config  # noqa: E402
+from lakehouse.spark import build_spark, stop_spark  # noqa: E402
+from lakehouse.streaming.bronze import start_bronze  # noqa: E402
+from lakehouse.streaming.options import bronze_options, silver_options  # noqa: E402
+from lakehouse.streaming.silver import start_silver  # noqa: E402
+
+JOBS = {
+    "kafka_to_bronze": (kafka_to_bronze, bronze_options, start_bronze),
+    "bronze_to_silver": (bronze_to_silver, silver_options, start_silver),
+}
+
+
+class Events:
+    """JSON lines appended and flushed one by one, from any thread."""
+
+    def __init__(self, path: str):
+        self._file = open(path, "a")  # noqa: SIM115 -- open until the process ends or is killed
+        self._lock = threading.Lock()
+
+    def write(self, event: str, **fields) -> None:
+        with self._lock:
+            self._file.write(json.dumps({"event": event, "at": time.time(), **fields}) + "\n")
+            self._file.flush()
+
+
+class ProgressEvents(StreamingQueryListener):
+    def __init__(self, events: Events):
+        self.events = events
+
+    def onQueryStarted(self, event) -> None:
+        pass
+
+    def onQueryProgress(self, event) -> None:
+        progress = event.progress
+        self.events.write("progress", batch_id=progress.batchId, rows=progress.numInputRows,
+                          trigger_started=progress.timestamp, durations_ms=dict(progress.durationMs))
+
+    def onQueryIdle(self, event) -> None:
+        pass
+
+    def onQueryTerminated(self, event) -> None:
+        pass
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    job, out = _take(argv, "--job"), _take(argv, "--phases-out")
+    module, parse_options, start = JOBS[job]
+    events = Events(out)
+    events.write("process", started_at=STARTED_AT)
+    configure_logging()
+    cfg, args = parse_config(module.__doc__, argv, module.add_arguments)
+    spark = build_spark(cfg, job)
+    events.write("spark_ready")
+    try:
+        spark.streams.addListener(ProgressEvents(events))
+        phases.install(lambda record: events.write("record", **record))
+        with phases.batch("start", -1):
+            run = start(spark, cfg, parse_options(cfg, args))
+        run.wait(until_all_done=False)
+    finally:
+        stop_spark(spark)
+    return 0
+
+
+def _take(argv: list[str], flag: str) -> str:
+    at = argv.index(flag)
+    value = argv[at + 1]
+    del argv[at:at + 2]
+    return value
+
+
+if __name__ == "__main__":
+    sys.exit(main())
