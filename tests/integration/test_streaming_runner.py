@@ -127,6 +127,7 @@ def test_a_run_left_open_takes_more_queries_and_a_failure_still_ends_it(spark, c
     run.start(lambda: start(spark, first, append, "copy <- first", str(tmp_path / "cp-first")))
     run.wait(until_all_done=True, end=False)
     assert run.listeners, "still open"
+    assert not run.stopped
     run.start(lambda: start(spark, second, append, "copy <- second", str(tmp_path / "cp-second")))
     run.wait(until_all_done=True, end=False)
     assert spark.read.format("delta").load(copy).count() == 2 * 2
@@ -135,3 +136,4 @@ def test_a_run_left_open_takes_more_queries_and_a_failure_still_ends_it(spark, c
     with pytest.raises(QueriesFailedError, match="1 of 3 queries failed: fail <- broken"):
         run.wait(until_all_done=True, end=False)
     assert not run.listeners, "a failure ends the run"
+    assert run.stopped

@@ -28,5 +28,7 @@ def run_pipeline(spark, cfg: Config, args: argparse.Namespace) -> None:
     start_bronze(spark, cfg, bronze, run)
     if to_completion:
         run.wait(until_all_done=True, end=False)
+        if run.stopped:  # by another thread meanwhile
+            return
     start_silver(spark, cfg, silver, run)
     run.wait(until_all_done=to_completion)

@@ -57,6 +57,11 @@ class StreamingRun:
         self.queries.append(query)
         return query
 
+    @property
+    def stopped(self) -> bool:
+        """`stop` was called (from any thread): no query should be started in this run any more."""
+        return self._stopping.is_set()
+
     def wait(self, until_all_done: bool, end: bool = True) -> None:
         """Blocks until every query is over (available-now), or until one is stopped (processing-time).
 
