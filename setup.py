@@ -68,6 +68,7 @@ JOB_SCRIPTS = {
     "lakehouse-ship-artifacts": "lakehouse_jobs.tools.ship_artifacts:main",
     "lakehouse-bronze": "lakehouse_jobs.streaming.kafka_to_bronze:main",
     "lakehouse-silver": "lakehouse_jobs.streaming.bronze_to_silver:main",
+    "lakehouse-bronze-silver": "lakehouse_jobs.streaming.kafka_to_silver:main",
     "lakehouse-produce": "lakehouse_jobs.tools.produce_events:main",
     "lakehouse-postgres-extract": "lakehouse_jobs.batch.postgres_extract:main",
     "lakehouse-files-ingest": "lakehouse_jobs.batch.files_to_bronze:main",

@@ -196,3 +196,16 @@ def test_a_cloudwatch_outage_drops_metrics_with_a_count_and_never_blocks(caplog)
     assert emitting < 0.1, "emit only queues"
     assert (metrics.sent, metrics.dropped) == (0, 8), "3 over the queue's bound, 5 refused by the endpoint"
     assert any("dropped" in record.getMessage() for record in caplog.records)
+
+
+def test_a_failure_of_the_one_driver_job_shows_on_every_streaming_table(cfg):
+    from lakehouse.ops.status import table_status
+    from lakehouse.runtime.entrypoint import report_failure
+
+    namespaced = with_namespace(cfg, unique_name("Test/status"))
+    report_failure(namespaced, "kafka_to_silver")
+
+    failed = {s.table: (s.job, s.last_failure is not None) for s in table_status(namespaced)}
+    assert failed["bronze.user_events"] == ("kafka_to_bronze", True)
+    assert failed["silver.transactions"] == ("bronze_to_silver", True)
+    assert failed["silver.orders"] == ("postgres_extract", False)

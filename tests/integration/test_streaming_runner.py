@@ -110,3 +110,30 @@ def test_restarts_in_a_row_are_bounded(spark, cfg, tmp_path, monkeypatch):
     with pytest.raises(QueriesFailedError, match="1 of 1 queries failed: copy <- source"):
         run.wait(until_all_done=True)
     assert run.restarts == {"copy <- source": 2}
+
+
+def test_a_run_left_open_takes_more_queries_and_a_failure_still_ends_it(spark, cfg, tmp_path):
+    first, second, broken, copy = (str(tmp_path / name) for name in ("first", "second", "broken", "copy"))
+    for path in (first, second, broken):
+        write_files(spark, path, 1)
+
+    def append(batch_df, batch_id):
+        batch_df.write.format("delta").mode("append").save(copy)
+
+    def fail(batch_df, batch_id):
+        raise ValueError("the handler refuses every batch")
+
+    run = StreamingRun(spark, cfg)
+    run.start(lambda: start(spark, first, append, "copy <- first", str(tmp_path / "cp-first")))
+    run.wait(until_all_done=True, end=False)
+    assert run.listeners, "still open"
+    assert not run.stopped
+    run.start(lambda: start(spark, second, append, "copy <- second", str(tmp_path / "cp-second")))
+    run.wait(until_all_done=True, end=False)
+    assert spark.read.format("delta").load(copy).count() == 2 * 2
+
+    run.start(lambda: start(spark, broken, fail, "fail <- broken", str(tmp_path / "cp-broken")))
+    with pytest.raises(QueriesFailedError, match="1 of 3 queries failed: fail <- broken"):
+        run.wait(until_all_done=True, end=False)
+    assert not run.listeners, "a failure ends the run"
+    assert run.stopped

@@ -2,7 +2,8 @@
 
 Last commit (the table's Delta log), freshness and consumer lag (the newest CloudWatch datum the jobs
 sent, within `LOOKBACK`), the last quality result (ops.quality_results) and the writer job's last
-failure (its `Failures` metric). Reads only: no Spark, nothing written.
+failure (its `Failures` metric; for a streaming table also kafka_to_silver's, which runs its queries).
+Reads only: no Spark, nothing written.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from lakehouse.ops.metrics import cloudwatch_client
 
 LOOKBACK = dt.timedelta(days=1)
 WRITER_JOBS = {"extract": "postgres_extract", "landed_files": "files_to_bronze"}
+ONE_DRIVER_JOB = "kafka_to_silver"  # runs the streaming writers' queries in one driver, under their job names
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,9 @@ def table_status(cfg: Config) -> list[TableStatus]:
         job = writer_job(table, settings.writer)
         dimensions = {"job": job, "table": table}
         lag = metrics.newest("ConsumerLag", **dimensions, topic=topics[table]) if table in topics else None
-        failure = metrics.newest("Failures", job=job, at=True)
+        failing = (job, ONE_DRIVER_JOB) if settings.writer == "streaming" else (job,)
+        failures = [at for at in (metrics.newest("Failures", job=name, at=True) for name in failing) if at]
+        failure = max(failures, default=None)
         statuses.append(TableStatus(
             table, job, last_commit(cfg, table), metrics.newest("Freshness", **dimensions), lag,
             checks.get(table), failure,

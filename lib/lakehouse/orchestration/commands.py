@@ -26,6 +26,7 @@ DISTRIBUTION = "lakehouse-jobs"
 JOB_FILES = {
     "kafka_to_bronze": "jobs/streaming/kafka_to_bronze.py",
     "bronze_to_silver": "jobs/streaming/bronze_to_silver.py",
+    "kafka_to_silver": "jobs/streaming/kafka_to_silver.py",
     "postgres_extract": "jobs/batch/postgres_extract.py",
     "files_to_bronze": "jobs/batch/files_to_bronze.py",
     "table_maintenance": "jobs/batch/table_maintenance.py",

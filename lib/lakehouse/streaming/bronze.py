@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from typing import Optional
 
 from pyspark.sql import functions as F
 
@@ -47,9 +48,9 @@ def run_bronze(spark, cfg: Config, args: argparse.Namespace) -> None:
     start_bronze(spark, cfg, options).wait(until_all_done=options.trigger.runs_to_completion)
 
 
-def start_bronze(spark, cfg: Config, options: BronzeOptions) -> StreamingRun:
-    """Starts one query per topic; on any failure, stops those already started."""
-    run = StreamingRun(spark, cfg, publisher(cfg))
+def start_bronze(spark, cfg: Config, options: BronzeOptions, run: Optional[StreamingRun] = None) -> StreamingRun:
+    """Starts one query per topic in `run` (a new one by default); on any failure, stops the run."""
+    run = run if run is not None else StreamingRun(spark, cfg, publisher(cfg))
     try:
         for contract in options.contracts:
             _start_topic(spark, cfg, contract, options, run)

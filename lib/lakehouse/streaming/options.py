@@ -78,6 +78,16 @@ def silver_options(cfg: Config, args: argparse.Namespace) -> SilverOptions:
     )
 
 
+def pipeline_options(cfg: Config, args: argparse.Namespace) -> tuple[BronzeOptions, SilverOptions]:
+    """kafka_to_silver's settings: bronze's and silver's flags, one set of contracts and one trigger."""
+    bronze, silver = bronze_options(cfg, args), silver_options(cfg, args)
+    interval = _flag(args, "processing_time")
+    if interval and bronze.trigger.mode != "processing-time":
+        raise ValueError(f"--processing-time {interval!r} applies to --trigger processing-time; "
+                         f"this run's trigger is {bronze.trigger.mode}")
+    return bronze, silver
+
+
 def select_contracts(names: Optional[str]) -> tuple[Contract, ...]:
     """The contracts named in a comma-separated list (all of them when None)."""
     if not names:

@@ -57,12 +57,18 @@ class StreamingRun:
         self.queries.append(query)
         return query
 
-    def wait(self, until_all_done: bool) -> None:
+    @property
+    def stopped(self) -> bool:
+        """`stop` was called (from any thread): no query should be started in this run any more."""
+        return self._stopping.is_set()
+
+    def wait(self, until_all_done: bool, end: bool = True) -> None:
         """Blocks until every query is over (available-now), or until one is stopped (processing-time).
 
         A query that fails on a commit conflict is started again. Another failure does not stop the
         other queries: its error is logged when it fails, and once the run is over QueriesFailedError
-        names every query that failed. Locks are released on return.
+        names every query that failed. The run is stopped (locks released) on return, unless `end` is
+        False and no query failed: then more queries may be started in it and waited for.
         """
         reported: set = set()
         try:
@@ -80,7 +86,10 @@ class StreamingRun:
                     break
                 with contextlib.suppress(StreamingQueryException):  # it failed: seen on the next round
                     active[0].awaitTermination(POLL_S)
-        finally:
+        except BaseException:
+            self.stop()
+            raise
+        if end or failed:
             self.stop()
         if failed:
             names = "; ".join(f"{q.name}: {_first_line(q.exception())}" for q in failed)

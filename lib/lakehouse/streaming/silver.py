@@ -46,9 +46,9 @@ def run_silver(spark, cfg: Config, args: argparse.Namespace) -> None:
     start_silver(spark, cfg, options).wait(until_all_done=options.trigger.runs_to_completion)
 
 
-def start_silver(spark, cfg: Config, options: SilverOptions) -> StreamingRun:
-    """Starts one query per contract; on any failure, stops those already started."""
-    run = StreamingRun(spark, cfg, publisher(cfg))
+def start_silver(spark, cfg: Config, options: SilverOptions, run: Optional[StreamingRun] = None) -> StreamingRun:
+    """Starts one query per contract in `run` (a new one by default); on any failure, stops the run."""
+    run = run if run is not None else StreamingRun(spark, cfg, publisher(cfg))
     try:
         if cfg.quality.record:
             with phase("ensure_table"):
