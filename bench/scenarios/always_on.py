@@ -29,11 +29,14 @@ INDEXES_PER_PRODUCER = 10**10  # producer n sends event indexes from n * 10**10:
 
 
 class LivePair:
-    """The running bronze and silver jobs of the session (replaced by S7's restart)."""
+    """The running bronze and silver jobs of the session, or both layers in one driver (`one_driver`:
+    kafka_to_silver); replaced by S7's restart."""
 
-    def __init__(self, ctx: BenchContext, topic: str):
+    def __init__(self, ctx: BenchContext, topic: str, one_driver: bool = False):
         sizes = ctx.sizes
         self.ctx = ctx
+        self.one_driver = one_driver
+        self.mode = "one driver" if one_driver else "two drivers"
         self.overrides = ctx.overrides(LAKE, topic)
         self.bronze_args = ("--topics", "user_events", "--trigger", "processing-time", "--processing-time",
                             sizes.trigger, "--max-offsets-per-trigger", str(sizes.stream_max_offsets))
@@ -43,7 +46,8 @@ class LivePair:
         self.bronze_log = DeltaLog(ctx.table_path(LAKE, "bronze", "user_events"))
         self.silver_log = DeltaLog(ctx.table_path(LAKE, "silver", "user_events"))
         self.starts = 0
-        self.events: dict[str, Path] = {}  # job -> its latest start's events (streaming_job.py)
+        self.events: dict[str, Path] = {}  # bronze, silver -> their latest start's events (streaming_job.py)
+        self.pipeline: Proc = None
         self.bronze: Proc = None
         self.silver: Proc = None
 
@@ -55,20 +59,25 @@ class LivePair:
         """
         self.starts += 1
         suffix = "" if self.starts == 1 else f"-restart{self.starts - 1}"
+        if self.one_driver:  # kafka_to_silver: bronze's flags and silver's trigger are the same here
+            self.pipeline = self._job(f"live-pipeline{suffix}", "kafka_to_silver", self.bronze_args)
+            self.events["bronze"] = self.events["silver"] = self.events["kafka_to_silver"]
+            return
         self.bronze = self._job(f"live-bronze{suffix}", "kafka_to_bronze", self.bronze_args)
         wait_for(lambda: self.bronze_log.version() >= 0, self.ctx.sizes.restart_timeout_s,
                  "the bronze table to exist", procs=[self.bronze])
         self.silver = self._job(f"live-silver{suffix}", "bronze_to_silver", self.silver_args)
+        self.events["bronze"], self.events["silver"] = self.events["kafka_to_bronze"], self.events["bronze_to_silver"]
 
     def _job(self, name: str, job: str, args: tuple[str, ...]) -> Proc:
-        """The job through streaming_job.py, which times its start-up and batches into `events[job]`."""
+        """The job through streaming_job.py, which times its start-up and batches (`events[job]`)."""
         self.events[job] = self.ctx.work / f"{name}.jsonl"
         return self.ctx.job(name, STREAMING_JOB, self.overrides, "--job", job, "--phases-out",
                             str(self.events[job]), *args).start()
 
     @property
     def procs(self) -> list[Proc]:
-        return [p for p in (self.bronze, self.silver) if p is not None]
+        return [p for p in (self.bronze, self.silver, self.pipeline) if p is not None]
 
     def wait_started(self, timeout_s: float) -> None:
         """Until both queries have created their checkpoints (they are then waiting for data)."""
@@ -118,6 +127,14 @@ def run(ctx: BenchContext, wanted: list[str]) -> None:
         if "S7" in wanted:
             live.start("restart", [], sizes.idle_rate)
             ctx.results.put("S7", **kill_and_restart(ctx, pair))
+            live.stop()
+            live.wait_caught_up(pair, sizes.job_timeout_s)
+            pair.stop()
+            say("S7: the same queries in one driver (kafka_to_silver), on the same checkpoints")
+            pair = LivePair(ctx, topic, one_driver=True)
+            pair.start()
+            live.start("restart-one-driver", [], sizes.idle_rate)
+            ctx.results.put("S7", **kill_and_restart(ctx, pair, "one_driver_"))
             live.stop()
             live.wait_caught_up(pair, sizes.job_timeout_s)
     finally:

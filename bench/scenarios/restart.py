@@ -1,9 +1,11 @@
 """S7: a driver killed with SIGKILL, restarted at once; seconds until its first committed batch.
 
-Both always-on drivers (bronze and silver: a host that died) are killed with their whole process
+The always-on drivers (bronze and silver: a host that died) are killed with their whole process
 group while records keep arriving, then started again with the same command. The time is from
 the kill to the timestamp of the first new commit in each table: JVM start-up, checkpoint
-recovery, the re-run of the batch the kill interrupted, and its commit.
+recovery, the re-run of the batch the kill interrupted, and its commit, phase by phase
+(streaming_job.py's events). Run for the two jobs, then for the same queries in one driver
+(kafka_to_silver, on the same checkpoints).
 """
 from __future__ import annotations
 
@@ -15,15 +17,15 @@ import time
 from bench.harness import say, wait_for
 
 
-def kill_and_restart(ctx, pair) -> dict:
-    """Kills and restarts `pair` (an always_on.LivePair); returns the S7 figures."""
+def kill_and_restart(ctx, pair, prefix: str = "") -> dict:
+    """Kills and restarts `pair` (an always_on.LivePair); returns the S7 figures, their names prefixed."""
     sizes = ctx.sizes
     logs = {"bronze": pair.bronze_log, "silver": pair.silver_log}
     for name, log in logs.items():  # both must be committing batches when the kill comes
         before = log.version()
         wait_for(lambda log=log, before=before: log.version() > before, sizes.restart_timeout_s,
                  f"a {name} commit before the kill", every_s=0.5, procs=pair.procs)
-    say("S7: SIGKILL to both drivers' process groups, then restarting them")
+    say(f"S7: SIGKILL to each driver's process group ({pair.mode}), then restarting")
     killed_at = time.time()
     for proc in pair.procs:
         proc.kill(signal.SIGKILL)
@@ -36,13 +38,14 @@ def kill_and_restart(ctx, pair) -> dict:
         wait_for(lambda log=log, name=name: log.version() > last[name], sizes.restart_timeout_s,
                  f"the restarted {name} job's first commit", every_s=0.1, procs=pair.procs)
         first = next(c for c in log.commits if c.version > last[name])
-        figures[f"{name}_restart_s"] = first.timestamp_ms / 1000 - killed_at
-        say(f"S7: {name} committed its first batch {figures[f'{name}_restart_s']:.1f}s after the kill")
-    for name, job in (("bronze", "kafka_to_bronze"), ("silver", "bronze_to_silver")):
-        first_commit_at = killed_at + figures[f"{name}_restart_s"]
-        phases = restart_phases(read_events(pair.events[job]), killed_at, first_commit_at)
-        figures[f"{name}_phases"] = phases
-        say(f"S7: {name}, from the kill to its first commit, seconds:")
+        figures[f"{prefix}{name}_restart_s"] = first.timestamp_ms / 1000 - killed_at
+        say(f"S7: {name} committed its first batch {figures[f'{prefix}{name}_restart_s']:.1f}s after the kill "
+            f"({pair.mode})")
+    for name in ("bronze", "silver"):
+        first_commit_at = killed_at + figures[f"{prefix}{name}_restart_s"]
+        phases = restart_phases(read_events(pair.events[name]), f"{name}.", killed_at, first_commit_at)
+        figures[f"{prefix}{name}_phases"] = phases
+        say(f"S7: {name} ({pair.mode}), from the kill to its first commit, seconds:")
         width = max(len(phase) for phase in phases)
         for phase, seconds in phases.items():
             print(f"    {phase.ljust(width)}  {seconds:7.2f}")
@@ -54,22 +57,27 @@ def read_events(path) -> list[dict]:
         return [json.loads(line) for line in lines if line.strip()]
 
 
-def restart_phases(events: list[dict], killed_at: float, first_commit_at: float) -> dict[str, float]:
+def restart_phases(events: list[dict], query: str, killed_at: float, first_commit_at: float) -> dict[str, float]:
     """Where a restart's time went, in order (they add up to the figure): `launch` (spark-submit's JVM
     and Python up to the driver script's first line), `imports`, `spark_start` (config and the
     SparkSession), the start-up's phases (streaming_job.py's record: checkpoint lock, tables, start
     position, query start; `start_other` the rest), `query_init` (until the first micro-batch's
-    trigger), then each micro-batch before the first commit (a batch the kill interrupted, re-run: its
-    writes were committed, or an empty one) and the committing one up to its commit."""
+    trigger), then each micro-batch of the query whose name starts with `query` before the first commit
+    (a batch the kill interrupted, re-run: its writes were committed, or an empty one) and the
+    committing one up to its commit. With one driver for both layers, silver's start-up follows
+    bronze's (`silver ...`)."""
     process = next(e for e in events if e["event"] == "process")
     ready = next(e for e in events if e["event"] == "spark_ready")
-    start = next(e for e in events if e["event"] == "record" and e["label"] == "start")
+    labels = {"start": "", "start silver": "silver "} if query == "silver." else {"start": ""}
+    starts = [e for e in events if e["event"] == "record" and e["label"] in labels]
     phases = {"launch": process["started_at"] - killed_at, "imports": process["at"] - process["started_at"],
               "spark_start": ready["at"] - process["at"]}
-    phases.update({name: seconds for name, seconds in start["phases"].items() if seconds >= 0.005})
-    phases["start_other"] = start["started_at"] + start["total_s"] - ready["at"] - sum(start["phases"].values())
-    at = start["started_at"] + start["total_s"]
-    for progress in (e for e in events if e["event"] == "progress"):
+    for start in starts:
+        prefix = labels[start["label"]]
+        phases.update({prefix + name: seconds for name, seconds in start["phases"].items() if seconds >= 0.005})
+    at = max(start["started_at"] + start["total_s"] for start in starts)
+    phases["start_other"] = at - ready["at"] - sum(sum(start["phases"].values()) for start in starts)
+    for progress in (e for e in events if e["event"] == "progress" and e["query"].startswith(query)):
         began = _epoch_s(progress["trigger_started"])
         if began >= first_commit_at:
             break

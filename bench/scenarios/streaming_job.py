@@ -1,5 +1,6 @@
-"""The always-on jobs' driver in S3, S5 and S7, run by spark-submit: kafka_to_bronze or bronze_to_silver,
-started and run as the job does, with its start-up and micro-batches timed for S7.
+"""The always-on jobs' driver in S3, S5 and S7, run by spark-submit: kafka_to_bronze, bronze_to_silver or
+both in one driver (kafka_to_silver), started and run as the job does, with its start-up and
+micro-batches timed for S7.
 
 As they happen (the process is killed with SIGKILL in S7), JSON lines go to `--phases-out`: the
 process's start and its imports, the SparkSession ready, the start-up's record (lakehouse.ops.phases:
@@ -21,17 +22,18 @@ import threading  # noqa: E402
 
 from pyspark.sql.streaming import StreamingQueryListener  # noqa: E402
 
-from jobs.streaming import bronze_to_silver, kafka_to_bronze  # noqa: E402
+from jobs.streaming import bronze_to_silver, kafka_to_bronze, kafka_to_silver  # noqa: E402
 from lakehouse.ops import phases  # noqa: E402
 from lakehouse.runtime.entrypoint import configure_logging, parse_config  # noqa: E402
 from lakehouse.spark import build_spark, stop_spark  # noqa: E402
 from lakehouse.streaming.bronze import start_bronze  # noqa: E402
-from lakehouse.streaming.options import bronze_options, silver_options  # noqa: E402
+from lakehouse.streaming.options import bronze_options, pipeline_options, silver_options  # noqa: E402
 from lakehouse.streaming.silver import start_silver  # noqa: E402
 
 JOBS = {
     "kafka_to_bronze": (kafka_to_bronze, bronze_options, start_bronze),
     "bronze_to_silver": (bronze_to_silver, silver_options, start_silver),
+    "kafka_to_silver": (kafka_to_silver, pipeline_options, None),  # start_layers
 }
 
 
@@ -57,7 +59,7 @@ class ProgressEvents(StreamingQueryListener):
 
     def onQueryProgress(self, event) -> None:
         progress = event.progress
-        self.events.write("progress", batch_id=progress.batchId, rows=progress.numInputRows,
+        self.events.write("progress", query=progress.name, batch_id=progress.batchId, rows=progress.numInputRows,
                           trigger_started=progress.timestamp, durations_ms=dict(progress.durationMs))
 
     def onQueryIdle(self, event) -> None:
@@ -80,12 +82,25 @@ def main(argv=None) -> int:
     try:
         spark.streams.addListener(ProgressEvents(events))
         phases.install(lambda record: events.write("record", **record))
-        with phases.batch("start", -1):
-            run = start(spark, cfg, parse_options(cfg, args))
+        options = parse_options(cfg, args)
+        if start is None:
+            run = start_layers(spark, cfg, *options)
+        else:
+            with phases.batch("start", -1):
+                run = start(spark, cfg, options)
         run.wait(until_all_done=False)
     finally:
         stop_spark(spark)
     return 0
+
+
+def start_layers(spark, cfg, bronze, silver):
+    """kafka_to_silver's always-on start (lakehouse.streaming.pipeline): bronze's queries, then silver's,
+    each start-up its own record ("start", then "start silver"; bronze's first batch runs meanwhile)."""
+    with phases.batch("start", -1):
+        run = start_bronze(spark, cfg, bronze)
+    with phases.batch("start silver", -1):
+        return start_silver(spark, cfg, silver, run)
 
 
 def _take(argv: list[str], flag: str) -> str:

@@ -68,8 +68,10 @@ def test_every_scenario_and_baseline_reports_figures(quick_run):
     assert all(_positive(seconds) or name in ("other", "exit") for run in results["S6"]["phases"].values()
                for name, seconds in run.items())
     assert _positive(results["S6"]["empty_wall_s"])
-    assert _positive(results["S7"]["bronze_restart_s"])
-    assert _positive(results["S7"]["silver_restart_s"])
+    for name in ("bronze_restart_s", "silver_restart_s", "one_driver_bronze_restart_s", "one_driver_silver_restart_s"):
+        assert _positive(results["S7"][name])
+        phases = results["S7"][name.replace("restart_s", "phases")]  # from the kill to the commit, in order
+        assert abs(sum(phases.values()) - results["S7"][name]) < 0.1
     for jobs in results["S8"]["contracts"].values():
         for job, main_phase in (("bronze", "addBatch: Spark jobs"), ("silver", "handler: silver_merge/execute_commit")):
             assert jobs[job]["batches"] >= 1
