@@ -55,7 +55,7 @@ def build_archive(cfg: Config, config_args: Sequence[str]) -> Optional[Path]:
     """Records the archive for `cfg`'s local driver if missing; returns its path (None: not applicable).
     `config_args` are the flags `cfg` was loaded with (`--env`, `--conf-dir`, `--set`), for the training job.
 
-    The training job runs against a temporary lake (no services needed); its JVM writes the archive
+    The training job runs against a temporary lake (no service, no secret needed); its JVM writes the archive
     at exit to a temporary name, renamed into place only once complete.
     """
     from lakehouse.runtime.executables import spark_submit_env, spark_submit_executable
@@ -74,8 +74,10 @@ def build_archive(cfg: Config, config_args: Sequence[str]) -> Optional[Path]:
             str(TRAINING_SCRIPT), *config_args]
     log.info("recording the class-data sharing archive %s (a small job over a temporary lake, about a minute)", path)
     with tempfile.TemporaryDirectory(prefix="lakehouse-cds-") as folder:
-        done = subprocess.run([*argv, "--set", f"lake.root={folder}/lake", "--set", "metrics.enabled=false",
-                               "--set", f"lake.checkpoint_root={folder}/checkpoints"],
+        # Nothing it needs runs yet (`make setup` comes before the services): no S3 endpoint, no metrics.
+        local_only = [f"lake.root={folder}/lake", f"lake.checkpoint_root={folder}/checkpoints", "s3.endpoint=null",
+                      "metrics.enabled=false"]
+        done = subprocess.run([*argv, *(f"--set={value}" for value in local_only)],
                               env=spark_submit_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if done.returncode != 0 or not partial.is_file():
         partial.unlink(missing_ok=True)
