@@ -9,6 +9,7 @@ import pytest
 from lakehouse.config import load_config
 from lakehouse.orchestration.commands import emr_step, job_file, spark_submit_command, step_name
 from lakehouse.orchestration.emr import job_flow_overrides
+from lakehouse.spark import cds
 from tests.conftest import CONF_DIR, PROJECT_ROOT, local_config
 
 VERSION = importlib.metadata.version("lakehouse-jobs")
@@ -54,11 +55,15 @@ def test_dev_command_reads_the_dev_artifacts_bucket():
 
 
 def test_local_command_runs_this_checkout_with_the_local_jars_and_no_release():
-    command = spark_submit_command(local_config(), "table_maintenance", ["--skip-vacuum"])
+    cfg = local_config()
+    command = spark_submit_command(cfg, "table_maintenance", ["--skip-vacuum"])
     jars = sorted(str(p) for p in (PROJECT_ROOT / ".local" / "jars" / "spark").glob("*.jar"))
     assert jars, "run `make jars` first"
+    archive = cds.archive_path(cfg, jars)
+    assert archive.is_file(), "run `make setup` first (lakehouse-cds records the class-data sharing archive)"
     assert command == [
         "spark-submit", "--master", "local[2]", "--driver-class-path", ":".join(jars), "--driver-memory", "3g",
+        "--driver-java-options", f"-XX:SharedArchiveFile={archive}",
         f"{PROJECT_ROOT}/jobs/batch/table_maintenance.py",
         "--env", "local", "--conf-dir", f"{PROJECT_ROOT}/conf",
         "--skip-vacuum",
