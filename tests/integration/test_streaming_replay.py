@@ -102,6 +102,15 @@ def test_a_replayed_batch_committed_in_full_is_skipped_without_reading_it(spark,
     assert_unchanged(before, snapshot(spark, plan))
 
 
+def test_a_replayed_first_batch_counts_its_committed_writes(spark, plan):
+    batch = batch_of(spark, payload(**TXN), b"{broken")
+    handle_silver_batch(batch, 0, plan)  # batch id 0: Delta's recorded version is 0
+
+    replay = handle_silver_batch(batch, 0, plan)
+
+    assert (replay.rows_in, replay.skipped_writes) == (0, 2)
+
+
 def test_without_transaction_ids_a_replay_commits_again_and_the_check_catches_it(spark, plan):
     batch = batch_of(spark, payload(**TXN))
     write_silver_batch(batch, 5, plan, txn=None)

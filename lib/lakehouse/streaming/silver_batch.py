@@ -138,7 +138,8 @@ def committed_in_full(spark, plan: SilverPlan, txn: Txn) -> Optional[BatchReport
     if recorded is None or recorded < txn.version:
         return None
     written = [t.path for t in (plan.quarantine, plan.silver, plan.review) if t is not None]
-    skipped = sum((last_txn_version(spark, path, txn.app_id) or -1) >= txn.version for path in written)
+    versions = [last_txn_version(spark, path, txn.app_id) for path in written]
+    skipped = sum(version is not None and version >= txn.version for version in versions)
     return BatchReport(batch_id=txn.version, rows_in=0, quarantined=0, inserted=0, updated=0, flagged=0,
                        skipped_writes=skipped, seconds=0.0)
 
