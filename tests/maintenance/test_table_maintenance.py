@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import threading
 from pathlib import Path
 
 import pytest
 from chispa import assert_df_equality
 
 from lakehouse.config.model import MaintainedTableConfig, MaintenanceConfig
+from lakehouse.maintenance import job
 from lakehouse.maintenance.job import MaintenanceError, add_arguments, run
 from lakehouse.maintenance.tables import RETENTION_CHECK, RetentionError
 from tests.conftest import unique_name
@@ -124,9 +126,9 @@ def test_one_failing_table_does_not_stop_the_others_and_fails_the_job(spark, cfg
     with pytest.raises(MaintenanceError, match=f"maintenance failed for {layer}.broken$"):
         run(spark, cfg, parse("--skip-vacuum"))
 
-    printed = capsys.readouterr().out.splitlines()
-    assert printed[0].startswith(f"{layer}.broken: FAILED (")
-    assert printed[1].split(" [")[0] == f"{layer}.orders: OPTIMIZE: 2 files compacted into 1"
+    broken, orders = sorted(capsys.readouterr().out.splitlines())  # printed as each finishes
+    assert broken.startswith(f"{layer}.broken: FAILED (")
+    assert orders.split(" [")[0] == f"{layer}.orders: OPTIMIZE: 2 files compacted into 1"
     assert active_files(spark, cfg.lake.table_path(layer, "orders")) == 1
 
 
@@ -138,3 +140,32 @@ def test_tables_flag_selects_a_subset_and_rejects_unknown_names(spark, cfg, laye
     assert line.split(" [")[0] == f"{layer}.users: VACUUM (the table's own retention): 0 files deleted"
     with pytest.raises(MaintenanceError, match=rf"not in maintenance.tables: {layer}.nope \(known: "):
         run(spark, cfg, parse("--tables", f"{layer}.nope"))
+
+
+def test_tables_are_maintained_at_once_and_a_forced_retention_holds_for_every_thread(spark, cfg, layer, monkeypatch):
+    extract = MaintainedTableConfig("extract")
+    cfg = with_tables(cfg, layer, {"orders": extract, "users": extract})
+    for name in ("orders", "users"):
+        write_in_small_files(spark, cfg.lake.table_path(layer, name), 3)
+    both_started = threading.Barrier(2, timeout=120)  # broken (the table fails) unless both run at once
+    real_optimize = job.optimize
+
+    def optimize_once_both_started(*args, **kwargs):
+        both_started.wait()
+        return real_optimize(*args, **kwargs)
+
+    monkeypatch.setattr(job, "optimize", optimize_once_both_started)
+    check_before = spark.conf.get(RETENTION_CHECK, "true")
+
+    lines = run(spark, cfg, parse("--parallelism", "2", "--retention-hours", "0", "--force-retention"))
+
+    assert [line.split(" [")[0] for line in lines] == [
+        f"{layer}.{name}: OPTIMIZE: 3 files compacted into 1; VACUUM (0 h retention): 3 files deleted"
+        for name in ("orders", "users")]
+    assert spark.conf.get(RETENTION_CHECK, "true") == check_before
+
+
+def test_parallelism_below_one_is_refused(spark, cfg, layer):
+    cfg = with_tables(cfg, layer, {"orders": MaintainedTableConfig("extract")})
+    with pytest.raises(MaintenanceError, match="--parallelism must be at least 1, got 0"):
+        run(spark, cfg, parse("--parallelism", "0"))

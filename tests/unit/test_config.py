@@ -202,3 +202,8 @@ def test_the_nodes_cpu_follows_the_instance_types_and_must_be_one():
     assert x86.emr.cluster.architecture == "x86_64"
     message = error_of("prod", CONF_DIR, ["emr.cluster.master_instance_type=m6i.xlarge"], environ={})
     assert "emr.cluster.master_instance_type: m6i.xlarge and core_instance_type m6g.2xlarge must share one" in message
+
+
+def test_maintenance_parallelism_below_one_is_refused():
+    message = error_of("local", CONF_DIR, ["maintenance.parallelism=0"], environ={})
+    assert "  maintenance.parallelism: must be at least 1" in message

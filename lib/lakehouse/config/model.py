@@ -353,8 +353,13 @@ class MaintenanceConfig:
     # null: each table's own delta.deletedFileRetentionDuration (Delta's default is 7 days).
     vacuum_retention_hours: Optional[int]
     tables: dict[str, MaintainedTableConfig]
+    # Tables maintained at once, each in a thread of the one driver: a small table's OPTIMIZE and VACUUM
+    # wait on the object store far more than they compute.
+    parallelism: int = 1
 
     def validate(self):
+        if self.parallelism < 1:
+            yield "parallelism", "must be at least 1"
         for key in self.tables:
             if key.count(".") != 1:
                 yield f"tables.{key}", "must be <layer>.<name>, e.g. silver.user_events"

@@ -1,19 +1,22 @@
 """The table maintenance job (`lakehouse-maintenance`): OPTIMIZE then VACUUM over the configured tables.
 
 Tables come from `maintenance.tables` (`<layer>.<name>` -> ZORDER BY columns and switches); a
-table not written yet is skipped and reported. One table failing (a concurrent MERGE, say) does
-not stop the others; the job fails at the end naming every table that failed.
+table not written yet is skipped and reported. `maintenance.parallelism` tables are maintained at
+once, each in a thread of the driver; a line per table is printed as it finishes. One table failing
+(a concurrent MERGE, say) does not stop the others; the job fails at the end naming every table that
+failed.
 """
 from __future__ import annotations
 
 import argparse
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Optional
 
 from lakehouse.config import Config
 from lakehouse.config.model import MaintainedTableConfig
-from lakehouse.maintenance.tables import check_retention, is_delta_table, optimize, vacuum
+from lakehouse.maintenance.tables import is_delta_table, optimize, retention_check_lifted, vacuum
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="VACUUM retention (default maintenance.vacuum_retention_hours, else each table's own)")
     parser.add_argument("--force-retention", action="store_true",
                         help="allow a VACUUM retention below Delta's 7-day default (dangerous)")
+    parser.add_argument("--parallelism", type=int, default=None,
+                        help="tables maintained at once (default maintenance.parallelism)")
 
 
 def selected_tables(cfg: Config, names: Optional[str]) -> dict[str, MaintainedTableConfig]:
@@ -44,12 +49,16 @@ def selected_tables(cfg: Config, names: Optional[str]) -> dict[str, MaintainedTa
 
 
 def run(spark, cfg: Config, args: argparse.Namespace) -> list[str]:
-    """Maintains the selected tables; prints and returns one line per table saying what was done."""
+    """Maintains the selected tables; prints one line per table saying what was done as it finishes,
+    and returns the lines in the order of the tables."""
     retention = args.retention_hours if args.retention_hours is not None else cfg.maintenance.vacuum_retention_hours
-    if not args.skip_vacuum:
-        check_retention(retention, args.force_retention)  # before touching any table
-    lines, failed = [], []
-    for name, table in selected_tables(cfg, args.tables).items():
+    parallelism = args.parallelism if args.parallelism is not None else cfg.maintenance.parallelism
+    if parallelism < 1:
+        raise MaintenanceError(f"--parallelism must be at least 1, got {parallelism}")
+    tables = selected_tables(cfg, args.tables)
+    failed: list[str] = []
+
+    def maintain(name: str, table: MaintainedTableConfig) -> str:
         layer, table_name = name.split(".")
         path = cfg.lake.table_path(layer, table_name)
         started = time.monotonic()
@@ -61,9 +70,14 @@ def run(spark, cfg: Config, args: argparse.Namespace) -> list[str]:
             line = f"{name}: FAILED ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
         line += f" [{time.monotonic() - started:.1f}s]"
         print(line, flush=True)
-        lines.append(line)
+        return line
+
+    # Before touching any table; forcing lifts Delta's session-wide check once, around every thread.
+    with retention_check_lifted(spark, None if args.skip_vacuum else retention, args.force_retention), \
+            ThreadPoolExecutor(max(1, min(parallelism, len(tables))), "maintenance") as pool:
+        lines = list(pool.map(maintain, tables, tables.values()))
     if failed:
-        raise MaintenanceError(f"maintenance failed for {', '.join(failed)}")
+        raise MaintenanceError(f"maintenance failed for {', '.join(name for name in tables if name in failed)}")
     return lines
 
 

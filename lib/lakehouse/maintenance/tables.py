@@ -7,7 +7,8 @@ travel someone relies on. Delta itself refuses a shorter retention than the tabl
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import Optional
 
 from lakehouse.sinks.retry import retry_conflicts
@@ -65,22 +66,31 @@ def vacuum(spark, path: str, retention_hours: Optional[int] = None, force: bool 
     """
     from delta.tables import DeltaTable
 
-    check_retention(retention_hours, force)
-    table = DeltaTable.forPath(spark, path)
-    lift_check = force and retention_hours is not None and retention_hours < DELTA_DEFAULT_RETENTION_HOURS
-    previous = spark.conf.get(RETENTION_CHECK, "true")
-    if lift_check:
-        spark.conf.set(RETENTION_CHECK, "false")
-    try:
+    with retention_check_lifted(spark, retention_hours, force):
+        table = DeltaTable.forPath(spark, path)
         version_before = _latest_version(table)
         if retention_hours is None:
             table.vacuum()
         else:
             table.vacuum(float(retention_hours))
-    finally:
-        if lift_check:
-            spark.conf.set(RETENTION_CHECK, previous)
     return {"files_deleted": _deleted_files(table, version_before)}
+
+
+@contextlib.contextmanager
+def retention_check_lifted(spark, retention_hours: Optional[int], force: bool) -> Iterator[None]:
+    """Checks the retention, and lifts Delta's retention check in the session while inside, when
+    `force` asks for a retention below 7 days. The check is session-wide: a caller running VACUUMs in
+    threads enters this once around them all (each VACUUM's own entry then restores it lifted)."""
+    check_retention(retention_hours, force)
+    if not (force and retention_hours is not None and retention_hours < DELTA_DEFAULT_RETENTION_HOURS):
+        yield
+        return
+    previous = spark.conf.get(RETENTION_CHECK, "true")
+    spark.conf.set(RETENTION_CHECK, "false")
+    try:
+        yield
+    finally:
+        spark.conf.set(RETENTION_CHECK, previous)
 
 
 def _latest_version(table) -> int:
