@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
-from lakehouse.orchestration.artifacts import ArtifactError, build_wheel, release_artifacts, upload
+from lakehouse.orchestration.artifacts import ArtifactError, build_wheel, named_inputs, release_artifacts, upload
 from lakehouse.orchestration.commands import release_uri
 from lakehouse.orchestration.python_env import PythonEnvError, build_python_deps
 from lakehouse.runtime.entrypoint import configure_logging, parse_config
@@ -35,11 +35,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     cfg, args = parse_config(__doc__, argv, add_arguments)
     root = Path(cfg.project_root)
     try:
+        inputs = named_inputs(cfg, [root / folder for folder in args.jars_dirs or DEFAULT_JARS_DIRS])
         with tempfile.TemporaryDirectory(prefix="lakehouse-release-") as out:
             wheel = build_wheel(root, Path(out))
             python_deps = build_python_deps(cfg, Path(out))
-            jars_dirs = [root / folder for folder in args.jars_dirs or DEFAULT_JARS_DIRS]
-            artifacts = release_artifacts(cfg, wheel, python_deps, jars_dirs)
+            artifacts = release_artifacts(cfg, wheel, python_deps, inputs)
             print(f"release {release_uri(cfg)} ({len(artifacts)} files)")
             if args.dry_run:
                 for artifact in artifacts:

@@ -65,9 +65,30 @@ def build_wheel(project_root: Path, out_dir: Path) -> Path:
     return wheel
 
 
-def release_artifacts(cfg: Config, wheel: Path, python_deps: Path, jars_dirs: Sequence[Path]) -> list[Artifact]:
-    """What one release consists of: local file -> S3 URI, for cfg's environment (each extra jar is
-    taken from the first of `jars_dirs` that holds it)."""
+def named_inputs(cfg: Config, jars_dirs: Sequence[Path]) -> list[Artifact]:
+    """What the config names on S3 for the jobs to read, each with the local file it is copied from:
+    the extra jars (from the first of `jars_dirs` holding each) and the reference data. Raises
+    ArtifactError for the first one missing; cheap, so checked before anything is built."""
+    root = Path(cfg.project_root)
+    inputs = [("spark.extra_jars", uri, list(jars_dirs), "run `make jars`") for uri in cfg.spark.extra_jars]
+    inputs.append(("streaming.fx_rates_seed", cfg.streaming.fx_rates_seed, [root / REFERENCE_DIR],
+                   f"reference data lives in {REFERENCE_DIR}/"))
+    found_inputs = []
+    for key, uri, folders, hint in inputs:
+        if not uri.startswith("s3://"):
+            continue
+        name = uri.rsplit("/", 1)[-1]
+        found = [folder / name for folder in folders if (folder / name).is_file()]
+        if not found:
+            missing = " nor ".join(str(folder / name) for folder in folders)
+            raise ArtifactError(f"{key} names {uri} but {missing} does not exist; {hint}")
+        found_inputs.append(Artifact(found[0], uri))
+    return found_inputs
+
+
+def release_artifacts(cfg: Config, wheel: Path, python_deps: Path, inputs: Sequence[Artifact]) -> list[Artifact]:
+    """What one release consists of, local file -> S3 URI, for cfg's environment: the wheel, the
+    Python dependencies, the job files, the environment's config, and `inputs` (`named_inputs`)."""
     root = Path(cfg.project_root)
     release = release_uri(cfg)
     artifacts = [Artifact(wheel, f"{release}/{wheel.name}"), Artifact(python_deps, f"{release}/{python_deps.name}")]
@@ -77,19 +98,7 @@ def release_artifacts(cfg: Config, wheel: Path, python_deps: Path, jars_dirs: Se
         if "__pycache__" not in path.parts
     ]
     artifacts += [Artifact(root / "conf" / name, f"{release}/conf/{name}") for name in ("base.yaml", f"{cfg.env}.yaml")]
-    inputs = [("spark.extra_jars", uri, list(jars_dirs), "run `make jars`") for uri in cfg.spark.extra_jars]
-    inputs.append(("streaming.fx_rates_seed", cfg.streaming.fx_rates_seed, [root / REFERENCE_DIR],
-                   f"reference data lives in {REFERENCE_DIR}/"))
-    for key, uri, folders, hint in inputs:
-        if not uri.startswith("s3://"):
-            continue
-        name = uri.rsplit("/", 1)[-1]
-        found = [folder / name for folder in folders if (folder / name).is_file()]
-        if not found:
-            missing = " nor ".join(str(folder / name) for folder in folders)
-            raise ArtifactError(f"{key} names {uri} but {missing} does not exist; {hint}")
-        artifacts.append(Artifact(found[0], uri))
-    return artifacts
+    return artifacts + list(inputs)
 
 
 def upload(s3_client, artifacts: list[Artifact]) -> list[str]:
