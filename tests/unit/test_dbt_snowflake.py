@@ -58,12 +58,20 @@ def ddl(work) -> list[str]:
     return statements(run)
 
 
+@pytest.fixture(scope="module")
+def manifests(work) -> dict[str, dict]:
+    """The project parsed for each Snowflake target: target -> manifest."""
+    parsed = {}
+    for target in ("dev", "prod"):
+        run = snowflake_dbt(work, "parse", target=target)
+        assert run.returncode == 0, run.output[-3000:]
+        parsed[target] = json.loads((work / "target" / "manifest.json").read_text())
+    return parsed
+
+
 @pytest.mark.parametrize("target", ["dev", "prod"])
-def test_project_parses_for_snowflake(work, target):
-    run = snowflake_dbt(work, "parse", target=target)
-    assert run.returncode == 0, run.output[-3000:]
-    manifest = (work / "target" / "manifest.json").read_text()
-    assert '"adapter_type": "snowflake"' in manifest
+def test_project_parses_for_snowflake(manifests, target):
+    assert manifests[target]["metadata"]["adapter_type"] == "snowflake"
 
 
 def test_a_table_and_its_refresh_per_source_and_nothing_account_level(ddl):
@@ -150,10 +158,8 @@ def test_every_column_marked_pii_in_the_yml_gets_a_masking_policy(work):
     assert applied == marked
 
 
-def test_every_model_and_snapshot_runs_the_masking_hook(work):
-    run = snowflake_dbt(work, "parse")
-    assert run.returncode == 0, run.output[-3000:]
-    nodes = json.loads((work / "target" / "manifest.json").read_text())["nodes"].values()
+def test_every_model_and_snapshot_runs_the_masking_hook(manifests):
+    nodes = manifests["dev"]["nodes"].values()
     built = [node for node in nodes if node["resource_type"] in ("model", "snapshot")]
     assert len(built) == 15
     for node in built:
