@@ -45,7 +45,7 @@ class MaintenanceLoop(threading.Thread):
                 if self.stopping.is_set():
                     return
                 args = argparse.Namespace(tables=name, skip_optimize=False, skip_vacuum=False, retention_hours=None,
-                                          force_retention=False)
+                                          force_retention=False, parallelism=None)
                 try:
                     maintenance.run(self.session, self.cfg, args)
                 except maintenance.MaintenanceError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Optional
@@ -57,6 +58,7 @@ def run(spark, cfg: Config, args: argparse.Namespace) -> list[str]:
         raise MaintenanceError(f"--parallelism must be at least 1, got {parallelism}")
     tables = selected_tables(cfg, args.tables)
     failed: list[str] = []
+    printing = threading.Lock()  # one whole line at a time
 
     def maintain(name: str, table: MaintainedTableConfig) -> str:
         layer, table_name = name.split(".")
@@ -69,7 +71,8 @@ def run(spark, cfg: Config, args: argparse.Namespace) -> list[str]:
             failed.append(name)
             line = f"{name}: FAILED ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
         line += f" [{time.monotonic() - started:.1f}s]"
-        print(line, flush=True)
+        with printing:
+            print(line, flush=True)
         return line
 
     # Before touching any table; forcing lifts Delta's session-wide check once, around every thread.
