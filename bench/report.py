@@ -58,10 +58,15 @@ def rows_for(ctx: BenchContext, selected: list[str]) -> list[Row]:
     if "S1" in f:
         rows.append(_goal(Row("S1", "bronze catch-up", g("S1", "events_per_s"), "events/s", "B1",
                               g("B1", "events_per_s")), ">= 1.0x B1", at_least(1.0)))
+        rows.append(Row("S1", "bronze catch-up, batches after the first", g("S1", "steady_events_per_s"), "events/s",
+                        "B1", g("B1", "events_per_s")))
         rows.append(Row("S1", "bronze peak memory", g("S1", "peak_mb"), "MiB", "B1", g("B1", "peak_mb")))
     if "S2" in f:
         rows.append(_goal(Row("S2", "bronze + silver catch-up", g("S2", "events_per_s"), "events/s", "B2",
                               g("B2", "events_per_s")), ">= 1.0x B2", at_least(1.0)))
+        b2_silver = g("B2", "events") / g("B2", "silver_s") if g("B2", "silver_s") else None
+        rows.append(Row("S2", "silver catch-up, batches after the first", g("S2", "silver_steady_rows_per_s"),
+                        "rows/s", "B2 silver step", b2_silver))
         rows.append(_goal(Row("S2", "silver rows", g("S2", "silver_rows"), "rows", "distinct ids",
                               g("S2", "expected_distinct")), "= distinct ids", lambda r: g("S2", "rows_match")))
     if "B2" in f:

@@ -20,6 +20,7 @@ from bench.context import BenchContext
 from bench.deltalog import DeltaLog
 from bench.freshness import bronze_latencies, percentiles, silver_latencies
 from bench.harness import BenchError, Proc, say, wait_for
+from bench.job_phases import batch_stats, read_events
 from bench.scenarios.restart import kill_and_restart
 from bench.scenarios.small_files import small_files
 
@@ -124,6 +125,8 @@ def run(ctx: BenchContext, wanted: list[str]) -> None:
             _wait_phases(pair, live.current, sum(seconds for _, seconds in phases))
             live.stop()  # it has finished its phases: this collects its report
         live.wait_caught_up(pair, sizes.job_timeout_s)
+        # Before S7's restarts: the events of the drivers running the bronze and the silver queries.
+        phase_events = [event for path in {pair.events["bronze"], pair.events["silver"]} for event in read_events(path)]
         if "S7" in wanted:
             live.start("restart", [], sizes.idle_rate)
             ctx.results.put("S7", **kill_and_restart(ctx, pair))
@@ -141,7 +144,8 @@ def run(ctx: BenchContext, wanted: list[str]) -> None:
         live.stop()
         pair.stop()
     if "S3" in wanted:
-        ctx.results.put("S3", **_freshness(pair, live.reports["phases"], rates, maximum, source, sizes))
+        ctx.results.put("S3", **_freshness(pair, live.reports["phases"], rates, maximum, source, sizes,
+                                           phase_events))
     if "S5" in wanted:
         ctx.results.put("S5", **small_files(ctx, LAKE, pair.overrides))
 
@@ -206,23 +210,37 @@ def _wait_phases(pair: LivePair, producer: Proc, seconds: float) -> None:
         say(f"  live jobs: {pair.progress()}")
 
 
-def _freshness(pair: LivePair, report: dict, rates: list[float], maximum: float, source: str, sizes) -> dict:
+def _freshness(pair: LivePair, report: dict, rates: list[float], maximum: float, source: str, sizes,
+               events: list[dict]) -> dict:
+    """Freshness per rate, and what it is made of: the micro-batches of each job that committed the
+    phase's rows, those ending from the phase's start to its end plus the table's slowest freshness (a
+    record waits for the next trigger, then for its batch to commit; silver's wait starts at bronze's
+    commit). `events`: streaming_job.py's, of the queries named bronze.* and silver.*."""
     bronze = bronze_latencies(str(pair.bronze_log.folder.parent))
     silver = silver_latencies(str(pair.silver_log.folder.parent), bronze)
     phases = []
     for phase in report["phases"]:
         window = (phase["start_ms"], phase["end_ms"])
+        latency = {"bronze": percentiles(bronze, *window), "silver": percentiles(silver, *window)}
         phases.append({
             "rate": phase["rate"],
             "achieved_rate": phase["records"] / ((window[1] - window[0]) / 1000),
             "seconds": (window[1] - window[0]) / 1000,
             "share_of_max": phase["rate"] / maximum,
-            "bronze": percentiles(bronze, *window),
-            "silver": percentiles(silver, *window),
+            **latency,
+            "batches": {table: batch_stats(events, f"{table}.", window[0] / 1000,
+                                           window[1] / 1000 + (latency[table]["max_s"] or 0.0))
+                        for table in latency},
         })
         say(f"freshness at {phase['rate']:,.0f}/s: bronze p50 {phases[-1]['bronze']['p50_s']:.2f}s "
             f"p99 {phases[-1]['bronze']['p99_s']:.2f}s, silver p50 {phases[-1]['silver']['p50_s']:.2f}s "
             f"p99 {phases[-1]['silver']['p99_s']:.2f}s")
+        for table, stats in phases[-1]["batches"].items():
+            if stats["batches"]:
+                every = "" if stats["every_p50_s"] is None else f", one every {stats['every_p50_s']:.2f}s (p50)"
+                print(f"    {table} micro-batches: {stats['batches']}, each {stats['p50_s']:.2f}s p50, "
+                      f"{stats['p99_s']:.2f}s p99, {stats['max_s']:.2f}s max (Spark's addBatch "
+                      f"{stats['add_batch_p50_s']:.2f}s p50){every}")
     return {"phases": phases, "max_rate": maximum, "max_rate_source": source, "trigger": sizes.trigger,
             "warmup_s": sizes.warmup_seconds, "stream_max_offsets": sizes.stream_max_offsets,
             "silver_max_files": pair.ctx.cfg.streaming.silver_max_files_per_trigger}

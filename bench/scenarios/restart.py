@@ -9,12 +9,11 @@ recovery, the re-run of the batch the kill interrupted, and its commit, phase by
 """
 from __future__ import annotations
 
-import datetime as dt
-import json
 import signal
 import time
 
 from bench.harness import say, wait_for
+from bench.job_phases import batches, print_phases, read_events, startup_phases
 
 
 def kill_and_restart(ctx, pair, prefix: str = "") -> dict:
@@ -45,51 +44,27 @@ def kill_and_restart(ctx, pair, prefix: str = "") -> dict:
         first_commit_at = killed_at + figures[f"{prefix}{name}_restart_s"]
         phases = restart_phases(read_events(pair.events[name]), f"{name}.", killed_at, first_commit_at)
         figures[f"{prefix}{name}_phases"] = phases
-        say(f"S7: {name} ({pair.mode}), from the kill to its first commit, seconds:")
-        width = max(len(phase) for phase in phases)
-        for phase, seconds in phases.items():
-            print(f"    {phase.ljust(width)}  {seconds:7.2f}")
+        print_phases(f"S7: {name} ({pair.mode}), from the kill to its first commit, seconds:", phases)
     return figures
 
 
-def read_events(path) -> list[dict]:
-    with open(path) as lines:
-        return [json.loads(line) for line in lines if line.strip()]
-
-
 def restart_phases(events: list[dict], query: str, killed_at: float, first_commit_at: float) -> dict[str, float]:
-    """Where a restart's time went, in order (they add up to the figure): `launch` (spark-submit's JVM
-    and Python up to the driver script's first line), `imports`, `spark_start` (config and the
-    SparkSession), the start-up's phases (streaming_job.py's record: checkpoint lock, tables, start
-    position, query start; `start_other` the rest), `query_init` (until the first micro-batch's
+    """Where a restart's time went, in order (they add up to the figure): the start-up
+    (bench.job_phases.startup_phases, from the kill), `query_init` (until the first micro-batch's
     trigger), then each micro-batch of the query whose name starts with `query` before the first commit
     (a batch the kill interrupted, re-run: its writes were committed, or an empty one) and the
     committing one up to its commit. With one driver for both layers, silver's start-up follows
     bronze's (`silver ...`)."""
-    process = next(e for e in events if e["event"] == "process")
-    ready = next(e for e in events if e["event"] == "spark_ready")
     labels = {"start": "", "start silver": "silver "} if query == "silver." else {"start": ""}
-    starts = [e for e in events if e["event"] == "record" and e["label"] in labels]
-    phases = {"launch": process["started_at"] - killed_at, "imports": process["at"] - process["started_at"],
-              "spark_start": ready["at"] - process["at"]}
-    for start in starts:
-        prefix = labels[start["label"]]
-        phases.update({prefix + name: seconds for name, seconds in start["phases"].items() if seconds >= 0.005})
-    at = max(start["started_at"] + start["total_s"] for start in starts)
-    phases["start_other"] = at - ready["at"] - sum(sum(start["phases"].values()) for start in starts)
-    for progress in (e for e in events if e["event"] == "progress" and e["query"].startswith(query)):
-        began = _epoch_s(progress["trigger_started"])
-        if began >= first_commit_at:
+    phases, at = startup_phases(events, killed_at, labels)
+    for batch in batches(events, query):
+        if batch["began"] >= first_commit_at:
             break
-        phases.setdefault("query_init", began - at)
-        ended = min(began + progress["durations_ms"].get("triggerExecution", 0) / 1000, first_commit_at)
+        phases.setdefault("query_init", batch["began"] - at)
+        ended = min(batch["ended"], first_commit_at)
         kind = "until its commit" if ended == first_commit_at else "nothing new committed"
-        phases[f"batch {progress['batch_id']} ({progress['rows']:,} rows, {kind})"] = ended - began
+        phases[f"batch {batch['batch_id']} ({batch['rows']:,} rows, {kind})"] = ended - batch["began"]
         at = ended
     if at < first_commit_at:
         phases["until_commit"] = first_commit_at - at
     return phases
-
-
-def _epoch_s(iso: str) -> float:
-    return dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()

@@ -1,11 +1,11 @@
-"""The always-on jobs' driver in S3, S5 and S7, run by spark-submit: kafka_to_bronze, bronze_to_silver or
-both in one driver (kafka_to_silver), started and run as the job does, with its start-up and
-micro-batches timed for S7.
+"""The streaming jobs' driver in S1, S2 (available-now), S3, S5 and S7 (always-on), run by spark-submit:
+kafka_to_bronze, bronze_to_silver or both in one driver (kafka_to_silver), started and run as the job
+does, with its start-up and micro-batches timed (bench.job_phases).
 
 As they happen (the process is killed with SIGKILL in S7), JSON lines go to `--phases-out`: the
 process's start and its imports, the SparkSession ready, the start-up's record (lakehouse.ops.phases:
 checkpoint lock, tables, start position, query start), every micro-batch's progress (Spark's
-durations) and, for silver, each batch's handler record.
+durations), for silver each batch's handler record, and the end (queries done, SparkSession stopped).
 
     spark-submit ... bench/scenarios/streaming_job.py --env local --set ... \
         --job kafka_to_bronze --phases-out phases.jsonl <the job's flags>
@@ -88,9 +88,12 @@ def main(argv=None) -> int:
         else:
             with phases.batch("start", -1):
                 run = start(spark, cfg, options)
-        run.wait(until_all_done=False)
+        trigger = (options[0] if isinstance(options, tuple) else options).trigger
+        run.wait(until_all_done=trigger.runs_to_completion)
+        events.write("queries_done")
     finally:
         stop_spark(spark)
+        events.write("spark_stopped")
     return 0
 
 

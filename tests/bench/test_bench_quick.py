@@ -43,6 +43,10 @@ def test_every_scenario_and_baseline_reports_figures(quick_run):
         assert results[key]["events"] > 0
         assert _positive(results[key]["events_per_s"])
         assert _positive(results[key]["peak_mb"])
+    # Catch-up runs phase by phase: the phases add up to the run's wall time.
+    assert abs(sum(results["S1"]["phases"].values()) - results["S1"]["wall_s"]) < 0.5
+    assert abs(sum(results["S2"]["silver_phases"].values()) - results["S2"]["silver_s"]) < 0.5
+    assert _positive(results["S1"]["steady_events_per_s"])
     for key in ("S2", "B2"):
         assert results[key]["rows_match"] is True
         assert results[key]["silver_rows"] == results[key]["expected_distinct"] > 0
@@ -52,6 +56,8 @@ def test_every_scenario_and_baseline_reports_figures(quick_run):
             assert phase[table]["rows"] > 0
             assert _positive(phase[table]["p99_s"])
             assert phase[table]["p99_s"] >= phase[table]["p50_s"]
+            assert phase["batches"][table]["batches"] > 0
+            assert phase["batches"][table]["p99_s"] >= phase["batches"][table]["p50_s"] > 0
     for target in results["S4"]["targets"]:
         assert sorted(target["variants"]) == ["no_pruning", "partition_pruning", "pruning_deletion_vectors"]
         for variant in target["variants"].values():

@@ -1,0 +1,63 @@
+"""bench.job_phases on a run's events as streaming_job.py writes them: the phases add up to the wall time."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bench.job_phases import batch_stats, quantile, run_phases, steady_rate
+
+LAUNCHED = 1_000.0
+
+
+def iso(epoch_s: float) -> str:
+    return dt.datetime.fromtimestamp(epoch_s, dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def progress(query: str, batch_id: int, rows: int, began: float, seconds: float, add_batch: float) -> dict:
+    durations = {"latestOffset": 10, "addBatch": add_batch * 1000, "walCommit": 20, "triggerExecution": seconds * 1000}
+    return {"event": "progress", "query": query, "batch_id": batch_id, "rows": rows, "trigger_started": iso(began),
+            "durations_ms": durations, "at": began + seconds}
+
+
+def run_events() -> list[dict]:
+    return [
+        {"event": "process", "started_at": LAUNCHED + 2.0, "at": LAUNCHED + 2.5},
+        {"event": "spark_ready", "at": LAUNCHED + 5.0},
+        {"event": "record", "label": "start", "batch_id": -1, "started_at": LAUNCHED + 5.0, "total_s": 3.0,
+         "phases": {"ensure_table": 1.0, "start_position": 1.5}},
+        progress("bronze.user_events", 0, 100, LAUNCHED + 8.5, 4.0, 3.0),
+        progress("bronze.user_events", 1, 300, LAUNCHED + 13.0, 2.0, 1.5),
+        progress("bronze.user_events", 2, 300, LAUNCHED + 15.0, 1.0, 0.5),
+        {"event": "queries_done", "at": LAUNCHED + 16.2},
+        {"event": "spark_stopped", "at": LAUNCHED + 17.0},
+    ]
+
+
+def test_a_run_is_split_into_start_up_batches_and_end_adding_up_to_its_wall_time():
+    phases = run_phases(run_events(), "bronze.", LAUNCHED, LAUNCHED + 18.0)
+    assert phases == pytest.approx({
+        "launch": 2.0, "imports": 0.5, "spark_start": 2.5, "ensure_table": 1.0, "start_position": 1.5,
+        "start_other": 0.5, "query_init": 0.5, "first batch (100 rows)": 4.0,
+        "batches 2-3: between batches": 0.5, "batches 2-3: latestOffset": 0.02, "batches 2-3: getBatch": 0.0,
+        "batches 2-3: queryPlanning": 0.0, "batches 2-3: walCommit": 0.04, "batches 2-3: addBatch": 2.0,
+        "batches 2-3: commitOffsets": 0.0, "batches 2-3: other": 0.94, "stop": 1.0, "exit": 1.0,
+    })
+    assert sum(phases.values()) == pytest.approx(18.0)
+
+
+def test_the_later_batches_rate_counts_their_rows_over_their_time():
+    assert steady_rate(run_events(), "bronze.") == pytest.approx(600 / 3.5)  # from the first batch's end
+    assert steady_rate(run_events()[:4], "bronze.") is None  # one batch: no later ones
+
+
+def test_batch_stats_cover_the_batches_triggered_in_the_window():
+    stats = batch_stats(run_events(), "bronze.", LAUNCHED + 13, LAUNCHED + 20)  # ended in the window
+    assert stats == pytest.approx({"batches": 2, "p50_s": 1.5, "p99_s": 1.99, "max_s": 2.0, "add_batch_p50_s": 1.0,
+                                   "every_p50_s": 2.0})
+    assert batch_stats(run_events(), "silver.", LAUNCHED, LAUNCHED + 20) == {"batches": 0}
+
+
+def test_quantile_interpolates_like_numpy():
+    assert quantile([4.0, 1.0, 3.0, 2.0], 0.5) == 2.5
+    assert quantile([5.0], 0.99) == 5.0
