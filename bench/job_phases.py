@@ -14,6 +14,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from bench.harness import say
+
 # Spark's progress durations, in the order a micro-batch runs them; the rest of triggerExecution is "other".
 SPARK_PHASES = ("latestOffset", "getBatch", "queryPlanning", "walCommit", "addBatch", "commitOffsets")
 
@@ -101,17 +103,14 @@ def batch_stats(events: list[dict], query: str, start_s: float, end_s: float) ->
 
 
 def quantile(values: list[float], q: float) -> float:
-    """The q-quantile of `values`, linearly interpolated (numpy's default)."""
-    ordered = sorted(values)
-    at = q * (len(ordered) - 1)
-    low = int(at)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (at - low)
+    """The q-quantile of `values`, linearly interpolated (as bench.freshness's percentiles)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.quantile(pa.array(values, pa.float64()), q=q)[0].as_py()
 
 
 def print_phases(title: str, phases: dict[str, float]) -> None:
-    from bench.harness import say
-
     say(title)
     width = max(len(phase) for phase in phases)
     for phase, seconds in phases.items():
