@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
@@ -38,7 +39,7 @@ class BenchContext:
     """Names, config and shared state of one run."""
 
     def __init__(self, sizes: Sizes, quick: bool, work_dir: Optional[Path] = None, keep: bool = False,
-                 event_logs: bool = False):
+                 event_logs: bool = False, job_sets: Sequence[str] = ()):
         from lakehouse.config import load_config
 
         self.sizes = sizes
@@ -55,7 +56,7 @@ class BenchContext:
         ]
         self.cfg = load_config("local", ROOT / "conf", self.base_overrides)
         self.event_logs = self.log("events").with_suffix("") if event_logs else None
-        self.job_overrides = event_log_overrides(self.event_logs) if self.event_logs else ()
+        self.job_overrides = (*(event_log_overrides(self.event_logs) if self.event_logs else ()), *job_sets)
         self.results = Results()
         self.shared: dict[str, Any] = {}   # state handed from one scenario to another
         self.step_seconds: dict[str, dict] = {}

@@ -58,6 +58,7 @@ def config_summary(ctx) -> dict:
     return {
         "env": cfg.env,
         "base_overrides": ctx.base_overrides,
+        "job_overrides": list(ctx.job_overrides),
         "spark": {"master": cfg.spark.master, "shuffle_partitions": cfg.spark.shuffle_partitions,
                   "driver_memory": cfg.spark.driver_memory, "conf": cfg.spark.conf},
         "streaming": {"max_offsets_per_trigger": cfg.streaming.max_offsets_per_trigger,

@@ -42,6 +42,9 @@ def parse_args(argv):
                         help="keep the run's lake and checkpoints (topics and the Postgres schema are always dropped)")
     parser.add_argument("--event-logs", action="store_true",
                         help="Spark event logs for every job, and each job's costliest stages at the end")
+    parser.add_argument("--job-set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a config override for every job of the run, as a job's --set, e.g. "
+                             "--job-set spark.conf.spark.scheduler.mode=FIFO")
     args = parser.parse_args(argv)
     selected = IDS if not args.only else [part.strip().upper() for part in args.only.split(",") if part.strip()]
     unknown = sorted(set(selected) - set(IDS))
@@ -51,6 +54,9 @@ def parse_args(argv):
         overrides = dict(parse_override(text) for text in args.size)
     except ValueError as exc:
         parser.error(str(exc))
+    bad = [text for text in args.job_set if "=" not in text or not text.partition("=")[0]]
+    if bad:
+        parser.error(f"--job-set {bad[0]!r}: expected KEY=VALUE, e.g. spark.conf.spark.scheduler.mode=FIFO")
     return args, [i for i in IDS if i in selected], overrides
 
 
@@ -58,7 +64,8 @@ def main(argv=None) -> int:
     from lakehouse.services import stack
 
     args, selected, overrides = parse_args(argv)
-    ctx = BenchContext(sizes_for(args.quick, overrides), args.quick, keep=args.keep, event_logs=args.event_logs)
+    ctx = BenchContext(sizes_for(args.quick, overrides), args.quick, keep=args.keep, event_logs=args.event_logs,
+                       job_sets=args.job_set)
     say("local services: starting those not running (kafka, postgres, s3)")
     services = stack.up(ctx.cfg)
     say(f"local services: started {', '.join(services) or 'none'}")

@@ -29,6 +29,7 @@ class Sizes:
     idle_rate: float = 1_000.0            # between phases and around the restart
     trigger: str = "1 second"
     stream_max_offsets: int = 200_000     # maxOffsetsPerTrigger of the always-on bronze job
+    freshness_one_driver: bool = False    # S3 (and S7, S5) on kafka_to_silver instead of the two jobs
     # S4 MERGE cost.
     merge_targets: tuple[int, ...] = (1_000_000, 5_000_000)
     merge_batches: tuple[int, ...] = (10_000, 100_000)

@@ -35,8 +35,9 @@ def main(argv=None) -> int:
     finally:
         phases.install(None)
     record = records[0] if records else {"phases": {}}
-    out.write_text(json.dumps({"started_at": STARTED_AT, "imports_s": imported_at - STARTED_AT,
-                               "ended_at": time.time(), **record}))
+    # The process's start last: the record's own started_at is when its first phase began.
+    out.write_text(json.dumps({**record, "started_at": STARTED_AT, "imports_s": imported_at - STARTED_AT,
+                               "ended_at": time.time()}))
     return status
 
 
