@@ -24,7 +24,7 @@ sys.path.pop(0)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.context import BenchContext
-from bench.harness import say
+from bench.harness import ROOT, say
 from bench.profile import print_summaries
 from bench.report import print_table, write_json
 from bench.sizes import parse_override, sizes_for
@@ -32,6 +32,8 @@ from bench.steps import IDS, STEPS
 
 
 def parse_args(argv):
+    from lakehouse.config import ConfigError, load_config
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes: every scenario in a few minutes")
     parser.add_argument("--only", help=f"comma-separated subset of {','.join(IDS)}")
@@ -57,6 +59,10 @@ def parse_args(argv):
     bad = [text for text in args.job_set if "=" not in text or not text.partition("=")[0]]
     if bad:
         parser.error(f"--job-set {bad[0]!r}: expected KEY=VALUE, e.g. spark.conf.spark.scheduler.mode=FIFO")
+    try:
+        load_config("local", ROOT / "conf", args.job_set)
+    except ConfigError as exc:
+        parser.error(f"--job-set: {exc}")
     return args, [i for i in IDS if i in selected], overrides
 
 

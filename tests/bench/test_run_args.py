@@ -15,8 +15,13 @@ def test_job_set_overrides_reach_every_job_of_the_run(tmp_path):
     assert ctx.overrides("always_on")[-1] == "spark.conf.spark.scheduler.mode=FIFO"
 
 
-@pytest.mark.parametrize("text", ["spark.conf.spark.scheduler.mode", "=FIFO"])
-def test_a_job_set_without_key_and_value_is_refused(text, capsys):
+@pytest.mark.parametrize(("text", "error"), [
+    ("spark.conf.spark.scheduler.mode", "expected KEY=VALUE"),
+    ("=FIFO", "expected KEY=VALUE"),
+    ("spark.scheduler_mode=FIFO", "spark.scheduler_mode: unknown key"),
+    ("streaming.max_offsets_per_trigger=many", "streaming.max_offsets_per_trigger: expected int"),
+])
+def test_a_job_set_the_jobs_would_refuse_is_refused_before_the_run(text, error, capsys):
     with pytest.raises(SystemExit):
         parse_args(["--job-set", text])
-    assert "expected KEY=VALUE" in capsys.readouterr().err
+    assert error in capsys.readouterr().err
