@@ -52,15 +52,18 @@ def restart_phases(events: list[dict], query: str, killed_at: float, first_commi
     """Where a restart's time went, in order (they add up to the figure): the start-up
     (bench.job_phases.startup_phases, from the kill), `query_init` (until the first micro-batch's
     trigger), then each micro-batch of the query whose name starts with `query` before the first commit
-    (a batch the kill interrupted, re-run: its writes were committed, or an empty one) and the
-    committing one up to its commit. With one driver for both layers, silver's start-up follows
-    bronze's (`silver ...`)."""
+    (a batch the kill interrupted, re-run: its writes were committed, or an empty one), the wait for
+    the next trigger after each, and the committing one up to its commit. With one driver for both
+    layers, silver's start-up follows bronze's (`silver ...`)."""
     labels = {"start": "", "start silver": "silver "} if query == "silver." else {"start": ""}
     phases, at = startup_phases(events, killed_at, labels)
     for batch in batches(events, query):
         if batch["began"] >= first_commit_at:
             break
-        phases.setdefault("query_init", batch["began"] - at)
+        if "query_init" not in phases:
+            phases["query_init"] = batch["began"] - at
+        elif batch["began"] > at:  # a processing-time trigger waits for its interval
+            phases[f"until batch {batch['batch_id']}'s trigger"] = batch["began"] - at
         ended = min(batch["ended"], first_commit_at)
         kind = "until its commit" if ended == first_commit_at else "nothing new committed"
         phases[f"batch {batch['batch_id']} ({batch['rows']:,} rows, {kind})"] = ended - batch["began"]

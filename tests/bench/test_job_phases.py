@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 
 from bench.job_phases import batch_stats, quantile, run_phases, steady_rate
+from bench.scenarios.restart import restart_phases
 
 LAUNCHED = 1_000.0
 
@@ -61,3 +62,16 @@ def test_batch_stats_cover_the_batches_triggered_in_the_window():
 def test_quantile_interpolates_like_numpy():
     assert quantile([4.0, 1.0, 3.0, 2.0], 0.5) == 2.5
     assert quantile([5.0], 0.99) == 5.0
+
+
+def test_a_restart_adds_up_to_the_kill_to_commit_time_with_a_trigger_wait_between_batches():
+    events = [
+        *run_events()[:3],
+        progress("silver.user_events", 7, 0, LAUNCHED + 8.5, 0.25, 0.1),   # re-run: nothing new committed
+        progress("silver.user_events", 8, 50, LAUNCHED + 9.5, 2.0, 1.5),   # the next trigger, 0.75 s later
+    ]
+    phases = restart_phases(events, "silver.", LAUNCHED, LAUNCHED + 11.0)
+    assert list(phases)[-3:] == ["batch 7 (0 rows, nothing new committed)", "until batch 8's trigger",
+                                 "batch 8 (50 rows, until its commit)"]
+    assert phases["until batch 8's trigger"] == pytest.approx(0.75)
+    assert sum(phases.values()) == pytest.approx(11.0)
