@@ -23,7 +23,7 @@ CONTRACTS = ("user_events", "transaction_events", "system_metrics")
 
 @dataclass
 class Results:
-    """Figures by scenario or baseline id (S1..S9, B1, B2, C0, C1)."""
+    """Figures by scenario or baseline id (S1..S10, B1, B2, C0, C1)."""
 
     figures: dict[str, dict[str, Any]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)

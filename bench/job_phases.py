@@ -3,9 +3,9 @@
 Start-up (`startup_phases`) is the same for every run: `launch` (spark-submit's JVM and Python up to
 the driver script's first line), `imports`, `spark_start` (config and the SparkSession), the
 start-up record's phases (checkpoint lock, tables, start position, query start) and `start_other`.
-A catch-up run (`run_phases`) then adds its first micro-batch, the later ones by Spark's phase, the
-gaps between batches and the end (queries stopped, SparkSession stopped, process exit). The phases
-of a run add up to its wall time.
+A catch-up run (`run_phases`) then adds its first micro-batch, the later ones by Spark's phase
+(silver's addBatch by its foreachBatch handler's phases), the gaps between batches and the end
+(queries stopped, SparkSession stopped, process exit). The phases of a run add up to its wall time.
 """
 from __future__ import annotations
 
@@ -72,11 +72,35 @@ def run_phases(events: list[dict], query: str, launched_at: float, ended_at: flo
                 spark["other"] += batch["seconds"].get("triggerExecution", 0.0) - sum(
                     batch["seconds"].get(name, 0.0) for name in SPARK_PHASES)
                 at = batch["ended"]
+            spark = _with_handler_phases(spark, events, query, rest)
             phases.update({f"{label}: {name}": seconds for name, seconds in spark.items()})
     stopped = next((e["at"] for e in events if e["event"] == "spark_stopped"), ended_at)
     phases["stop"] = stopped - at
     phases["exit"] = ended_at - stopped
     return phases
+
+
+def _with_handler_phases(spark: Counter, events: list[dict], query: str, runs: list[dict]) -> dict[str, float]:
+    """`spark` with addBatch split into the phases of the foreachBatch handler's records (silver's), summed
+    over `runs`, and the time addBatch spent outside the handler; unchanged when the batches have none."""
+    ids = {batch["batch_id"] for batch in runs}
+    records = [e for e in events if e["event"] == "record" and e["label"].startswith(query)
+               and e["batch_id"] in ids]
+    if not records:
+        return dict(spark)
+    split: dict[str, float] = {}
+    for name, seconds in spark.items():
+        if name != "addBatch":
+            split[name] = seconds
+            continue
+        handler = Counter()
+        for record in records:
+            handler.update(record["phases"])
+            handler["other"] += record["total_s"] - sum(record["phases"].values())
+        split.update({f"addBatch: handler {phase}": spent for phase, spent in handler.items() if phase != "other"})
+        split["addBatch: handler other"] = handler["other"]
+        split["addBatch: outside the handler"] = seconds - sum(record["total_s"] for record in records)
+    return split
 
 
 def steady_rate(events: list[dict], query: str) -> float | None:

@@ -64,14 +64,14 @@ def rows_for(ctx: BenchContext, selected: list[str]) -> list[Row]:
     if "S2" in f:
         rows.append(_goal(Row("S2", "bronze + silver catch-up", g("S2", "events_per_s"), "events/s", "B2",
                               g("B2", "events_per_s")), ">= 1.0x B2", at_least(1.0)))
-        b2_silver = g("B2", "events") / g("B2", "silver_s") if g("B2", "silver_s") else None
         rows.append(Row("S2", "silver catch-up, batches after the first", g("S2", "silver_steady_rows_per_s"),
-                        "rows/s", "B2 silver step", b2_silver))
+                        "rows/s", "B2 silver step", b2_silver_rows_per_s(ctx)))
         rows.append(_goal(Row("S2", "silver rows", g("S2", "silver_rows"), "rows", "distinct ids",
                               g("S2", "expected_distinct")), "= distinct ids", lambda r: g("S2", "rows_match")))
     if "B2" in f:
         rows.append(_goal(Row("B2", "B2 silver rows", g("B2", "silver_rows"), "rows", "distinct ids",
                               g("B2", "expected_distinct")), "= distinct ids", lambda r: g("B2", "rows_match")))
+    rows += _per_row_rows(ctx)
     rows += _freshness_rows(ctx)
     rows += _merge_rows(ctx)
     rows += _small_file_rows(ctx)
@@ -105,6 +105,22 @@ def rows_for(ctx: BenchContext, selected: list[str]) -> list[Row]:
         if key in ctx.results.errors:
             rows.append(Row(key, f"FAILED: {ctx.results.errors[key].splitlines()[0][:100]}", None, ""))
     return rows
+
+
+def b2_silver_rows_per_s(ctx: BenchContext) -> Optional[float]:
+    """B2's silver step: bronze rows parsed and MERGEd per second (None when B2 did not run)."""
+    seconds = ctx.results.get("B2", "silver_s")
+    return ctx.results.get("B2", "events") / seconds if seconds else None
+
+
+def _per_row_rows(ctx: BenchContext) -> list[Row]:
+    figures = ctx.results.figures.get("S10")
+    if not figures:
+        return []
+    baselines = {"bronze": ("B1", ctx.results.get("B1", "events_per_s")),
+                 "silver": ("B2 silver step", b2_silver_rows_per_s(ctx))}
+    return [Row("S10", part, part_figures["rows_per_s"], "rows/s", *baselines[part_figures["group"]])
+            for part, part_figures in figures["parts"].items()]
 
 
 def _freshness_rows(ctx: BenchContext) -> list[Row]:

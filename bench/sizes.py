@@ -20,6 +20,9 @@ class Sizes:
     # Baselines' batch sizes (what a team would pick for a catch-up).
     b1_batch_records: int = 250_000       # records per Delta append, per partition process
     b2_chunk_rows: int = 1_000_000        # bronze rows per silver MERGE
+    # S10 per-row cost, part by part: the first records of the backlog, each part's best of its runs.
+    per_row_rows: int = 1_000_000
+    per_row_repeats: int = 3
     # S3 freshness (then S7 and S5 on the same always-on jobs).
     freshness_rates: tuple[float, ...] = (5_000.0,)   # fixed rates; 20% of S1's rate is added
     max_rate_share: float = 0.2
@@ -67,6 +70,8 @@ QUICK = Sizes(
     bronze_max_offsets=10_000,
     b1_batch_records=5_000,
     b2_chunk_rows=10_000,
+    per_row_rows=20_000,
+    per_row_repeats=1,
     freshness_rates=(),                   # only the share of the maximum
     default_max_rate=2_000.0,
     freshness_seconds=5.0,

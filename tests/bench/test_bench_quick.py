@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import PROJECT_ROOT
 
-IDS = ("S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "B1", "B2", "C0", "C1")
+IDS = ("S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "S10", "B1", "B2", "C0", "C1")
 QUICK_RUN_TIMEOUT_S = 1200
 pytestmark = pytest.mark.timeout(QUICK_RUN_TIMEOUT_S + 60)  # the run is in the fixture: above pytest's 900 s
 
@@ -50,6 +50,14 @@ def test_every_scenario_and_baseline_reports_figures(quick_run):
         assert abs(sum(phases.values()) - wall_s) < 0.5
         assert min(phases.values()) >= 0, phases
     assert _positive(results["S1"]["steady_events_per_s"])
+    # S2's later batches split addBatch into the silver handler's phases.
+    assert "batches 2-3: addBatch: handler read_parse_fx" in results["S2"]["silver_phases"]
+    # S10: every part, bronze's and silver's, ran over the same records (S1's first ones, by partition).
+    parts = results["S10"]["parts"]
+    assert {part["group"] for part in parts.values()} == {"bronze", "silver"}
+    (rows,) = {part["rows"] for part in parts.values()}
+    assert 0 < rows <= results["S10"]["rows"]
+    assert all(_positive(part["rows_per_s"]) for part in parts.values())
     for key in ("S2", "B2"):
         assert results[key]["rows_match"] is True
         assert results[key]["silver_rows"] == results[key]["expected_distinct"] > 0
@@ -102,8 +110,8 @@ def test_table_compares_each_figure_with_its_baseline(quick_run):
     document = quick_run["document"]
     rows = document["table"]
     compared = {(row["id"], row["baseline"]) for row in rows if row["ratio"] is not None}
-    for pair in (("S1", "B1"), ("S2", "B2"), ("S6", "C0"), ("S6", "C1"), ("S6", "C1-incremental"),
-                 ("S4", "no pruning"), ("S9", "off")):
+    for pair in (("S1", "B1"), ("S2", "B2"), ("S10", "B1"), ("S10", "B2 silver step"), ("S6", "C0"), ("S6", "C1"),
+                 ("S6", "C1-incremental"), ("S4", "no pruning"), ("S9", "off")):
         assert pair in compared, f"no ratio of {pair[0]} to {pair[1]}"
     for row in rows:
         if row["baseline"] is not None and row["ours"] is not None:

@@ -75,3 +75,22 @@ def test_a_restart_adds_up_to_the_kill_to_commit_time_with_a_trigger_wait_betwee
                                  "batch 8 (50 rows, until its commit)"]
     assert phases["until batch 8's trigger"] == pytest.approx(0.75)
     assert sum(phases.values()) == pytest.approx(11.0)
+
+
+def test_silver_later_batches_split_addbatch_into_the_handlers_phases():
+    events = [event | {"query": "silver.user_events <- bronze.user_events"} if event["event"] == "progress" else event
+              for event in run_events()]
+    events[5:5] = [  # batch 1's and batch 2's handler records (foreachBatch), 1.5 s and 0.5 s of addBatch
+        {"event": "record", "label": "silver.user_events", "batch_id": 1, "started_at": LAUNCHED + 13.2,
+         "total_s": 1.25, "phases": {"read_parse_fx": 0.5, "silver_merge": 0.5}},
+        {"event": "record", "label": "silver.user_events", "batch_id": 2, "started_at": LAUNCHED + 15.1,
+         "total_s": 0.25, "phases": {"read_parse_fx": 0.125, "quarantine": 0.05}},
+    ]
+    phases = run_phases(events, "silver.", LAUNCHED, LAUNCHED + 18.0)
+    assert "batches 2-3: addBatch" not in phases
+    assert {name: seconds for name, seconds in phases.items() if "addBatch" in name} == pytest.approx({
+        "batches 2-3: addBatch: handler read_parse_fx": 0.625, "batches 2-3: addBatch: handler silver_merge": 0.5,
+        "batches 2-3: addBatch: handler quarantine": 0.05, "batches 2-3: addBatch: handler other": 0.325,
+        "batches 2-3: addBatch: outside the handler": 0.5,
+    })
+    assert sum(phases.values()) == pytest.approx(18.0)
