@@ -67,9 +67,10 @@ services-status:
 topics: services-up
 	$(BIN)/lakehouse-services topics
 
-## The whole suite: unit, integration (real Kafka, Postgres, S3 endpoint, Spark) and slow tests.
+## The whole suite: unit, integration (real Kafka, Postgres, S3 endpoint, Spark), slow and deploy tests, in
+## two pytest processes at once (tests/lanes.py: tests/deploy and tests/bench beside the rest).
 test: setup
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/python -m tests.lanes $(PYTEST_ARGS)
 
 ## Tiers (tests/tiers.py), each printed with its time at the end of a run: unit, fast, slow, deploy.
 test-unit: setup
