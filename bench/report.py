@@ -113,12 +113,17 @@ def b2_silver_rows_per_s(ctx: BenchContext) -> Optional[float]:
     return ctx.results.get("B2", "events") / seconds if seconds else None
 
 
+def per_row_baselines(ctx: BenchContext) -> dict[str, tuple[str, Optional[float]]]:
+    """S10's part group -> the baseline it is compared with: its name and rows/s (None when not run)."""
+    return {"bronze": ("B1", ctx.results.get("B1", "events_per_s")),
+            "silver": ("B2 silver step", b2_silver_rows_per_s(ctx))}
+
+
 def _per_row_rows(ctx: BenchContext) -> list[Row]:
     figures = ctx.results.figures.get("S10")
     if not figures:
         return []
-    baselines = {"bronze": ("B1", ctx.results.get("B1", "events_per_s")),
-                 "silver": ("B2 silver step", b2_silver_rows_per_s(ctx))}
+    baselines = per_row_baselines(ctx)
     return [Row("S10", part, part_figures["rows_per_s"], "rows/s", *baselines[part_figures["group"]])
             for part, part_figures in figures["parts"].items()]
 

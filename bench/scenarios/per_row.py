@@ -12,7 +12,7 @@ import json
 
 from bench.context import BenchContext
 from bench.harness import say
-from bench.report import b2_silver_rows_per_s
+from bench.report import per_row_baselines
 from bench.scenarios.catchup import LAKE, bronze_catchup
 from bench.scenarios.preload import loaded_topic
 
@@ -31,9 +31,7 @@ def run(ctx: BenchContext, wanted: list[str]) -> None:
     parts = json.loads(out.read_text())
     for figures in parts.values():
         figures["rows_per_s"] = figures["rows"] / figures["best_s"]
-    baselines = {"bronze": ("B1", ctx.results.get("B1", "events_per_s")),
-                 "silver": ("B2 silver step", b2_silver_rows_per_s(ctx))}
-    print_parts(parts, baselines)
+    print_parts(parts, per_row_baselines(ctx))
     ctx.results.put("S10", parts=parts, rows=sizes.per_row_rows, repeats=sizes.per_row_repeats,
                     wall_s=proc.elapsed_s)
 

@@ -73,9 +73,11 @@ def parts(spark, cfg, topic: str, bronze_path: str, per_partition: int, scratch:
         return run
 
     def streamed(name: str, sink: str) -> Callable[[], float]:
-        """One micro-batch of the same records, as the bronze job's query runs it (bronze columns, its
-        observed metric); `sink`: Delta's streaming sink (the job's) or foreachBatch appending with the
-        batch's transaction id. Returns the micro-batch's own seconds (Spark's triggerExecution)."""
+        """One micro-batch of as many records from the same start, as the bronze job's query runs it
+        (bronze columns, its observed metric; Spark spreads the records over the partitions by their
+        backlog, so a partition's share may differ by a few); `sink`: Delta's streaming sink (the job's)
+        or foreachBatch appending with the batch's transaction id. Returns the micro-batch's own
+        seconds (Spark's triggerExecution)."""
         runs = itertools.count()
 
         def run() -> float:
