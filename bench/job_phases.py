@@ -86,20 +86,20 @@ def _with_handler_phases(spark: Counter, events: list[dict], query: str, runs: l
     ids = {batch["batch_id"] for batch in runs}
     records = [e for e in events if e["event"] == "record" and e["label"].startswith(query)
                and e["batch_id"] in ids]
-    if not records:
+    if not records or "addBatch" not in spark:
         return dict(spark)
-    split: dict[str, float] = {}
+    handler = Counter()
+    for record in records:
+        handler.update(record["phases"])
+    inside = sum(record["total_s"] for record in records)
+    handler["other"] = inside - sum(handler.values())
+    split = {}
     for name, seconds in spark.items():
-        if name != "addBatch":
+        if name == "addBatch":
+            split.update({f"addBatch: handler {phase}": spent for phase, spent in handler.items()})
+            split["addBatch: outside the handler"] = seconds - inside
+        else:
             split[name] = seconds
-            continue
-        handler = Counter()
-        for record in records:
-            handler.update(record["phases"])
-            handler["other"] += record["total_s"] - sum(record["phases"].values())
-        split.update({f"addBatch: handler {phase}": spent for phase, spent in handler.items() if phase != "other"})
-        split["addBatch: handler other"] = handler["other"]
-        split["addBatch: outside the handler"] = seconds - sum(record["total_s"] for record in records)
     return split
 
 

@@ -1,9 +1,9 @@
 """`make test`: the whole suite in two pytest processes at once, so the machine's two cores both work.
 
 Run as one pytest process, the suite kept 0.9 cores busy on average, of two (42 CPU minutes in a
-48-minute run): much of its time is spent waiting (JVM and YARN start-up, polls, the AWS stand-in). So the EMR
-stand-in tier and the benchmark's quick run (`tests/deploy`, `tests/bench`: each on its own topics,
-database, buckets and YARN cluster) run as one lane, and every other test as the other. Each lane is
+48-minute run): much of its time is spent waiting (JVM and YARN start-up, polls, the AWS stand-in).
+So the EMR stand-in tier and the benchmark's quick run (`tests/deploy`, `tests/bench`: each on its
+own topics, database, buckets and YARN cluster) run as one lane, and every other test as the other. Each lane is
 a plain pytest run with the same arguments; the local services are started once before both (and
 stopped after, if they were not running), so neither lane's fixtures start or stop them under the
 other. The other lane's output streams; this lane's is written to a log and printed when both are

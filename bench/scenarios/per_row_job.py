@@ -26,16 +26,18 @@ NO_DICTIONARY = {"parquet.enable.dictionary": "false"}
 UNCOMPRESSED = {"spark.sql.parquet.compression.codec": "uncompressed"}
 
 
-def kafka_range(cfg, topic: str, per_partition: int) -> tuple[dict, dict]:
-    """Start and end offsets (partition -> offset) of the first `per_partition` records of each partition."""
+def kafka_range(cfg, topic: str, rows: int) -> tuple[int, dict, dict]:
+    """About `rows` records, the first ones of each partition: the records per partition, and the start
+    and end offsets (partition -> offset)."""
     from lakehouse.kafka.offsets import topic_offsets
 
     ranges = topic_offsets(cfg, topic)
-    return ({str(p): r.earliest for p, r in ranges.items()},
+    per_partition = -(-rows // len(ranges))
+    return (per_partition, {str(p): r.earliest for p, r in ranges.items()},
             {str(p): min(r.earliest + per_partition, r.latest) for p, r in ranges.items()})
 
 
-def parts(spark, cfg, topic: str, bronze_path: str, per_partition: int, scratch: str) -> tuple[dict, dict]:
+def parts(spark, cfg, topic: str, bronze_path: str, rows: int, scratch: str) -> tuple[dict, dict]:
     """The rows each group's parts handle (bronze's counted as they are cached in memory), and
     part name -> (group, run): `run()` does the part's work once."""
     from pyspark import StorageLevel
@@ -48,7 +50,7 @@ def parts(spark, cfg, topic: str, bronze_path: str, per_partition: int, scratch:
     from lakehouse.transforms.parsing import parse_records
 
     contract = CONTRACTS["user_events"]
-    start, end = kafka_range(cfg, topic, per_partition)
+    per_partition, start, end = kafka_range(cfg, topic, rows)
     kafka = (spark.read.format("kafka").options(**kafka_source_options(cfg, topic))
              .option("startingOffsets", json.dumps({topic: start}))
              .option("endingOffsets", json.dumps({topic: end})).load())
@@ -139,10 +141,7 @@ def first_batch_seconds(query, timeout_s: float = 600.0) -> float:
 
 def measure(spark, cfg, topic: str, bronze_path: str, rows: int, repeats: int, scratch: str) -> dict:
     """Per part: its group (bronze, silver), the rows it handles, each run's seconds and the best."""
-    from lakehouse.kafka.offsets import topic_offsets
-
-    per_partition = -(-rows // len(topic_offsets(cfg, topic)))
-    counts, chosen = parts(spark, cfg, topic, bronze_path, per_partition, scratch)
+    counts, chosen = parts(spark, cfg, topic, bronze_path, rows, scratch)
     results = {}
     for name, (group, run) in chosen.items():
         seconds = []
