@@ -68,7 +68,7 @@ topics: services-up
 	$(BIN)/lakehouse-services topics
 
 ## The whole suite: unit, integration (real Kafka, Postgres, S3 endpoint, Spark), slow and deploy tests, in
-## two pytest processes at once (tests/lanes.py: tests/deploy, tests/bench and tests/dags beside the rest).
+## two pytest processes at once (tests/lanes.py: tests/deploy, tests/bench, tests/dags and the README test beside the rest).
 test: setup
 	$(BIN)/python -m tests.lanes $(PYTEST_ARGS)
 

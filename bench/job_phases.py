@@ -112,6 +112,13 @@ def steady_rate(events: list[dict], query: str) -> float | None:
     return sum(batch["rows"] for batch in runs[1:]) / seconds if seconds > 0 else None
 
 
+def batch_rates(events: list[dict], query: str) -> list[float]:
+    """Each micro-batch's rows per second of its own time (Spark's triggerExecution), in order: how a
+    job's per-row cost settles as its JVM warms up."""
+    return [batch["rows"] / (batch["ended"] - batch["began"]) for batch in batches(events, query)
+            if batch["ended"] > batch["began"]]
+
+
 def batch_stats(events: list[dict], query: str, start_s: float, end_s: float) -> dict:
     """The micro-batches of `query` that ended in [start_s, end_s): how many, their duration (p50, p99,
     max; Spark's addBatch p50 apart) and the time from one's trigger to the next's (p50), in seconds."""

@@ -2,8 +2,9 @@
 
 Run as one pytest process, the suite kept 0.9 cores busy on average, of two (42 CPU minutes in a
 48-minute run): much of its time is spent waiting (JVM and YARN start-up, polls, the AWS stand-in).
-So the EMR stand-in tier, the benchmark's quick run and the DAG tests (`tests/deploy`, `tests/bench`,
-`tests/dags`: each on its own topics, database, buckets, Airflow home and YARN cluster) run as one lane,
+So the EMR stand-in tier, the benchmark's quick run, the DAG tests and the README's commands
+(`tests/deploy`, `tests/bench`, `tests/dags`, `test_readme_commands.py`: each on its own topics,
+database, buckets, Airflow home and YARN cluster) run as one lane,
 and every other test as the other (README "Tests" has the lanes' measured times). Each lane is a plain
 pytest run with the same arguments; the local services are started once before both (and
 stopped after, if they were not running), so neither lane's fixtures start or stop them under the
@@ -23,7 +24,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SIDE_LANE = ("tests/deploy", "tests/bench", "tests/dags")
+SIDE_LANE = ("tests/deploy", "tests/bench", "tests/dags", "tests/integration/test_readme_commands.py")
 LOG = ROOT / ".local" / "test-lanes" / "side-lane.log"
 NO_TESTS = 5  # pytest's exit status when the arguments select no test
 

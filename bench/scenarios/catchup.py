@@ -15,7 +15,7 @@ from bench.checks import distinct_values
 from bench.context import BenchContext
 from bench.deltalog import DeltaLog
 from bench.harness import BenchError, say
-from bench.job_phases import print_phases, read_events, run_phases, steady_rate
+from bench.job_phases import batch_rates, print_phases, read_events, run_phases, steady_rate
 from bench.scenarios.always_on import STREAMING_JOB
 from bench.scenarios.preload import loaded_topic
 
@@ -59,14 +59,16 @@ def _bronze(ctx: BenchContext) -> dict:
 
 
 def timed_run(events_path, query: str, proc, title: str) -> dict:
-    """The run's phases (they add up to its wall time) and its later batches' rate, printed."""
+    """The run's phases (they add up to its wall time), its later batches' rate and each batch's, printed."""
     events = read_events(events_path)
     phases = run_phases(events, query, proc.wall_started, proc.wall_started + proc.elapsed_s)
     steady = steady_rate(events, query)
+    rates = batch_rates(events, query)
     print_phases(f"{title}, where the {proc.elapsed_s:.1f}s went, seconds:", phases)
     if steady is not None:
         say(f"{title}: the batches after the first ran at {steady:,.0f} rows/s")
-    return {"phases": phases, "steady_events_per_s": steady}
+    say(f"{title}: each batch, rows/s of its own time: {', '.join(f'{rate:,.0f}' for rate in rates)}")
+    return {"phases": phases, "steady_events_per_s": steady, "batch_rows_per_s": rates}
 
 
 def run_s1(ctx: BenchContext) -> None:

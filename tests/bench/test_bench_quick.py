@@ -50,6 +50,8 @@ def test_every_scenario_and_baseline_reports_figures(quick_run):
         assert abs(sum(phases.values()) - wall_s) < 0.5
         assert min(phases.values()) >= 0, phases
     assert _positive(results["S1"]["steady_events_per_s"])
+    assert results["S1"]["batch_rows_per_s"]
+    assert all(_positive(rate) for rate in results["S1"]["batch_rows_per_s"])
     # S2's later batches split addBatch into the silver handler's phases.
     assert "batches 2-3: addBatch: handler read_parse_fx" in results["S2"]["silver_phases"]
     # S10: every part, bronze's and silver's, ran over the same records (S1's first ones, by partition).

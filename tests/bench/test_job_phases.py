@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from bench.job_phases import batch_stats, quantile, run_phases, steady_rate
+from bench.job_phases import batch_rates, batch_stats, quantile, run_phases, steady_rate
 from bench.scenarios.restart import restart_phases
 
 LAUNCHED = 1_000.0
@@ -50,6 +50,11 @@ def test_a_run_is_split_into_start_up_batches_and_end_adding_up_to_its_wall_time
 def test_the_later_batches_rate_counts_their_rows_over_their_time():
     assert steady_rate(run_events(), "bronze.") == pytest.approx(600 / 3.5)  # from the first batch's end
     assert steady_rate(run_events()[:4], "bronze.") is None  # one batch: no later ones
+
+
+def test_each_batch_rate_counts_its_rows_over_its_own_time():
+    assert batch_rates(run_events(), "bronze.") == pytest.approx([25.0, 150.0, 300.0])
+    assert batch_rates(run_events(), "silver.") == []
 
 
 def test_batch_stats_cover_the_batches_triggered_in_the_window():
