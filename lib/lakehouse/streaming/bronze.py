@@ -78,7 +78,8 @@ def _start_topic(spark, cfg: Config, contract: Contract, options: BronzeOptions,
     if options.min_partitions:
         reader = reader.option("minPartitions", options.min_partitions)
     with phase("start_position"):
-        incarnation = topic_id(cfg, topic)
+        with phase("topic_id"):
+            incarnation = topic_id(cfg, topic)
         starting = plan_start(spark, cfg, topic, incarnation, table.path, checkpoint, options.starting_offsets,
                               options.accept_recreated_topic)
     if starting is not None:

@@ -18,6 +18,7 @@ from typing import Optional
 
 from lakehouse.config import Config
 from lakehouse.kafka.offsets import PartitionRange, offsets_at, topic_offsets
+from lakehouse.ops.phases import phase
 from lakehouse.streaming.checkpoint import move_aside, next_kafka_offsets, query_id
 from lakehouse.streaming.incarnation import (
     BronzeIncarnations,
@@ -42,16 +43,19 @@ def plan_start(spark, cfg: Config, topic: str, topic_id: str, table_path: str, c
     move that later, never earlier. With `accept_recreated_topic`, a checkpoint of an older
     incarnation is moved aside and the new one is read from `requested` or its earliest offsets.
     """
-    available = topic_offsets(cfg, topic)
+    with phase("topic_offsets"):
+        available = topic_offsets(cfg, topic)
     held: Optional[BronzeIncarnations] = None  # read from bronze only when needed
-    needed = next_kafka_offsets(spark, checkpoint, topic)
+    with phase("checkpoint_offsets"):
+        needed = next_kafka_offsets(spark, checkpoint, topic)
     if needed is not None:
         read_id = checkpoint_topic_id(spark, checkpoint)
         if read_id is None:  # recorded before ids were: bronze's newest rows tell
             held = bronze_incarnations(spark, table_path, topic)
             read_id = held.newest or topic_id
         owner = query_id(spark, checkpoint)
-        ahead = tables_ahead(spark, checkpoint, owner, [table_path]) if owner else {}
+        with phase("rewind_check"):
+            ahead = tables_ahead(spark, checkpoint, owner, [table_path]) if owner else {}
         if read_id != topic_id:
             if not accept_recreated_topic:
                 raise recreated_error(topic, read_id, topic_id, f"checkpoint {checkpoint}")
@@ -65,7 +69,8 @@ def plan_start(spark, cfg: Config, topic: str, topic_id: str, table_path: str, c
             check_checkpoint_offsets(topic, checkpoint, needed, available)
             record_checkpoint_topic_id(spark, checkpoint, topic, topic_id)
             return None
-    held = held or bronze_incarnations(spark, table_path, topic)
+    with phase("bronze_positions"):
+        held = held or bronze_incarnations(spark, table_path, topic)
     wanted = _new_checkpoint_offsets(cfg, topic, topic_id, table_path, held, requested, accept_recreated_topic,
                                      available)
     lost = lost_ranges(wanted, available)
