@@ -111,6 +111,7 @@ def run(ctx: BenchContext, wanted: list[str]) -> None:
     rates, maximum, source = freshness_rates(ctx)
     phases = [(rate, sizes.freshness_seconds) for rate in rates] if {"S3", "S5"} & set(wanted) else []
     pair = LivePair(ctx, topic, one_driver=sizes.freshness_one_driver)
+    freshness_mode = pair.mode  # S7 goes on in one driver after the two jobs: S3 ran in this mode
     say(f"starting the always-on bronze and silver queries in {pair.mode} (trigger {sizes.trigger}) on {topic}")
     pair.start()
     live = LiveTraffic(ctx, topic)
@@ -145,8 +146,8 @@ def run(ctx: BenchContext, wanted: list[str]) -> None:
         live.stop()
         pair.stop()
     if "S3" in wanted:
-        ctx.results.put("S3", **_freshness(pair, live.reports["phases"], rates, maximum, source, sizes,
-                                           phase_events))
+        ctx.results.put("S3", **_freshness(pair, freshness_mode, live.reports["phases"], rates, maximum, source,
+                                           sizes, phase_events))
     if "S5" in wanted:
         ctx.results.put("S5", **small_files(ctx, LAKE, pair.overrides))
 
@@ -211,12 +212,13 @@ def _wait_phases(pair: LivePair, producer: Proc, seconds: float) -> None:
         say(f"  live jobs: {pair.progress()}")
 
 
-def _freshness(pair: LivePair, report: dict, rates: list[float], maximum: float, source: str, sizes,
+def _freshness(pair: LivePair, mode: str, report: dict, rates: list[float], maximum: float, source: str, sizes,
                events: list[dict]) -> dict:
     """Freshness per rate, and what it is made of: the micro-batches of each job that committed the
     phase's rows, those ending from the phase's start to its end plus the table's slowest freshness (a
     record waits for the next trigger, then for its batch to commit; silver's wait starts at bronze's
-    commit). `events`: streaming_job.py's, of the queries named bronze.* and silver.*."""
+    commit). `mode`: the drivers S3 ran in. `events`: streaming_job.py's, of the queries named bronze.* and
+    silver.*."""
     bronze = bronze_latencies(str(pair.bronze_log.folder.parent))
     silver = silver_latencies(str(pair.silver_log.folder.parent), bronze)
     phases = []
@@ -242,6 +244,6 @@ def _freshness(pair: LivePair, report: dict, rates: list[float], maximum: float,
                 print(f"    {table} micro-batches: {stats['batches']}, each {stats['p50_s']:.2f}s p50, "
                       f"{stats['p99_s']:.2f}s p99, {stats['max_s']:.2f}s max (Spark's addBatch "
                       f"{stats['add_batch_p50_s']:.2f}s p50){every}")
-    return {"phases": phases, "mode": pair.mode, "max_rate": maximum, "max_rate_source": source,
+    return {"phases": phases, "mode": mode, "max_rate": maximum, "max_rate_source": source,
             "trigger": sizes.trigger, "warmup_s": sizes.warmup_seconds, "stream_max_offsets": sizes.stream_max_offsets,
             "silver_max_files": pair.ctx.cfg.streaming.silver_max_files_per_trigger}
