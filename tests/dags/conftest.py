@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,15 @@ def load_dag_bag(monkeypatch, env: str, **overrides: str):
         monkeypatch.setenv(f"LAKEHOUSE__{name.upper()}", value)
     sys.modules.pop(SETTINGS_MODULE, None)  # its config is cached per process: re-read it for `env`
     return BundleDagBag(dag_folder=str(DAGS_FOLDER), bundle_path=DAGS_FOLDER)
+
+
+def outside_the_daily_gate(dag, gate_id: str) -> datetime:
+    """A logical date for dag.test() of an hourly DAG in which its once_a_day gate `gate_id` stays shut:
+    the start of the latest past hour but the gate's. dag.test() alone dates the run now, so the tasks
+    behind the gate would run or not depending on the hour the suite runs in."""
+    gate_hour = dag.get_task(gate_id).op_kwargs["hour_utc"]
+    hour = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    return hour if hour.hour != gate_hour else hour - timedelta(hours=1)
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ from typing import Optional
 import pytest
 
 from tests.conftest import PROJECT_ROOT, unique_name
-from tests.dags.conftest import load_dag_bag
+from tests.dags.conftest import load_dag_bag, outside_the_daily_gate
 from tests.integration.revenue_recomputation import (
     assert_marts_equal,
     expected_daily_revenue,
@@ -204,7 +204,9 @@ def daily_pipeline(cfg, tmp_path_factory, airflow_db, kafka_service, postgres_se
         land_accounts(lake / "tables" / "raw" / "salesforce" / "account", dt.datetime.now(dt.timezone.utc))
         with pytest.MonkeyPatch.context() as monkeypatch:
             dags = local_dags(monkeypatch, lake, topics, database)
-            states = {dag_id: without_retries(dags[dag_id]).test().state
+            extract = dags["postgres_extract_hourly"]
+            dated = {extract.dag_id: {"logical_date": outside_the_daily_gate(extract, "check_reconcile_due")}}
+            states = {dag_id: without_retries(dags[dag_id]).test(**dated.get(dag_id, {})).state
                       for dag_id in ("streaming_pipeline", "postgres_extract_hourly", "daily_warehouse_build")}
         yield PipelineRun(lake, states, PRODUCED)
     finally:

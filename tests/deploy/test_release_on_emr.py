@@ -20,6 +20,7 @@ import pytest
 from lakehouse.orchestration.commands import emr_step, package_version, release_uri, spark_submit_command
 from lakehouse.orchestration.python_env import archive_name
 from tests.conftest import PROJECT_ROOT, local_config
+from tests.dags.conftest import outside_the_daily_gate
 from tests.deploy.conftest import (
     ENV,
     airflow_overrides,
@@ -194,14 +195,18 @@ def test_streaming_fills_bronze_and_silver_on_s3_with_every_record_once(streamin
 
 @pytest.fixture(scope="module")
 def extract_run(airflow_prod, streaming_run, command_runner, seeded):
+    """An hourly run outside the reconcile's hour: the extract alone."""
     started = len(command_runner.captured)
-    run_dag(airflow_prod, "postgres_extract_hourly")
-    return command_runner.captured[started:]
+    dag = airflow_prod["postgres_extract_hourly"]
+    run = run_dag(airflow_prod, dag.dag_id, logical_date=outside_the_daily_gate(dag, "check_reconcile_due"))
+    return run, command_runner.captured[started:]
 
 
 def test_the_hourly_extract_reuses_the_ingest_cluster_and_lands_every_row(extract_run, streaming_run, seeded, emr_cfg,
                                                                           endpoints):
-    (step,) = extract_run
+    run, steps = extract_run
+    assert {ti.task_id: ti.state for ti in run.get_task_instances()}["reconcile_postgres"] == "skipped"
+    (step,) = steps
     assert step.state == "COMPLETED", step.driver_log[-3000:]
     assert step.args == emr_step(emr_cfg, "postgres_extract", ["--mode", "incremental"])["HadoopJarStep"]["Args"]
     assert step.cluster_id == streaming_run[0].cluster_id
@@ -221,9 +226,10 @@ def daily_run(airflow_prod, extract_run, command_runner, landed):
 
 def test_the_daily_build_lands_files_on_a_transient_cluster_it_ends(daily_run, extract_run, landed, emr_cfg, endpoints):
     _run, steps = daily_run
+    _extract, extract_steps = extract_run
     (step,) = steps
     assert step.state == "COMPLETED", step.driver_log[-3000:]
-    assert step.cluster_id != extract_run[0].cluster_id
+    assert step.cluster_id != extract_steps[0].cluster_id
     cluster = aws_client(endpoints, "emr").describe_cluster(ClusterId=step.cluster_id)["Cluster"]
     assert cluster["Status"]["State"] in ("TERMINATING", "TERMINATED")
     assert {"Key": "lakehouse-cluster", "Value": "transient"} in cluster["Tags"]
