@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import uuid
 from pathlib import Path
 
@@ -25,6 +26,13 @@ CONF_DIR = PROJECT_ROOT / "conf"
 # every process a test starts; the one in-process session outlives them all and keeps both JIT compilers.
 SHORT_LIVED_DRIVERS = ("SPARK_SUBMIT_OPTS", "-XX:TieredStopAtLevel=1")
 os.environ.setdefault(*SHORT_LIVED_DRIVERS)
+
+# Spark's sessions run in UTC (spark.sql.session.timeZone) but PySpark turns naive datetimes into
+# timestamps, and back, in the Python process's own zone: the tests' expected rows hold UTC times, so on a
+# machine set to another zone they would fail (and date checks only at some hours). Inherited by every
+# process a test starts, the JVMs included.
+os.environ["TZ"] = "UTC"
+time.tzset()
 
 
 def local_config(*overrides: str) -> Config:

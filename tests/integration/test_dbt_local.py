@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -67,6 +67,7 @@ class Warehouse:
 
     lake_root: Path
     folder: Path
+    as_of: date  # the day recency is measured from (dbt's as_of_date): the sample's, not the clock's
     builds: list[DbtRun] = field(default_factory=list)
 
     @property
@@ -75,7 +76,8 @@ class Warehouse:
 
     def dbt(self, *args: str) -> DbtRun:
         cfg = local_config(f"lake.root={self.lake_root}")
-        return run_dbt(cfg, list(args), duckdb_path=str(self.path), work_dir=str(self.folder))
+        return run_dbt(cfg, list(args), dbt_vars={"as_of_date": self.as_of.isoformat()}, duckdb_path=str(self.path),
+                       work_dir=str(self.folder))
 
     def query(self, sql: str, role: str | None = None) -> list[dict]:
         import duckdb
@@ -92,7 +94,7 @@ class Warehouse:
 
 @pytest.fixture(scope="module")
 def warehouse(silver_lake, tmp_path_factory) -> Warehouse:
-    built = Warehouse(silver_lake.root, tmp_path_factory.mktemp("dbt_warehouse"))
+    built = Warehouse(silver_lake.root, tmp_path_factory.mktemp("dbt_warehouse"), silver_lake.rows.today)
     built.builds.append(built.dbt("build"))
     return built
 
@@ -195,7 +197,7 @@ def test_incremental_build_after_late_changes_equals_the_recomputation(warehouse
     # A copy of the lake and of the built warehouse, so the other tests keep theirs.
     lake = tmp_path / "lake"
     shutil.copytree(silver_lake.root, lake)
-    later = Warehouse(lake, tmp_path / "warehouse")
+    later = Warehouse(lake, tmp_path / "warehouse", warehouse.as_of)
     later.folder.mkdir()
     shutil.copy(warehouse.path, later.path)
     before = {row["revenue_month"]: row for row in later.query("select * from finance.fct_monthly_revenue")}
