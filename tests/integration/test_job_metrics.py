@@ -160,7 +160,7 @@ def quarantine_alarm_threshold() -> float:
     return float(unquote(variables(MODULE)["alarm_quarantine_rate_percent"])["default"])
 
 
-def test_an_extract_run_reports_rows_and_how_old_its_position_is(spark, cfg):
+def test_an_extract_run_reports_rows_and_how_old_its_position_is(spark, cfg, postgres_service):
     with source_schema(cfg, users=5, orders=30) as schema:
         job = with_namespace(extract_config(cfg, schema, delay=0.5), unique_name("Test/metrics"))
         time.sleep(0.5)
