@@ -10,6 +10,7 @@ from setuptools import find_packages, setup
 # for EMR's Python 3.9, and tests/unit/test_cluster_requirements.py keeps the three in step.
 RUNTIME = [
     "pyspark>=3.5.3,<3.6",
+    "py4j>=0.10.9.7,<0.11",   # pyspark's own (EMR provides it too): imported for java_import
     "delta-spark>=3.3.0,<3.4",
     "PyYAML>=5.4",
     # The Postgres extract's driver-side queries (catalog checks, bounds); 3.2.x on EMR's Python 3.9.

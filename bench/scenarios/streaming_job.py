@@ -20,13 +20,12 @@ import json  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
 
-from pyspark.sql.streaming import StreamingQueryListener  # noqa: E402
-
 from jobs.streaming import bronze_to_silver, kafka_to_bronze, kafka_to_silver  # noqa: E402
 from lakehouse.ops import phases  # noqa: E402
 from lakehouse.runtime.entrypoint import configure_logging, parse_config  # noqa: E402
 from lakehouse.spark import build_spark, stop_spark  # noqa: E402
 from lakehouse.streaming.bronze import start_bronze  # noqa: E402
+from lakehouse.streaming.events import JsonProgressListener  # noqa: E402
 from lakehouse.streaming.options import bronze_options, pipeline_options, silver_options  # noqa: E402
 from lakehouse.streaming.silver import start_silver  # noqa: E402
 
@@ -50,7 +49,7 @@ class Events:
             self._file.flush()
 
 
-class ProgressEvents(StreamingQueryListener):
+class ProgressEvents(JsonProgressListener):
     def __init__(self, events: Events):
         self.events = events
 

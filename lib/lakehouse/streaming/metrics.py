@@ -13,9 +13,9 @@ from typing import Optional
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.streaming import StreamingQueryListener
 
 from lakehouse.ops.metrics import seconds_since
+from lakehouse.streaming.events import JsonProgressListener
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def records_behind(latest: Optional[str], end: Optional[str]) -> dict[str, int]:
     }
 
 
-class MetricsListener(StreamingQueryListener):
+class MetricsListener(JsonProgressListener):
     """Sends the metrics of the queries it watches (by query name) after each micro-batch."""
 
     def __init__(self, metrics):

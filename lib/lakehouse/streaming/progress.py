@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import logging
 
-from pyspark.sql.streaming import StreamingQueryListener
-
 from lakehouse.streaming.conflicts import is_commit_conflict
+from lakehouse.streaming.events import JsonProgressListener
 
 log = logging.getLogger("lakehouse.streaming")
 
 
-class ProgressLogger(StreamingQueryListener):
+class ProgressLogger(JsonProgressListener):
     """Logs one line per micro-batch, so a long catch-up shows how far it has got."""
 
     def onQueryStarted(self, event) -> None:
