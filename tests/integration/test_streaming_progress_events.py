@@ -6,7 +6,7 @@ import threading
 from pyspark.sql import functions as F
 from pyspark.sql.streaming.listener import StreamingQueryProgress
 
-from lakehouse.streaming.events import JsonProgressListener
+from lakehouse.streaming.events import JsonProgressListener, progress_from_json
 
 FIELDS = ("id", "runId", "name", "timestamp", "batchId", "batchDuration", "durationMs", "eventTime",
           "numInputRows", "inputRowsPerSecond", "processedRowsPerSecond", "observedMetrics")
@@ -25,10 +25,12 @@ class Recorded(JsonProgressListener):
     def onQueryProgress(self, event) -> None:
         try:
             jprogress = event.progress._jprogress
-            self.pairs.append((event.progress, StreamingQueryProgress.fromJObject(jprogress)))
+            theirs = StreamingQueryProgress.fromJObject(jprogress)
+            self.pairs.append((event.progress, theirs))
+            self.pairs.append((progress_from_json(jprogress), theirs))  # the reader itself, not only its wiring
         except Exception as exc:  # raised in the listener bus thread: kept for the test's thread
             self.errors.append(exc)
-        if len(self.pairs) >= 3:
+        if len(self.pairs) >= 6:
             self.progressed.set()
 
     def onQueryIdle(self, event) -> None:
@@ -67,5 +69,6 @@ def test_progress_built_from_json_equals_pysparks_own(spark, tmp_path):
         assert len(received.sources) == len(theirs.sources) == 1
         for name in SOURCE_FIELDS:
             assert getattr(received.sources[0], name) == getattr(theirs.sources[0], name), name
-    rows = [received.observedMetrics["newest"]["rows"] for received, _ in listener.pairs]
-    assert sum(rows) == sum(received.numInputRows for received, _ in listener.pairs)
+    events = listener.pairs[::2]
+    rows = [received.observedMetrics["newest"]["rows"] for received, _ in events]
+    assert sum(rows) == sum(received.numInputRows for received, _ in events)
