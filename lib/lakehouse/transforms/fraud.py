@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import BooleanType, StructField, StructType
 
@@ -28,6 +28,7 @@ from lakehouse.transforms.parsing import EXACT_DECIMAL
 Transform = Callable[[DataFrame], DataFrame]
 
 KNOWN_COLUMNS = ("transaction_id", "user_id", "transaction_timestamp")
+MICROS_PER_MINUTE = 60_000_000
 
 
 def with_fraud_flags(history: DataFrame, rules: FraudConfig) -> Transform:
@@ -35,30 +36,26 @@ def with_fraud_flags(history: DataFrame, rules: FraudConfig) -> Transform:
 
     Args:
         history: transactions known before this batch (transaction_id, user_id,
-            transaction_timestamp), e.g. silver rows of the batch's users. The batch's own rows
-            replace history rows with the same id, so a replayed batch scores the same way.
+            transaction_timestamp), one row per transaction_id, e.g. silver rows of the batch's
+            users. The batch's own rows replace history rows with the same id, so a replayed batch
+            scores the same way. Rows without an id, a user or a time never count.
         rules: thresholds and the velocity rule.
 
     The input must hold one row per transaction_id (run dedupe_for_merge first).
     """
 
     def transform(df: DataFrame) -> DataFrame:
-        own = df.select(*KNOWN_COLUMNS)
-        known = history.select(*KNOWN_COLUMNS).join(own.select("transaction_id"), "transaction_id", "left_anti")
-        known = known.unionByName(own).select(
-            F.col("transaction_id").alias("_known_id"),
-            F.col("user_id").alias("_known_user"),
-            F.col("transaction_timestamp").alias("_known_at"),
-        )
-        scored = own.select(F.col("transaction_id").alias("_id"), F.col("user_id").alias("_user"),
-                            F.col("transaction_timestamp").alias("_at"))
-        window_start = F.col("_at") - F.expr(f"INTERVAL {int(rules.velocity_window_minutes)} MINUTES")
-        in_window = (
-            (F.col("_known_user") == F.col("_user"))
-            & (F.col("_known_at") <= F.col("_at"))
-            & (F.col("_known_at") >= window_start)
-        )
-        velocity = scored.join(known, in_window).groupBy("_id").agg(F.countDistinct("_known_id").alias("_velocity"))
+        countable = (F.col("transaction_id").isNotNull() & F.col("user_id").isNotNull()
+                     & F.col("transaction_timestamp").isNotNull())
+        known = history.select(*KNOWN_COLUMNS).where(countable).withColumn("_own", F.lit(False))
+        rows = df.withColumn("_own", F.lit(True)).unionByName(known, allowMissingColumns=True)
+        # A history row of a transaction the batch holds gives way to the batch's version.
+        rows = (rows.withColumn("_replaced", F.max("_own").over(Window.partitionBy("transaction_id")))
+                .where(F.col("_own") | ~F.col("_replaced")))
+        # The user's transactions whose timestamp lies in [this one's - the window, this one's].
+        window = (Window.partitionBy("user_id").orderBy(F.unix_micros("transaction_timestamp"))
+                  .rangeBetween(-int(rules.velocity_window_minutes) * MICROS_PER_MINUTE, 0))
+        scored = rows.withColumn("_velocity", F.when(countable, F.count(F.when(countable, 1)).over(window)))
         reasons = F.filter(
             F.array(
                 F.when(is_over_threshold(rules), F.lit("amount_over_threshold")),
@@ -67,7 +64,7 @@ def with_fraud_flags(history: DataFrame, rules: FraudConfig) -> Transform:
             lambda reason: reason.isNotNull(),
         )
         return (
-            df.join(velocity, df["transaction_id"] == velocity["_id"], "left")
+            scored.where("_own")
             .select(*df.columns, reasons.alias("fraud_reasons"))
             .withColumn("is_flagged", F.size("fraud_reasons") > 0)
         )

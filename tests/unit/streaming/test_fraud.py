@@ -90,3 +90,17 @@ def test_review_changes_are_review_rows_that_say_whether_they_belong_in_review(s
         ("c", "3", None, None, None, None, None, None, [], 0, 9, flagged_at, False),
     ], StructType([*FRAUD_REVIEW.fields, StructField("is_flagged", BooleanType())]))
     assert_df_equality(source.transform(to_review_changes(F.lit(flagged_at))), expected, ignore_nullable=True)
+
+
+def test_transactions_without_a_user_or_a_time_neither_count_nor_are_counted(spark):
+    small = Decimal("5.00")
+    history = [("h1", "9", minutes(-1)), ("h_no_time", "9", None), (None, "9", minutes(-2))]
+    result = flags(spark, [
+        ("b1", "9", small, "USD", minutes(0)),      # h1 + b1 = 2: not more than 2, whatever has no time or id
+        ("b2", "9", small, "USD", minutes(0.2)),    # h1 + b1 + b2 = 3 > 2
+        ("b_no_time", "9", small, "USD", None),
+        ("b_no_user", None, small, "USD", minutes(0)),
+    ], history)
+    assert_df_equality(result, expected(spark, {
+        "b1": [], "b2": ["velocity"], "b_no_time": [], "b_no_user": [],
+    }), ignore_row_order=True, ignore_nullable=True)
