@@ -300,6 +300,12 @@ def last_txn_version(spark, path: str, app_id: str) -> Optional[int]:
     return int(found.get()) if found.isDefined() else None
 
 
+def build_latest_state(spark, path: str) -> None:
+    """Reconstructs the table's state at its latest version on this thread (its files and transaction
+    ids): a write with a transaction id on that version, or a read of it, then finds it built."""
+    _snapshot(spark, path).transactions()
+
+
 def table_rows(spark, path: str) -> int:
     """Rows in the table's latest version, from the log's file statistics where they exist."""
     return spark.read.format("delta").load(path).count()

@@ -86,6 +86,8 @@ def _start_topic(spark, cfg: Config, contract: Contract, options: BronzeOptions,
         reader = reader.option("startingOffsets", starting)
     name = f"bronze.{contract.name} <- {topic}"
     run.metrics_listener.watch(name, job=BRONZE_JOB, table=f"bronze.{contract.name}")
+    if not options.trigger.runs_to_completion:
+        run.snapshot_warmer.watch(name, [table.path])
     run.lineage.watch(name, f"{BRONZE_JOB}.bronze.{contract.name}",
                       [kafka_dataset(cfg.kafka.bootstrap_servers, topic)], [lake_dataset(table.path)])
     rows = reader.load().transform(with_bronze_columns(F.current_timestamp(), incarnation)).transform(observe_newest)

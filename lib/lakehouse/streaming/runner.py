@@ -13,6 +13,7 @@ from lakehouse.streaming.conflicts import is_commit_conflict
 from lakehouse.streaming.lineage import QueryLineage
 from lakehouse.streaming.metrics import MetricsListener
 from lakehouse.streaming.progress import ProgressLogger
+from lakehouse.streaming.warm import SnapshotWarmer
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,9 @@ class StreamingRun:
     A query started through `start` is started again from its checkpoint, by `wait`, when it failed on
     a commit conflict (at most RESTARTS times in a row, counted as the QueryRestarts metric): same
     query id, new run id. `metrics` (a lakehouse.ops.metrics publisher) is closed, so flushed, by
-    `stop`; `lineage` ends the queries' OpenLineage runs there too. `stop` may be called from
-    another thread while `wait` runs."""
+    `stop`; `lineage` ends the queries' OpenLineage runs there too. `snapshot_warmer` builds the
+    tables' state between an always-on query's batches (lakehouse.streaming.warm). `stop` may be
+    called from another thread while `wait` runs."""
 
     def __init__(self, spark, cfg, metrics=None):
         self.spark = spark
@@ -41,7 +43,8 @@ class StreamingRun:
         self.locks: list = []
         self.metrics = metrics or NoMetrics()
         self.metrics_listener = MetricsListener(self.metrics)
-        self.listeners: list = [ProgressLogger(), self.metrics_listener]
+        self.snapshot_warmer = SnapshotWarmer(spark)
+        self.listeners: list = [ProgressLogger(), self.metrics_listener, self.snapshot_warmer]
         for listener in self.listeners:
             spark.streams.addListener(listener)
         self.restarts: dict[str, int] = {}  # query name -> restarts in this run
@@ -112,6 +115,7 @@ class StreamingRun:
             for listener in self.listeners:
                 self.spark.streams.removeListener(listener)
             self.listeners = []
+            self.snapshot_warmer.close()
             self.metrics.close()
             self.metrics = NoMetrics()
 

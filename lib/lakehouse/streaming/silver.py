@@ -89,13 +89,13 @@ def _start_contract(spark, cfg: Config, contract: Contract, options: SilverOptio
         run.locks.append(lock)
     bronze = bronze_table(cfg, contract)
     written = [table for table in (plan.silver, plan.quarantine, plan.review) if table is not None]
+    written_paths = [t.path for t in written] + ([plan.quality_results] if plan.quality_results else [])
     with phase("ensure_table"):
         for table in (bronze, *written):
             ensure_table(spark, table)  # silver may start before bronze ever ran
     with phase("start_position"):
         if query_id(spark, plan.checkpoint) is not None:
-            checked = [t.path for t in written] + ([plan.quality_results] if plan.quality_results else [])
-            rekey_if_rewound(spark, plan.checkpoint, silver_app_id(spark, plan.checkpoint), checked)
+            rekey_if_rewound(spark, plan.checkpoint, silver_app_id(spark, plan.checkpoint), written_paths)
     parsed = (
         spark.readStream.format("delta")
         .option("maxFilesPerTrigger", options.max_files_per_trigger)
@@ -107,6 +107,8 @@ def _start_contract(spark, cfg: Config, contract: Contract, options: SilverOptio
     )
     name = f"silver.{contract.silver_table} <- bronze.{contract.name}"
     run.metrics_listener.watch(name, job=SILVER_JOB, table=f"silver.{contract.silver_table}")
+    if not options.trigger.runs_to_completion:
+        run.snapshot_warmer.watch(name, written_paths)
     inputs = [bronze.path] + ([plan.fx_rates_path] if plan.fx_rates_path else [])
     outputs = [table.path for table in (plan.silver, plan.quarantine, plan.review) if table is not None]
     run.lineage.watch(name, f"{SILVER_JOB}.silver.{contract.silver_table}",
