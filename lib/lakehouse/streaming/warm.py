@@ -5,8 +5,8 @@ transaction ids from a full reconstruction of its state at its latest version: S
 work (0.9 s per table on 2 cores), although the table's `.crc` holds them. Reads of the table (the
 MERGE's file listing, the velocity look-up) need that same state. A processing-time query's next
 batch waits for its trigger, so once a batch has committed (its progress event) `SnapshotWarmer`
-reconstructs the state of the query's tables, on a thread of its own, when no other Spark job runs
-(a warm-up started under another query's batch slowed that batch by as much as it saved): the next
+reconstructs the state of the query's tables, on a thread of its own, when no Spark job runs (not to
+take cores from a batch under way; a batch's driver work before its first job is not seen): the next
 batch finds it built, as long as no other writer commits to the table in between. Available-now runs
 are not watched: their batches follow each other at once, with no idle time to use.
 """
