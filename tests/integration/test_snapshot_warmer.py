@@ -3,21 +3,15 @@ from __future__ import annotations
 
 import time
 
-from lakehouse.sinks.delta import build_latest_state, last_txn_version
+from lakehouse.sinks.delta import _snapshot, build_latest_state, last_txn_version
 from lakehouse.streaming.runner import StreamingRun
 
 WAIT_S = 120.0
 
 
-def latest_snapshot(spark, path: str):
-    jvm = spark.sparkContext._jvm
-    log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)
-    return log.update(False, jvm.scala.Option.empty(), jvm.scala.Option.empty())
-
-
 def state_built(spark, path: str) -> bool:
     """Whether Delta reconstructed the state of the table's latest version (what a write's txnVersion reads)."""
-    return bool(latest_snapshot(spark, path)._computedStateTriggered())
+    return bool(_snapshot(spark, path)._computedStateTriggered())
 
 
 def start_rate_to_delta(spark, run: StreamingRun, name: str, path: str, checkpoint: str, trigger: str):

@@ -110,7 +110,7 @@ def _start_contract(spark, cfg: Config, contract: Contract, options: SilverOptio
     if not options.trigger.runs_to_completion:
         run.snapshot_warmer.watch(name, written_paths)
     inputs = [bronze.path] + ([plan.fx_rates_path] if plan.fx_rates_path else [])
-    outputs = [table.path for table in (plan.silver, plan.quarantine, plan.review) if table is not None]
+    outputs = [table.path for table in written]
     run.lineage.watch(name, f"{SILVER_JOB}.silver.{contract.silver_table}",
                       [lake_dataset(path) for path in inputs], [lake_dataset(path) for path in outputs])
     with phase("query_start"):
