@@ -7,7 +7,8 @@ silver's. One contract at a time, so the others' queries are idle meanwhile. Eac
 measured where the time goes: Spark's own progress (offsets, planning, the write or foreachBatch call,
 the checkpoint's offset and commit logs) and, inside silver's foreachBatch, the handler's timers
 (lakehouse.ops.phases); from the event log, the time Spark jobs of the batch ran (the rest of addBatch
-is the driver's: planning, the Delta log and commit). The first `--warmup` rounds are not kept.
+is the driver's: planning, the Delta log and commit); from Spark's codegen metrics, the classes Janino
+compiled during the round. The first `--warmup` rounds are not kept.
 
     spark-submit ... bench/scenarios/fixed_cost_job.py --env local --set lake.root=... \
         --set streaming.topics.user_events=T1 ... --contracts user_events,transaction_events \
@@ -138,6 +139,7 @@ def measure(spark, cfg, contracts: list[str], rows: int, rounds: int, warmup: in
     queries = {q.name.split(" <- ")[0]: q for q in [*bronze.queries, *silver.queries]}
     rng = random.Random(8)
     results = {name: {"bronze": [], "silver": []} for name in contracts}
+    compiled = spark._jvm.org.apache.spark.metrics.source.CodegenMetrics.METRIC_COMPILATION_TIME()
     try:
         from lakehouse.kafka.producer import EventProducer
 
@@ -146,17 +148,20 @@ def measure(spark, cfg, contracts: list[str], rows: int, rounds: int, warmup: in
                 bronze_query = queries[f"bronze.{contract.name}"]
                 silver_query = queries[f"silver.{contract.silver_table}"]
                 last = {q: last_with_rows(q) for q in (bronze_query, silver_query)}
+                classes_before = compiled.getCount()
                 with EventProducer(cfg) as producer:
                     for key, value in payloads(contract.name, rng, rows, dt.datetime.now(dt.timezone.utc)):
                         producer.send(cfg.streaming.topics[contract.name], key, value)
                 bronze_batch = wait_for_batch(bronze_query, last[bronze_query])
                 silver_batch = wait_for_batch(silver_query, last[silver_query])
+                classes = compiled.getCount() - classes_before
                 if number < warmup:
                     continue
                 handler = next(r for r in reversed(recorded) if r["label"] == f"silver.{contract.silver_table}"
                                and r["batch_id"] == silver_batch["batchId"])
                 measured = progress_phases(silver_batch)
                 measured["handler"] = {"total_s": handler["total_s"], "phases": handler["phases"]}
+                measured["classes_compiled"] = classes  # the round's: bronze's batch and silver's
                 results[contract.name]["bronze"].append(progress_phases(bronze_batch))
                 results[contract.name]["silver"].append(measured)
                 _log(f"round {number - warmup + 1}/{rounds} {contract.name}: bronze "

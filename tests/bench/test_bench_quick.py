@@ -103,6 +103,7 @@ def test_every_scenario_and_baseline_reports_figures(quick_run):
             assert jobs[job]["batches"] >= 1
             assert _positive(jobs[job]["median_s"])
             assert _positive(jobs[job]["phases"][main_phase]["median_s"])
+        assert _positive(jobs["silver"]["classes_compiled"])  # the quick run's one round is its first: cold
     for side in ("off", "on", "every"):
         assert len(results["S9"][side]["batch_ms"]) == results["S9"]["batches_per_block"] > 0
         assert _positive(results["S9"][side]["median_ms"])

@@ -1,0 +1,83 @@
+"""Spark's generated classes outlive a micro-batch: the next silver batches of the same shape reuse them.
+
+One small transaction_events batch (its MERGEs, Delta's log replay, the fraud scoring) generates about
+200 classes. With Spark's default cache of 100 (`spark.sql.codegen.cache.maxEntries`), every batch
+compiled them all again: seconds of Janino per batch, and code the JIT never warmed. conf/base.yaml
+keeps 2000. What a batch still compiles is code with its own values inlined: the batch's time, and
+the velocity look-up's bounds unless they are whole hours (silver_batch.fraud_history).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from pathlib import Path
+
+from pyspark.sql import functions as F
+
+from lakehouse.schemas import CONTRACTS
+from lakehouse.sinks.delta import ensure_table
+from lakehouse.streaming.reference import ensure_fx_rates
+from lakehouse.streaming.silver import silver_plan
+from lakehouse.streaming.silver_batch import SilverPlan, fraud_history, handle_silver_batch
+from lakehouse.transforms.parsing import parse_records
+from tests.integration.streaming_support import stream_config
+from tests.unit.streaming.conftest import bronze_df
+
+CONTRACT = CONTRACTS["transaction_events"]
+REUSED_BATCH_MOST = 40   # 12 on 2026-12-04 (about 190 with Spark's default cache)
+
+
+def compilations(spark) -> int:
+    """Classes Janino compiled in this JVM so far (Spark's codegen metrics)."""
+    return spark._jvm.org.apache.spark.metrics.source.CodegenMetrics.METRIC_COMPILATION_TIME().getCount()
+
+
+def transactions_plan(spark, tmp_path: Path) -> SilverPlan:
+    """transaction_events' silver plan on this test's lake, its tables and checkpoint made as a query's start does."""
+    cfg = stream_config(tmp_path, {"transaction_events": "unused"})
+    plan = silver_plan(cfg, CONTRACT, ensure_fx_rates(spark, cfg))
+    for spec in (plan.silver, plan.quarantine, plan.review):
+        ensure_table(spark, spec)
+    checkpoint = Path(plan.checkpoint)
+    checkpoint.mkdir(parents=True)
+    (checkpoint / "metadata").write_text(json.dumps({"id": str(uuid.uuid4())}))  # the query id Spark writes first
+    return plan
+
+
+def small_batch(spark, users: range):
+    """A malformed record and one new transaction per user, as a fresh micro-batch hands them over."""
+    now = dt.datetime.now(dt.timezone.utc)
+    at = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    values = ["not json"] + [json.dumps({
+        "transaction_id": str(uuid.uuid4()), "user_id": str(user), "amount": f"{user * 10}.00", "currency": "USD",
+        "status": "pending", "transaction_timestamp": at, "created_at": at, "updated_at": at, "schema_version": "1.0",
+    }) for user in users]
+    return bronze_df(spark, values, ingested_at=now).transform(parse_records(CONTRACT, 1_000_000))
+
+
+def test_a_silver_batch_like_the_last_ones_compiles_few_classes(spark, tmp_path):
+    plan = transactions_plan(spark, tmp_path)
+    # Two batches first: the second is the first to find the users' history (velocity) and rows to update.
+    for batch_id, users in enumerate((range(1, 10), range(3, 12))):
+        handle_silver_batch(small_batch(spark, users), batch_id, plan)
+    before = compilations(spark)
+    third = handle_silver_batch(small_batch(spark, range(5, 14)), 2, plan)
+    compiled = compilations(spark) - before
+    assert (third.inserted, third.quarantined) == (9, 1)
+    assert compiled <= REUSED_BATCH_MOST, f"the third batch compiled {compiled} classes"
+
+
+def test_velocity_look_ups_of_batches_in_one_hour_reuse_their_generated_code(spark, tmp_path):
+    plan = transactions_plan(spark, tmp_path)
+    handle_silver_batch(small_batch(spark, range(1, 10)), 0, plan)
+    versions = spark.read.format("delta").load(plan.silver.path)
+    hour = dt.datetime.fromisoformat(versions.agg(  # the batch's hour, as text in the session's zone
+        F.date_format(F.date_trunc("hour", F.min("transaction_timestamp")), "yyyy-MM-dd HH:mm:ss")).first()[0])
+    spans = [(str(hour + dt.timedelta(minutes=first)), str(hour + dt.timedelta(minutes=first, seconds=30)))
+             for first in (15, 40)]   # each span's window (10 minutes back) starts in the same hour
+    fraud_history(plan, versions, spans[0]).collect()
+    before = compilations(spark)
+    rows = fraud_history(plan, versions, spans[1]).collect()
+    assert compilations(spark) == before
+    assert len(rows) == 9   # the whole hour of the batch's users, the batch's own rows among them
