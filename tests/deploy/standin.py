@@ -157,6 +157,9 @@ def spark_distribution(folder: Path, yarn_jars: Path, cluster_jars: list[str], p
         "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1",
         "spark.executor.extraJavaOptions": "-XX:TieredStopAtLevel=1",
         "spark.yarn.scheduler.heartbeat.interval-ms": "500",
+        # Sized for the node's 2 cores, as the shuffle partitions are (conftest.cluster_overrides): Delta
+        # rebuilds a table's state in 50 tasks by default, which on these tables was 80% of a step's tasks.
+        "spark.databricks.delta.snapshotPartitions": "2",
     }
     for name, value in driver_environment.items():
         defaults[f"spark.yarn.appMasterEnv.{name}"] = value
