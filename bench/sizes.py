@@ -5,6 +5,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Optional
 
+from lakehouse.spark.session import SHORT_LIVED_JVM_OPTIONS
+
 
 @dataclass(frozen=True)
 class Sizes:
@@ -90,7 +92,7 @@ QUICK = Sizes(
     pg_rows=20_000,
     pg_users=1_000,
     pg_fetch_size=10_000,
-    jvm_options="-XX:TieredStopAtLevel=1",
+    jvm_options=SHORT_LIVED_JVM_OPTIONS,
     job_timeout_s=300.0,
     restart_timeout_s=120.0,
     fixed_cost_contracts=("user_events",),   # one batch, cold: the suite's time

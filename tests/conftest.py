@@ -15,6 +15,7 @@ import pytest
 
 from lakehouse.config import Config, load_config
 from lakehouse.services import stack
+from lakehouse.spark.session import SHORT_LIVED_JVM_OPTIONS
 
 pytest_plugins = ["tests.tiers"]
 
@@ -22,9 +23,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONF_DIR = PROJECT_ROOT / "conf"
 
 # The Spark drivers tests start as processes (jobs, spark-submit, the DAGs' tasks) live seconds: with C1
-# alone a driver starts about twice as fast (a job on an empty lake here: 14-16 s -> 7-9 s). Inherited by
-# every process a test starts; the one in-process session outlives them all and keeps both JIT compilers.
-SHORT_LIVED_DRIVERS = ("SPARK_SUBMIT_OPTS", "-XX:TieredStopAtLevel=1")
+# alone a driver starts about twice as fast (a job on an empty lake here: 14-16 s -> 7-9 s), given a
+# code cache of its size (SHORT_LIVED_JVM_OPTIONS). Inherited by every process a test starts; the one
+# in-process session outlives them all and keeps both JIT compilers.
+SHORT_LIVED_DRIVERS = ("SPARK_SUBMIT_OPTS", SHORT_LIVED_JVM_OPTIONS)
 os.environ.setdefault(*SHORT_LIVED_DRIVERS)
 
 # Spark's sessions run in UTC (spark.sql.session.timeZone) but PySpark turns naive datetimes into

@@ -160,7 +160,8 @@ def measure(spark, cfg, contracts: list[str], rows: int, rounds: int, warmup: in
                 handler = next(r for r in reversed(recorded) if r["label"] == f"silver.{contract.silver_table}"
                                and r["batch_id"] == silver_batch["batchId"])
                 measured = progress_phases(silver_batch)
-                measured["handler"] = {"total_s": handler["total_s"], "phases": handler["phases"]}
+                measured["handler"] = {"total_s": handler["total_s"], "phases": handler["phases"],
+                                       "beside": handler.get("beside", {})}
                 measured["classes_compiled"] = classes  # the round's: bronze's batch and silver's
                 results[contract.name]["bronze"].append(progress_phases(bronze_batch))
                 results[contract.name]["silver"].append(measured)

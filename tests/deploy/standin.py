@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lakehouse.services.yarn import YarnCluster
+from lakehouse.spark.session import SHORT_LIVED_JVM_OPTIONS
 
 PYTHON_VERSION = "3.9"     # EMR 7's python3
 CLUSTER_JARS = ("delta-spark_", "delta-storage-", "hadoop-aws-", "aws-java-sdk-bundle-")
@@ -154,8 +155,8 @@ def spark_distribution(folder: Path, yarn_jars: Path, cluster_jars: list[str], p
         "spark.executor.cores": "2",
         "spark.ui.enabled": "false",
         # Short-lived JVMs on two cores: the client compiler alone starts them faster.
-        "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1",
-        "spark.executor.extraJavaOptions": "-XX:TieredStopAtLevel=1",
+        "spark.driver.extraJavaOptions": SHORT_LIVED_JVM_OPTIONS,
+        "spark.executor.extraJavaOptions": SHORT_LIVED_JVM_OPTIONS,
         "spark.yarn.scheduler.heartbeat.interval-ms": "500",
         # Sized for the node's 2 cores, as the shuffle partitions are (conftest.cluster_overrides): Delta
         # rebuilds a table's state in 50 tasks by default: 1450 of the 1788 tasks of silver's step.

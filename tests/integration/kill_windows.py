@@ -42,7 +42,8 @@ class Window:
         return (self.committed | self.pending | self.replayed) <= roles
 
 
-# The order of silver's writes in a batch (lakehouse.streaming.silver_batch): quarantine, silver, review.
+# Silver's writes in a batch (lakehouse.streaming.silver_batch): quarantine beside silver (it starts first, before
+# the dedup, and mostly commits first; either order is possible), then review after silver.
 BRONZE_PLANNED = Window("bronze: offsets/N written, commits/N not", replayed=frozenset({"bronze"}))
 SILVER_PLANNED = Window("silver: offsets/N written, no table written", pending=frozenset({"quarantine", "silver"}),
                         replayed=frozenset({"quarantine", "silver"}))

@@ -6,7 +6,7 @@ kill on. Bronze and silver run side by side as processing-time spark-submit proc
 their checkpoints and Delta logs every 25 ms and SIGKILLs a job (its process group: JVM and Python) as
 soon as a window it still owes opens (tests.integration.kill_windows, tests.integration.killed_jobs):
 - bronze: batch N planned (offsets/N) and not committed (no commits/N), twice;
-- silver, whose batch writes quarantine, silver and fraud_review in this order, each commit carrying
+- silver, whose batch writes quarantine beside silver, then fraud_review after silver, each commit carrying
   Delta's transaction id (app id, N): silver committed and fraud_review not, twice; quarantine committed
   and silver not, once. Every window lies inside a planned, uncommitted batch (offsets/N, no commits/N);
   a kill before any write of the batch is recorded, not required.

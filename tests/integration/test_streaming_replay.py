@@ -157,6 +157,41 @@ def test_a_batch_that_crashed_half_way_completes_on_replay_without_duplicates(sp
     assert [len(state[name][1]) for name in ("quarantine.transaction_events", "silver.transactions")] == [1, 1]
 
 
+def test_a_batch_whose_quarantine_write_failed_beside_silver_fails_and_completes_on_replay(spark, plan, monkeypatch):
+    batch = batch_of(spark, payload(**TXN), b"{broken")
+    real_merge = silver_batch.merge_into
+
+    def fail_on_quarantine(source, table, spec, txn=None, **kwargs):
+        if table.path == plan.quarantine.path:
+            raise RuntimeError("quarantine MERGE failed")
+        return real_merge(source, table, spec, txn, **kwargs)
+
+    monkeypatch.setattr(silver_batch, "merge_into", fail_on_quarantine)
+    with pytest.raises(RuntimeError, match="quarantine MERGE failed"):
+        handle_silver_batch(batch, 0, plan)
+    monkeypatch.setattr(silver_batch, "merge_into", real_merge)
+    state = snapshot(spark, plan)
+    assert [len(state[name][1]) for name in ("quarantine.transaction_events", "silver.transactions")] == [0, 1]
+    assert last_txn_version(spark, plan.quality_results, silver_app_id(spark, plan.checkpoint)) is None, \
+        "a batch with a failed write must not be recorded as done"
+
+    replay = handle_silver_batch(batch, 0, plan)
+    assert (replay.skipped_writes, replay.quarantined, replay.inserted) == (1, 1, 0)  # silver had committed
+    state = snapshot(spark, plan)
+    assert [len(state[name][1]) for name in ("quarantine.transaction_events", "silver.transactions")] == [1, 1]
+
+
+def test_when_both_writes_fail_the_batch_fails_with_silvers_error_and_logs_quarantines(spark, plan, monkeypatch,
+                                                                                          caplog):
+    def fail(source, table, spec, txn=None, **kwargs):
+        raise RuntimeError(f"{table.path.rsplit('/', 2)[-2]} MERGE failed")
+
+    monkeypatch.setattr(silver_batch, "merge_into", fail)
+    with pytest.raises(RuntimeError, match="silver MERGE failed"):
+        handle_silver_batch(batch_of(spark, payload(**TXN), b"{broken"), 0, plan)
+    assert "its quarantine write failed too: quarantine MERGE failed" in caplog.text
+
+
 def test_a_new_checkpoint_gets_a_new_app_id_so_its_batch_0_is_not_skipped(spark, plan):
     handle_silver_batch(batch_of(spark, payload(**TXN)), 0, plan)
     old_app_id = silver_app_id(spark, plan.checkpoint)

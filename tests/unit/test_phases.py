@@ -53,3 +53,26 @@ def test_concurrent_batches_on_other_threads_do_not_mix(records):
     for thread in threads:
         thread.join()
     assert sorted((r["label"], list(r["phases"])) for r in records) == [(f"q{n}", [f"q{n}"]) for n in range(3)]
+
+
+def test_work_carried_to_another_thread_records_its_phases_in_the_callers_batch_apart(records):
+    with phases.batch("silver.t", 3), phases.phase("silver_merge"):
+        def quarantine():
+            with phases.phase("quarantine"), phases.phase("execute_commit"):
+                time.sleep(0.02)
+
+        thread = threading.Thread(target=phases.carried(quarantine))
+        thread.start()
+        thread.join()
+    [record] = records
+    assert sorted(record["beside"]) == ["quarantine", "quarantine/execute_commit"]
+    assert record["beside"]["quarantine/execute_commit"] >= 0.015
+    assert list(record["phases"]) == ["silver_merge"]
+    assert record["phases"]["silver_merge"] >= 0.015, "work beside a phase overlaps it: not taken out of it"
+
+
+def test_carried_work_is_left_as_it_is_without_an_open_batch(records):
+    def work():
+        return 42
+
+    assert phases.carried(work) is work

@@ -4,7 +4,8 @@ Job code wraps its steps in `phase(name)`; without a recorder (every production 
 look-up of one thread-local attribute. `batch(label, batch_id)` opens one record per micro-batch on
 the calling thread (each query's foreachBatch runs on its own thread, so concurrent queries do not
 mix). A phase nested in another is recorded under `outer/inner`, and its time is taken out of the
-outer one's: the phases of a record add up to the time spent in them.
+outer one's: the phases of a record add up to the time spent in them. Work the batch hands to another
+thread (`carried`) records its phases apart, under `beside`.
 """
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ import contextlib
 import threading
 import time
 from collections.abc import Iterator
-from typing import Callable, Optional
+from typing import Callable, Optional, TypeVar
 
 _recorder: Optional[Callable[[dict], None]] = None
 _open = threading.local()
+T = TypeVar("T")
 
 
 def install(recorder: Optional[Callable[[dict], None]]) -> None:
@@ -62,3 +64,21 @@ def phase(name: str) -> Iterator[None]:
         phases[key] = phases.get(key, 0.0) + spent
         if stack:
             phases[stack[-1]] = phases.get(stack[-1], 0.0) - spent
+
+
+def carried(work: Callable[[], T]) -> Callable[[], T]:
+    """`work`, to run on another thread, recording its phases in the calling thread's open record under
+    `beside` (not `phases`: they overlap the caller's phases, which still add up to the caller's time)."""
+    record = getattr(_open, "record", None)
+    if record is None:
+        return work
+    beside = {"phases": record.setdefault("beside", {})}
+
+    def run() -> T:
+        _open.record, _open.stack = beside, []
+        try:
+            return work()
+        finally:
+            _open.record = None
+
+    return run

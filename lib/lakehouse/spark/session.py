@@ -33,6 +33,11 @@ LISTENER_DRAIN_S = 120
 OPENLINEAGE_JAR = re.compile(r"(^|/)openlineage-spark_[0-9.]+-[0-9][^/]*\.jar$")
 PROJECT_JAR = re.compile(r"(^|/)lakehouse-udf-[0-9]+\.jar$")
 DRIVER_JAVA_OPTIONS = "spark.driver.extraJavaOptions"
+# For JVMs that live seconds (the tests' drivers, the quick bench): the client compiler alone starts them
+# faster. Its code cache is 48 MB by default, which a silver driver running three queries fills
+# (measured peaks 45-48 MB in the crash test); once full, the JVM cannot make the method-handle
+# adapters new code paths need and the running query fails (`InternalError: ... linkToStatic`).
+SHORT_LIVED_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=160m"
 # Classes PySpark names by their simple names on every column function (`F.col`...) or list it passes:
 # imported by name, each is found at once, instead of after misses in the packages PySpark imports
 # before theirs, each miss a scan of the whole class path (F.col: 2.6-3.5 ms -> 1.1-1.6 ms on 2 cores).

@@ -10,6 +10,11 @@ keyed MERGE (insert once, or newest updated_at wins), so even a replay under ano
 changes no row; review is written from what silver holds after its MERGE (streaming.review), so it
 follows silver, never the batch's own scoring. `good + quarantined == input` holds per batch: a
 row is either accepted (and merged) or has reasons (and is quarantined).
+
+Quarantine's MERGE runs on a thread beside silver's writes (lakehouse.spark.beside, on a clone of the
+session, since Delta takes the transaction id from session options): the tables are independent,
+so either may commit first, and a batch whose write failed fails whole. The quality row, written
+last, waits for both: it is what tells a replayed batch it committed in full.
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ import datetime as dt
 import logging
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Optional
 
 from pyspark.sql import Column, DataFrame
@@ -27,10 +33,11 @@ from lakehouse.lineage.skip import reported_every
 from lakehouse.ops import quality
 from lakehouse.ops.metrics import NoMetrics, seconds_since
 from lakehouse.ops.phases import batch as timed_batch
-from lakehouse.ops.phases import phase
+from lakehouse.ops.phases import carried, phase
 from lakehouse.schemas import Contract
 from lakehouse.sinks.delta import TableSpec, Txn, ensure_table, last_txn_version, merge_into
 from lakehouse.sinks.scope import scope_facts, scope_of, source_scope
+from lakehouse.spark.beside import Beside, in_own_session
 from lakehouse.streaming.checkpoint import CheckpointError, query_id
 from lakehouse.streaming.reference import fx_rates_in_force
 from lakehouse.streaming.review import mirror_into_review, review_changes, silver_rows_of
@@ -173,7 +180,7 @@ def silver_app_id(spark, checkpoint: str) -> str:
 def write_silver_batch(
     batch_df: DataFrame, batch_id: int, plan: SilverPlan, txn: Optional[Txn], started: Optional[float] = None
 ) -> BatchReport:
-    """Writes one batch to quarantine, silver and review (each write skipped when empty).
+    """Writes one batch to quarantine (beside the others), silver and review (each write skipped when empty).
 
     `txn=None` writes without transaction identifiers: replays then rely on the MERGE keys alone.
     """
@@ -192,6 +199,7 @@ def write_silver_batch(
     with phase("read_parse_fx"):
         batch = batch_df.localCheckpoint(eager=True)
     held = [batch]
+    quarantining: Optional[Beside] = None
     quarantine = silver = review = None
     flagged = 0
     try:
@@ -200,12 +208,10 @@ def write_silver_batch(
             totals = batch.agg(*facts, *scope_facts(QUARANTINE_MERGE, is_rejected())).first()
         rows_in, rejected, newest_accepted = int(totals[0]), int(totals[1]), totals[2]
         by_reason = {}
-        if rejected:
-            with phase("quarantine"):
-                by_reason = reason_counts(batch)
-                quarantine = merge_into(batch.transform(to_quarantine_rows(now)), plan.quarantine, QUARANTINE_MERGE,
-                                        txn, source_is_materialized=True, table_ensured=True,
-                                        scope=scope_of(QUARANTINE_MERGE, totals[len(facts):]))
+        if rejected:  # beside silver's writes: another table, and the quality row waits for both
+            work = partial(quarantine_batch, in_own_session(batch), plan, txn, now,
+                           scope_of(QUARANTINE_MERGE, totals[len(facts):]))
+            quarantining = Beside(carried(work), name=f"quarantine-{plan.contract.silver_table}-{batch_id}")
         if rows_in > rejected:
             # Deduplicated (and, with fraud review, scored) once: the MERGE's partition list, the MERGE
             # itself and the review's key list all read these rows.
@@ -230,7 +236,18 @@ def write_silver_batch(
                                                    F.count(F.when(F.col("is_flagged"), 1))).first()
                     if changed:
                         review = mirror_into_review(changes, plan.review, txn, table_ensured=True)
+        if quarantining is not None:
+            with phase("quarantine_wait"):
+                quarantine, by_reason = quarantining.result()
+    except BaseException as exc:
+        failed = quarantining.join() if quarantining is not None else None
+        if failed is not None and failed is not exc:  # the batch fails with exc: say what else did
+            log.error("silver.%s batch %d: its quarantine write failed too: %s", plan.contract.silver_table, batch_id,
+                      failed)
+        raise
     finally:
+        if quarantining is not None:
+            quarantining.join()
         with phase("release"):
             for df in held:
                 release(df)
@@ -269,6 +286,15 @@ def batch_facts(plan: SilverPlan) -> list[Column]:
         at = F.when(accepted, F.col("transaction_timestamp"))
         facts += [F.min(at).cast("string"), F.max(at).cast("string")]
     return facts
+
+
+def quarantine_batch(batch: DataFrame, plan: SilverPlan, txn: Optional[Txn], now: Column, scope) -> tuple:
+    """Merges the batch's rejected rows into quarantine: (the MERGE's outcome, rows per reason class)."""
+    with phase("quarantine"):
+        by_reason = reason_counts(batch)
+        outcome = merge_into(batch.transform(to_quarantine_rows(now)), plan.quarantine, QUARANTINE_MERGE, txn,
+                             source_is_materialized=True, table_ensured=True, scope=scope)
+    return outcome, by_reason
 
 
 def reason_counts(batch: DataFrame) -> dict[str, int]:
