@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 from lakehouse.sinks.delta import _snapshot, build_latest_state, last_txn_version
 from lakehouse.streaming.runner import StreamingRun
+from lakehouse.streaming.warm import SnapshotWarmer
 
 WAIT_S = 120.0
 
@@ -62,3 +64,39 @@ def test_building_a_tables_state_is_what_a_write_with_a_transaction_id_reads(spa
     build_latest_state(spark, path)
     assert state_built(spark, path)
     assert last_txn_version(spark, path, "app") == 0
+
+
+def test_a_failed_idle_check_costs_one_warm_up_and_the_worker_goes_on(spark, tmp_path, monkeypatch):
+    first, second = str(tmp_path / "first"), str(tmp_path / "second")
+    for path in (first, second):
+        spark.range(3).write.format("delta").option("txnAppId", "app").option("txnVersion", 0).save(path)
+    context, checks = spark.sparkContext, []
+
+    def tracker_failing_once():
+        checks.append(1)
+        if len(checks) == 1:
+            raise RuntimeError("the driver's status tracker is gone")
+        return type(context).statusTracker(context)
+
+    monkeypatch.setattr(context, "statusTracker", tracker_failing_once)
+    warmer = SnapshotWarmer(spark)
+    try:
+        warmer.watch("first", [first])
+        warmer.watch("second", [second])
+        warmer.onQueryProgress(progress_event("first"))
+        deadline = time.monotonic() + WAIT_S
+        while not checks:
+            assert time.monotonic() < deadline, "the worker never checked for running jobs"
+            time.sleep(0.05)
+        warmer.onQueryProgress(progress_event("second"))
+        while not state_built(spark, second):
+            assert time.monotonic() < deadline, "the warm-up after a failed idle check never ran"
+            time.sleep(0.1)
+    finally:
+        warmer.close()
+    assert not state_built(spark, first)
+
+
+def progress_event(query: str):
+    """What the warmer reads of a query's progress event: its name and input rows."""
+    return SimpleNamespace(progress=SimpleNamespace(name=query, numInputRows=3))

@@ -88,13 +88,17 @@ class SnapshotWarmer(JsonProgressListener):
         with unreported(self.session):  # Delta's own reads of its log: nothing for lineage
             while True:
                 path = self._pending.get()
-                if path is None or not self._idle():
+                if path is None:
                     return
-                with self._lock:
-                    self._queued.discard(path)
                 try:
+                    if not self._idle():
+                        return
+                    with self._lock:
+                        self._queued.discard(path)
                     build_latest_state(self.session, path)
-                except Exception as exc:  # the next batch reconstructs it itself
+                except Exception as exc:  # the next batch reconstructs it itself; the worker goes on
+                    with self._lock:
+                        self._queued.discard(path)
                     if not self._closed.is_set():
                         log.warning("snapshot warm-up of %s failed (the next batch builds it): %s",
                                     path, str(exc).strip().splitlines()[0] if str(exc).strip() else exc)
