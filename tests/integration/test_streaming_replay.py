@@ -6,9 +6,11 @@ show they would catch a duplicate or a regression.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import uuid
+from collections.abc import Iterator
 
 import pytest
 from pyspark.sql import functions as F
@@ -137,19 +139,26 @@ def test_a_plain_append_handler_duplicates_on_replay_and_the_check_catches_it(sp
     assert spark.read.format("delta").load(plan.silver.path).where("transaction_id = 't1'").count() == 2
 
 
-def test_a_batch_that_crashed_half_way_completes_on_replay_without_duplicates(spark, plan, monkeypatch):
-    batch = batch_of(spark, payload(**TXN), b"{broken")
+@contextlib.contextmanager
+def merge_failing(path: str, message: str) -> Iterator[None]:
+    """Inside the block, the handler's MERGE into the table at `path` raises `message`; the others run."""
     real_merge = silver_batch.merge_into
 
-    def crash_on_silver(source, table, spec, txn=None, **kwargs):
-        if table.path == plan.silver.path:
-            raise RuntimeError("driver killed after the quarantine commit")
+    def merge(source, table, spec, txn=None, **kwargs):
+        if table.path == path:
+            raise RuntimeError(message)
         return real_merge(source, table, spec, txn, **kwargs)
 
-    monkeypatch.setattr(silver_batch, "merge_into", crash_on_silver)
-    with pytest.raises(RuntimeError, match="driver killed"):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(silver_batch, "merge_into", merge)
+        yield
+
+
+def test_a_batch_that_crashed_half_way_completes_on_replay_without_duplicates(spark, plan):
+    batch = batch_of(spark, payload(**TXN), b"{broken")
+    with merge_failing(plan.silver.path, "driver killed after the quarantine commit"), \
+            pytest.raises(RuntimeError, match="driver killed"):
         handle_silver_batch(batch, 0, plan)
-    monkeypatch.setattr(silver_batch, "merge_into", real_merge)
 
     replay = handle_silver_batch(batch, 0, plan)
     assert (replay.skipped_writes, replay.inserted) == (1, 1)  # the quarantine write had committed
@@ -157,19 +166,11 @@ def test_a_batch_that_crashed_half_way_completes_on_replay_without_duplicates(sp
     assert [len(state[name][1]) for name in ("quarantine.transaction_events", "silver.transactions")] == [1, 1]
 
 
-def test_a_batch_whose_quarantine_write_failed_beside_silver_fails_and_completes_on_replay(spark, plan, monkeypatch):
+def test_a_batch_whose_quarantine_write_failed_beside_silver_fails_and_completes_on_replay(spark, plan):
     batch = batch_of(spark, payload(**TXN), b"{broken")
-    real_merge = silver_batch.merge_into
-
-    def fail_on_quarantine(source, table, spec, txn=None, **kwargs):
-        if table.path == plan.quarantine.path:
-            raise RuntimeError("quarantine MERGE failed")
-        return real_merge(source, table, spec, txn, **kwargs)
-
-    monkeypatch.setattr(silver_batch, "merge_into", fail_on_quarantine)
-    with pytest.raises(RuntimeError, match="quarantine MERGE failed"):
+    with merge_failing(plan.quarantine.path, "quarantine MERGE failed"), \
+            pytest.raises(RuntimeError, match="quarantine MERGE failed"):
         handle_silver_batch(batch, 0, plan)
-    monkeypatch.setattr(silver_batch, "merge_into", real_merge)
     state = snapshot(spark, plan)
     assert [len(state[name][1]) for name in ("quarantine.transaction_events", "silver.transactions")] == [0, 1]
     assert last_txn_version(spark, plan.quality_results, silver_app_id(spark, plan.checkpoint)) is None, \

@@ -38,7 +38,7 @@ def test_a_failure_is_raised_by_result_and_join_waits_without_raising(spark):
         raise RuntimeError("quarantine MERGE failed")
 
     work = Beside(fail, name="fail")
-    work.join()
+    assert isinstance(work.join(), RuntimeError)
     with pytest.raises(RuntimeError, match="quarantine MERGE failed"):
         work.result()
 
