@@ -28,6 +28,7 @@ class Commit:
     version: int
     timestamp_ms: int
     operation: str
+    metrics: dict[str, str] = field(default_factory=dict)  # Delta's operationMetrics
     added: list[AddedFile] = field(default_factory=list)
     removed_paths: list[str] = field(default_factory=list)
 
@@ -99,6 +100,7 @@ def parse_commit(version: int, text: str) -> Commit:
             info = action["commitInfo"]
             commit.timestamp_ms = int(info.get("timestamp") or info.get("inCommitTimestamp") or 0)
             commit.operation = info.get("operation", "")
+            commit.metrics = info.get("operationMetrics", {})
         elif "add" in action:
             add = action["add"]
             stats = json.loads(add["stats"]) if add.get("stats") else {}

@@ -71,6 +71,7 @@ def rows_for(ctx: BenchContext, selected: list[str]) -> list[Row]:
     if "B2" in f:
         rows.append(_goal(Row("B2", "B2 silver rows", g("B2", "silver_rows"), "rows", "distinct ids",
                               g("B2", "expected_distinct")), "= distinct ids", lambda r: g("B2", "rows_match")))
+    rows += _catchup_floor_rows(ctx)
     rows += _per_row_rows(ctx)
     rows += _freshness_rows(ctx)
     rows += _merge_rows(ctx)
@@ -92,7 +93,9 @@ def rows_for(ctx: BenchContext, selected: list[str]) -> list[Row]:
         rows.append(Row("S6", "incremental run (wall)", g("S6", "incremental_wall_s"), "s"))
         rows.append(_goal(Row("S6", "empty incremental run (wall)", g("S6", "empty_wall_s"), "s"), "< 15 s",
                           at_most(15.0)))
+    rows += _extract_floor_rows(ctx)
     rows += _fixed_cost_rows(ctx)
+    rows += _write_floor_rows(ctx)
     if "S7" in f:
         for mode, prefix in (("two drivers", ""), ("one driver", "one_driver_")):
             if g("S7", f"{prefix}bronze_restart_s") is None:
@@ -100,6 +103,14 @@ def rows_for(ctx: BenchContext, selected: list[str]) -> list[Row]:
             for table in ("bronze", "silver"):
                 rows.append(_goal(Row("S7", f"{table} restart to first commit, {mode}",
                                       g("S7", f"{prefix}{table}_restart_s"), "s"), "< 20 s", at_most(20.0)))
+    if "F7" in f:
+        for table, tables in (("bronze", "bronze's table"), ("silver", "bronze's and silver's three tables")):
+            floor = g("F7", f"{table}_s")
+            rows.append(Row("F7", f"Spark's floor under S7's {table} restart: a fresh driver, the state of "
+                                  f"{tables}", floor, "s"))
+            if g("S7", f"one_driver_{table}_restart_s") is not None:
+                rows.append(Row("S7", f"{table} restart to first commit, one driver, against Spark's floor",
+                                g("S7", f"one_driver_{table}_restart_s"), "s", "F7", floor))
     rows += _overhead_rows(ctx)
     for key in selected:
         if key in ctx.results.errors:
@@ -126,6 +137,41 @@ def _per_row_rows(ctx: BenchContext) -> list[Row]:
     baselines = per_row_baselines(ctx)
     return [Row("S10", part, part_figures["rows_per_s"], "rows/s", *baselines[part_figures["group"]])
             for part, part_figures in figures["parts"].items()]
+
+
+def _catchup_floor_rows(ctx: BenchContext) -> list[Row]:
+    """F1 and F2 against the baselines, and our catch-up against them (Spark's floor: bench/scenarios/floor.py)."""
+    f, g = ctx.results.figures, ctx.results.get
+    rows = []
+    for floor, ours, baseline, work in (("F1", "S1", "B1", "Kafka -> Delta, one batch job"),
+                                        ("F2", "S2", "B2", "F1, then parse, dedup -> Delta")):
+        if floor not in f:
+            continue
+        rate = g(floor, "events_per_s")
+        rows.append(Row(floor, f"Spark's floor under {ours}: {work} (wall)", rate, "events/s", baseline,
+                        g(baseline, "events_per_s")))
+        if ours in f:
+            rows.append(Row(ours, "catch-up against Spark's floor", g(ours, "events_per_s"), "events/s", floor, rate))
+    return rows
+
+
+def _extract_floor_rows(ctx: BenchContext) -> list[Row]:
+    """F6 against C0, C1 and C1-incremental, and S6 against F6."""
+    f, g = ctx.results.figures, ctx.results.get
+    if "F6" not in f:
+        return []
+    full, incremental = g("F6", "rows_per_s"), g("F6", "incremental_rows_per_s_wall")
+    rows = [Row("F6", "Spark's floor under S6's full extract: JDBC -> Delta (work)", full, "rows/s", baseline,
+                g(baseline, "rows_per_s")) for baseline in ("C0", "C1")]
+    rows.append(Row("F6", f"Spark's floor under S6's incremental run: {g('F6', 'incremental_rows'):,} changed rows, "
+                          "JDBC -> Delta MERGE (wall)", incremental, "rows/s", "C1-incremental",
+                    g("C1", "incremental_rows_per_s")))
+    if "S6" in f:
+        rows.append(Row("S6", "full extract (job time) against Spark's floor", g("S6", "rows_per_s"), "rows/s", "F6",
+                        full))
+        rows.append(Row("S6", "incremental run (wall) against Spark's floor", g("S6", "incremental_rows_per_s_wall"),
+                        "rows/s", "F6", incremental))
+    return rows
 
 
 def _freshness_rows(ctx: BenchContext) -> list[Row]:
@@ -190,6 +236,29 @@ def _fixed_cost_rows(ctx: BenchContext) -> list[Row]:
         for job, batch in jobs.items():
             rows.append(_goal(Row("S8", f"{job} micro-batch of {figures['rows_per_batch']} rows, {contract} (median)",
                                   batch["median_s"], "s"), f"<= {batch['goal_s']:g} s", at_most(batch["goal_s"])))
+    return rows
+
+
+# S8's silver phases that are one write each, and the F8 write they are compared with.
+S8_WRITES = (("handler: silver_merge/execute_commit", "merge"), ("handler: review/execute_commit", "merge"),
+             ("beside the handler: quarantine/execute_commit", "merge"), ("handler: quality_append", "append"))
+
+
+def _write_floor_rows(ctx: BenchContext) -> list[Row]:
+    """F8's two writes, and each of S8's silver writes (median) against the one it is."""
+    figures = ctx.results.figures.get("F8")
+    if not figures:
+        return []
+    floors = {"merge": ("a 10-row insert-only MERGE", figures["merge_median_s"]),
+              "append": ("a one-row append", figures["append_median_s"])}
+    rows = [Row("F8", f"Spark's floor under S8's writes: {text} with a transaction id, warm driver (median)", value,
+                "s") for text, value in floors.values()]
+    for contract, jobs in ctx.results.figures.get("S8", {}).get("contracts", {}).items():
+        phases = jobs["silver"]["phases"]
+        for phase, kind in S8_WRITES:
+            if phase in phases:
+                rows.append(Row("S8", f"{contract} silver batch: {phase} (median)", phases[phase]["median_s"], "s",
+                                f"F8 {kind}", floors[kind][1]))
     return rows
 
 

@@ -1,4 +1,5 @@
-"""The benchmark: our jobs (S1..S10) and the baselines (B1, B2, C0, C1), measured in one run on one machine.
+"""The benchmark: our jobs (S1..S10), the baselines (B1, B2, C0, C1) and Spark's floor under our whole-run
+figures (F1, F2, F6), measured in one run on one machine.
 
     make bench                     # the issue's sizes (5M events, 5M-row table, minutes of freshness)
     make bench QUICK=1             # tiny sizes, every scenario: a few minutes (the test suite runs it)

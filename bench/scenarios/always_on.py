@@ -6,7 +6,8 @@ committed batches, and `warmup_seconds` more (not measured); a second one sends 
 for `freshness_seconds`. Then, with a third one sending at the idle rate, S7 kills both drivers
 with SIGKILL and restarts them. After each producer the jobs must catch up exactly: every record
 once in bronze, every distinct id once in silver. Freshness and files per micro-batch come from
-the Delta logs; S5 then runs OPTIMIZE (the maintenance job) on both tables.
+the Delta logs; S5 then runs OPTIMIZE (the maintenance job) on both tables, and F7 (Spark's floor
+under S7, bench/scenarios/floor.py) builds the tables' states in a fresh driver.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from bench.deltalog import DeltaLog
 from bench.freshness import bronze_latencies, percentiles, silver_latencies
 from bench.harness import BenchError, Proc, say, wait_for
 from bench.job_phases import batch_stats, read_events
+from bench.scenarios import floor
 from bench.scenarios.restart import kill_and_restart
 from bench.scenarios.small_files import small_files
 
@@ -150,6 +152,8 @@ def run(ctx: BenchContext, wanted: list[str]) -> None:
                                            sizes, phase_events))
     if "S5" in wanted:
         ctx.results.put("S5", **small_files(ctx, LAKE, pair.overrides))
+    if "F7" in wanted:
+        ctx.results.put("F7", **floor.restart_states(ctx, LAKE))
 
 
 class LiveTraffic:

@@ -1,4 +1,5 @@
-"""S6 Postgres extract, with C0 (COPY TO STDOUT) and C1 (connectorx -> deltalake) on the same table.
+"""S6 Postgres extract, with C0 (COPY TO STDOUT), C1 (connectorx -> deltalake) and F6 (Spark's floor) on the
+same table.
 
 The orders table of a private schema is filled with `pg_rows` rows. C0 and C1 read it first.
 Then the extract job runs a full refresh with spark-submit (rows/s from the job's own per-table
@@ -6,7 +7,8 @@ time, and wall time); `pg_update_share` of the rows are updated; C1-incremental 
 rows after C1's last row and merges them into C1's table by key; the job runs again (the same
 rows, wall time with Spark start-up, and its own time) and once more with nothing new. Each run
 goes through extract_job.py, which records the job's phases; they are printed with the run's CPU
-time. The late-commit guard is `delay` here: on this shared database, other sessions' open transactions
+time. F6 (bench/scenarios/floor.py) reads the table after S6's full refresh and the changed rows after
+S6's incremental run. The late-commit guard is `delay` here: on this shared database, other sessions' open transactions
 would otherwise hold the bound back (the guard's cost is one query either way).
 """
 from __future__ import annotations
@@ -22,6 +24,7 @@ from bench.context import BenchContext
 from bench.deltalog import DeltaLog
 from bench.harness import BenchError, say
 from bench.pgsource import extract_table_config, fill, update_share
+from bench.scenarios import floor
 
 LAKE = "extract"
 JOB = "bench/scenarios/extract_job.py"  # jobs/batch/postgres_extract.py, its phases recorded
@@ -55,15 +58,20 @@ def run(ctx: BenchContext, wanted: list[str]) -> None:
                                            "extract.late_commit_guard=delay",
                                            f"extract.safety_delay_s={SAFETY_DELAY_S:g}"))
     full = _job(ctx, overrides, "full-refresh", sizes.pg_rows) if "S6" in wanted else None
-    if full is None and c1_position is None:
+    floor_full = floor.extract_full(ctx, schema, sizes.pg_rows) if "F6" in wanted else None
+    if full is None and c1_position is None and floor_full is None:
         return
     with connect(ctx.cfg.postgres, "lakehouse-bench", read_only=False) as conn:
+        floor_position = floor.newest_position(conn, schema)
         updated = update_share(conn, schema, sizes.pg_update_share)
     time.sleep(SAFETY_DELAY_S + 1.0)  # the updates fall below now() - safety delay
     if c1_position is not None:
         ctx.results.put("C1", **_c1_incremental(ctx, schema, c1_path, c1_position, updated))
     if full is not None:
         ctx.results.put("S6", **_extract_runs(ctx, overrides, full, updated))
+    if floor_full is not None:
+        ctx.results.put("F6", **floor.extract_incremental(ctx, schema, floor_position, updated, SAFETY_DELAY_S,
+                                                          floor_full))
 
 
 def _c1_incremental(ctx: BenchContext, schema: str, path: str, position: tuple, updated: int) -> dict:

@@ -14,7 +14,8 @@ import pytest
 
 from tests.conftest import PROJECT_ROOT
 
-IDS = ("S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "S10", "B1", "B2", "C0", "C1")
+IDS = ("S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "S10", "B1", "B2", "C0", "C1", "F1", "F2", "F6",
+       "F7", "F8")
 # A hang guard, not a goal: the run took 12 minutes alone and 19 beside the other lane (2026-12-04),
 # and CI machines are up to twice as slow on a bad day.
 QUICK_RUN_TIMEOUT_S = 2400
@@ -94,6 +95,22 @@ def test_every_scenario_and_baseline_reports_figures(quick_run):
         assert min(phases.values()) >= 0, (run, phases)
         assert abs(sum(phases.values()) - results["S6"][wall]) < 0.1, (run, phases)
     assert _positive(results["S6"]["empty_wall_s"])
+    # Spark's floors did the figures' work on the same data, and their phases add up to their wall time.
+    assert results["F1"]["events"] == results["S1"]["events"]
+    assert results["F2"]["silver_rows"] == results["S2"]["silver_rows"]
+    assert results["F6"]["rows"] == results["S6"]["rows"]
+    assert results["F6"]["incremental_rows"] == results["S6"]["incremental_rows"]
+    for phases, wall_s in ((results["F1"]["phases"], results["F1"]["wall_s"]),
+                           (results["F2"]["silver_phases"], results["F2"]["silver_s"]),
+                           (results["F6"]["full_phases"], results["F6"]["full_wall_s"]),
+                           (results["F6"]["incremental_phases"], results["F6"]["incremental_wall_s"])):
+        assert min(phases.values()) >= 0, phases
+        assert abs(sum(phases.values()) - wall_s) < 0.1, phases
+    assert sorted(results["F7"]["tables"]) == ["bronze", "quality results", "quarantine", "silver"]
+    assert 0 < results["F7"]["bronze_s"] < results["F7"]["silver_s"] < results["F7"]["wall_s"]
+    assert all(len(values) == results["F8"]["rounds"] > 0 for values in results["F8"]["seconds"].values())
+    assert _positive(results["F8"]["merge_median_s"])
+    assert _positive(results["F8"]["append_median_s"])
     for name in ("bronze_restart_s", "silver_restart_s", "one_driver_bronze_restart_s", "one_driver_silver_restart_s"):
         assert _positive(results["S7"][name])
         phases = results["S7"][name.replace("restart_s", "phases")]  # from the kill to the commit, in order
@@ -118,7 +135,9 @@ def test_table_compares_each_figure_with_its_baseline(quick_run):
     rows = document["table"]
     compared = {(row["id"], row["baseline"]) for row in rows if row["ratio"] is not None}
     for pair in (("S1", "B1"), ("S2", "B2"), ("S10", "B1"), ("S10", "B2 silver step"), ("S6", "C0"), ("S6", "C1"),
-                 ("S6", "C1-incremental"), ("S4", "no pruning"), ("S9", "off")):
+                 ("S6", "C1-incremental"), ("S4", "no pruning"), ("S9", "off"), ("F1", "B1"), ("S1", "F1"),
+                 ("F2", "B2"), ("S2", "F2"), ("F6", "C0"), ("F6", "C1"), ("F6", "C1-incremental"), ("S6", "F6"),
+                 ("S7", "F7"), ("S8", "F8 merge"), ("S8", "F8 append")):
         assert pair in compared, f"no ratio of {pair[0]} to {pair[1]}"
     for row in rows:
         if row["baseline"] is not None and row["ours"] is not None:

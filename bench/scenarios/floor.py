@@ -1,0 +1,140 @@
+"""F1, F2, F6, F7, F8: Spark's floor under S1, S2, S6, S7 and S8's writes, on the same data and machine.
+
+Each floor is the least Spark program doing the figure's reads and writes (bench/scenarios/floor_job.py),
+in a fresh spark-submit started as our jobs start, timed the same way as the figure (wall time from
+launch, or the work alone where S6 counts its job time). It is compared with the figure's baseline
+(how far Spark itself is from it) and our figure with it (how far our job is from Spark). The run is
+printed phase by phase: launch (spark-submit, the JVM, Python), imports and config, the SparkSession,
+the work, and stop and exit.
+
+    F1  Kafka -> Delta, the whole topic as one batch job              B1; S1 against F1
+    F2  F1, then its table -> parse, dedup -> Delta                    B2; S2 against F2
+    F6  JDBC -> Delta full, then the changed rows -> Delta MERGE       C0, C1, C1-incremental; S6 against F6
+    F7  a fresh driver and the state of the tables a restart writes    S7 (one driver) against F7
+        first (bronze's, then silver's three), on S7's tables
+    F8  a warm driver's cheapest commits with a transaction id:        S8's MERGE and append phases against F8
+        a 10-row insert-only MERGE and a one-row append, each alone
+"""
+from __future__ import annotations
+
+import json
+import statistics
+
+from bench.checks import distinct_values
+from bench.context import BenchContext
+from bench.deltalog import DeltaLog
+from bench.harness import BenchError, say
+from bench.scenarios.preload import loaded_topic
+
+LAKE = "floor"
+JOB = "bench/scenarios/floor_job.py"
+
+
+def run_catchup(ctx: BenchContext, wanted: list[str]) -> None:
+    """F1 and F2 over the pre-loaded topic (F2 needs F1's table)."""
+    loaded = loaded_topic(ctx)
+    bronze_path = ctx.table_path(LAKE, "bronze", "user_events")
+    bronze = _floor(ctx, "F1-bronze", "bronze", "--topic", loaded["topic"], "--table", bronze_path)
+    rows = DeltaLog(bronze_path).rows()
+    if rows != loaded["records"]:
+        raise BenchError(f"F1's table holds {rows:,} rows, the topic {loaded['records']:,} records")
+    ctx.results.put("F1", events=rows, events_per_s=rows / bronze["wall_s"], **bronze)
+    if "F2" not in wanted:
+        return
+    silver_path = ctx.table_path(LAKE, "silver", "user_events")
+    silver = _floor(ctx, "F2-silver", "silver", "--bronze", bronze_path, "--table", silver_path)
+    silver_rows, distinct_ids = DeltaLog(silver_path).rows(), distinct_values(silver_path, "event_id")
+    if not silver_rows == distinct_ids == loaded["distinct"]:
+        raise BenchError(f"F2's table holds {silver_rows:,} rows with {distinct_ids:,} distinct ids; "
+                         f"{loaded['distinct']:,} distinct ids were produced")
+    total_s = bronze["wall_s"] + silver["wall_s"]
+    ctx.results.put("F2", events=rows, bronze_s=bronze["wall_s"], silver_s=silver["wall_s"], wall_s=total_s,
+                    events_per_s=rows / total_s, silver_rows=silver_rows, silver_phases=silver["phases"],
+                    silver_peak_mb=silver["peak_mb"])
+
+
+def run_small_writes(ctx: BenchContext, wanted: list[str]) -> None:
+    """F8: the median of each of the two writes over the measured rounds."""
+    sizes = ctx.sizes
+    figures = _floor(ctx, "F8-small-writes", "small-writes", "--table", str(ctx.lake(LAKE) / "small_writes"),
+                     "--rounds", str(sizes.floor_write_rounds), "--warmup", str(sizes.floor_write_warmup))
+    seconds = figures.pop("seconds")
+    medians = {f"{name}_median_s": statistics.median(values) for name, values in seconds.items()}
+    say("F8: medians of " + ", ".join(f"{name} {value:.3f}s" for name, value in medians.items()))
+    ctx.results.put("F8", **medians, seconds=seconds, rounds=sizes.floor_write_rounds, **figures)
+
+
+def restart_states(ctx: BenchContext, lake: str) -> dict:
+    """F7 on the always-on jobs' tables once they stopped: bronze's restart floor is the fresh driver and
+    bronze's table state; silver's (in one driver, after bronze's) adds its three tables' states."""
+    paths = {"bronze": ctx.table_path(lake, "bronze", "user_events")}
+    silver = {name: ctx.table_path(lake, layer, table) for name, layer, table in (
+        ("silver", "silver", "user_events"), ("quarantine", "quarantine", "user_events"),
+        ("quality results", "ops", "quality_results"))}
+    paths.update(silver)
+    figures = _floor(ctx, "F7-table-states", "table-states", "--tables", ",".join(paths.values()))
+    by_path = figures.pop("table_seconds")
+    tables = {name: by_path[path] for name, path in paths.items()}
+    start = sum(figures["phases"][phase] for phase in ("launch", "imports", "spark_start"))
+    bronze_s = start + tables["bronze"]
+    return {"bronze_s": bronze_s, "silver_s": bronze_s + sum(tables[name] for name in silver), "tables": tables,
+            **figures}
+
+
+def newest_position(conn, schema: str) -> tuple:
+    """The (updated_at, order_id) of the newest order: where an incremental read after a full one starts."""
+    from psycopg import sql
+
+    query = sql.SQL("SELECT updated_at, order_id FROM {} ORDER BY updated_at DESC, order_id DESC LIMIT 1")
+    return conn.execute(query.format(sql.Identifier(schema, "orders"))).fetchone()
+
+
+def extract_full(ctx: BenchContext, schema: str, rows: int) -> dict:
+    """F6's full read of the orders table into a new Delta table; rows/s over the work and the wall time."""
+    path = ctx.table_path(LAKE, "silver", "orders")
+    figures = _floor(ctx, "F6-full", "extract-full", *_source_args(ctx, schema), "--table", path)
+    written = DeltaLog(path).rows()
+    if written != rows:
+        raise BenchError(f"F6's full read wrote {written:,} rows, the source holds {rows:,}")
+    return {"rows": rows, "rows_per_s": rows / figures["work_s"], "rows_per_s_wall": rows / figures["wall_s"],
+            "full_wall_s": figures["wall_s"], "full_work_s": figures["work_s"], "full_phases": figures["phases"]}
+
+
+def extract_incremental(ctx: BenchContext, schema: str, position: tuple, updated: int, safety_delay_s: float,
+                        full: dict) -> dict:
+    """F6's next run: the rows after `position` MERGEd by key into the full read's table."""
+    path = ctx.table_path(LAKE, "silver", "orders")
+    after_cursor, after_key = position
+    figures = _floor(ctx, "F6-incremental", "extract-incremental", *_source_args(ctx, schema), "--table", path,
+                     "--cursor", "updated_at", "--after-cursor", after_cursor.isoformat(), "--after-key",
+                     str(after_key), "--safety-delay-s", f"{safety_delay_s:g}")
+    log = DeltaLog(path)
+    log.refresh()
+    merged = log.commits[-1].metrics
+    if int(merged.get("numTargetRowsUpdated", -1)) != updated or log.rows() != full["rows"]:
+        raise BenchError(f"F6's MERGE updated {merged.get('numTargetRowsUpdated')} rows, expected {updated:,}; "
+                         f"its table holds {log.rows():,} rows, expected {full['rows']:,}")
+    return {**full, "incremental_rows": updated, "incremental_wall_s": figures["wall_s"],
+            "incremental_work_s": figures["work_s"], "incremental_rows_per_s_wall": updated / figures["wall_s"],
+            "incremental_phases": figures["phases"]}
+
+
+def _source_args(ctx: BenchContext, schema: str) -> tuple[str, ...]:
+    return ("--schema", schema, "--source", "orders", "--key", "order_id", "--partitions",
+            str(ctx.sizes.pg_partitions), "--fetch-size", str(ctx.sizes.pg_fetch_size))
+
+
+def _floor(ctx: BenchContext, name: str, work: str, *args: str) -> dict:
+    """One floor program's run: its wall time, peak memory, the wall time phase by phase, and the
+    work's own figures."""
+    out = ctx.work / f"{name}.json"
+    say(f"{name}: Spark's floor, floor_job.py --work {work}")
+    proc = ctx.job(name, JOB, ctx.overrides(LAKE), "--work", work, "--out", str(out), *args).start()
+    proc.wait(ctx.sizes.job_timeout_s)
+    record = json.loads(out.read_text())
+    started_at, ready_at = record.pop("started_at"), record.pop("ready_at")
+    phases = {"launch": started_at - proc.wall_started, "imports": ready_at - started_at,
+              "spark_start": record.pop("spark_start_s"), "work": record["work_s"]}
+    phases["exit"] = proc.elapsed_s - sum(phases.values())
+    say(f"{name}: {proc.elapsed_s:.1f}s wall; " + ", ".join(f"{phase} {s:.2f}s" for phase, s in phases.items()))
+    return {"wall_s": proc.elapsed_s, "peak_mb": proc.peak_mb(), "phases": phases, **record}

@@ -1,0 +1,187 @@
+"""The floors' driver, run by spark-submit: the least Spark program that does one whole-run figure's work.
+
+Each `--work` reads and writes what our job does for the figure, in a fresh driver started the way
+our jobs start (spark-submit, the local config: its jars, class-data sharing archive and Spark
+settings), with none of the job's own work: no checkpoint, offsets, contract, quarantine, cursor
+state or metrics. A figure of ours cannot beat its floor, so a floor below its goal shows the goal is
+out of reach for any job on Spark here.
+
+    bronze                Kafka topic (all of it, one batch job) -> Delta append, Kafka's columns as read
+    silver                the bronze floor's table -> from_json, required fields, one row per event_id
+                          -> Delta append
+    extract-full          JDBC read of the table (ranges of the key, one per partition) -> Delta overwrite
+    extract-incremental   the rows after a (cursor, key) position, read the same way -> Delta MERGE by key
+    table-states          each table's state at its latest version (what a restarted job's first write to it
+                          needs: the JVM's first Delta state reconstructions), in `--tables` order
+    small-writes          in one warm driver, the cheapest commits a small silver batch makes, each timed
+                          alone: a 10-row insert-only MERGE and a one-row append, each with a transaction id
+
+    spark-submit ... bench/scenarios/floor_job.py --env local --set ... --work bronze --topic T \
+        --table PATH --out phases.json
+
+`--out` gets when the script started and when its imports and config were done (epoch seconds), the
+SparkSession's and the work's seconds, and the work's own figures (table-states: each table's seconds;
+small-writes: each write's).
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+STARTED_AT = time.time()
+
+EVENT_TEXT_FIELDS = ("event_id", "user_id", "session_id", "event_type", "page_url", "referrer", "device_type",
+                     "country_code", "schema_version")
+EVENT_REQUIRED = ("event_id", "user_id", "event_type", "event_timestamp", "schema_version")
+
+
+def bronze(spark, cfg, args) -> None:
+    from lakehouse.streaming.kafka_source import kafka_source_options
+
+    (spark.read.format("kafka").options(**kafka_source_options(cfg, args.topic))
+     .option("startingOffsets", "earliest").option("endingOffsets", "latest").load()
+     .write.format("delta").mode("append").save(args.table))
+
+
+def silver(spark, cfg, args) -> None:
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    fields = StructType([StructField(name, StringType()) for name in (*EVENT_TEXT_FIELDS, "event_timestamp",
+                                                                     "event_properties")])
+    events = (spark.read.format("delta").load(args.bronze)
+              .select(F.from_json(F.col("value").cast("string"), fields).alias("event"), "partition", "offset")
+              .select("event.*", F.col("partition").alias("kafka_partition"), F.col("offset").alias("kafka_offset"))
+              .where(" AND ".join(f"{name} IS NOT NULL" for name in EVENT_REQUIRED))
+              .withColumn("event_timestamp", F.to_timestamp("event_timestamp"))
+              .withColumn("event_date", F.to_date("event_timestamp")))
+    events.dropDuplicates(["event_id"]).write.format("delta").mode("append").save(args.table)
+
+
+def extract_full(spark, cfg, args) -> None:
+    _jdbc(spark, cfg, args, f'"{args.schema}"."{args.source}"').write.format("delta").mode("overwrite").save(
+        args.table)
+
+
+def extract_incremental(spark, cfg, args) -> None:
+    from delta.tables import DeltaTable
+
+    cursor, key = args.cursor, args.key
+    changed = (f'(SELECT * FROM "{args.schema}"."{args.source}" WHERE ("{cursor}", "{key}") > '  # noqa: S608
+               f"('{args.after_cursor}'::timestamptz, {int(args.after_key)}) "
+               f"AND \"{cursor}\" < now() - interval '{float(args.safety_delay_s)} seconds') AS changed")
+    (DeltaTable.forPath(spark, args.table).alias("t")
+     .merge(_jdbc(spark, cfg, args, changed).alias("s"), f"t.{key} = s.{key}")
+     .whenMatchedUpdateAll(condition=f"s.{cursor} > t.{cursor}")
+     .whenNotMatchedInsertAll()
+     .execute())
+
+
+def table_states(spark, cfg, args) -> dict:
+    from lakehouse.sinks.delta import build_latest_state
+
+    seconds = {}
+    for path in args.tables.split(","):
+        started = time.perf_counter()
+        build_latest_state(spark, path)
+        seconds[path] = time.perf_counter() - started
+    return {"table_seconds": seconds}
+
+
+def small_writes(spark, cfg, args) -> dict:
+    """`--warmup` then `--rounds` rounds of the two writes, into tables of 1,000 rows; each table's state
+    is built before its write (as the jobs' SnapshotWarmer does between batches), outside the write's time."""
+    from delta.tables import DeltaTable
+    from pyspark.sql import functions as F
+
+    from lakehouse.sinks.delta import TXN_APP_ID, TXN_VERSION, build_latest_state
+
+    def keyed(rows: int, prefix: str):
+        return spark.range(rows).select(F.concat(F.lit(prefix), F.col("id").cast("string")).alias("key"),
+                                        F.current_timestamp().alias("written_at"))
+
+    def merge(path: str, rows) -> None:
+        DeltaTable.forPath(spark, path).alias("t").merge(rows.alias("s"), "t.key = s.key").whenNotMatchedInsertAll() \
+            .execute()
+
+    def append(path: str, rows) -> None:
+        rows.limit(1).write.format("delta").mode("append").save(path)
+
+    writes = {"merge": merge, "append": append}
+    for name in writes:
+        keyed(1000, "seed-").write.format("delta").save(f"{args.table}/{name}")
+    seconds: dict[str, list[float]] = {name: [] for name in writes}
+    for number in range(args.warmup + args.rounds):
+        rows = keyed(10, f"round-{number}-")
+        for name, write in writes.items():
+            path = f"{args.table}/{name}"
+            build_latest_state(spark, path)
+            spark.conf.set(TXN_APP_ID, f"floor-{name}")
+            spark.conf.set(TXN_VERSION, str(number))
+            started = time.perf_counter()
+            write(path, rows)
+            if number >= args.warmup:
+                seconds[name].append(time.perf_counter() - started)
+    return {"seconds": seconds}
+
+
+def _jdbc(spark, cfg, args, dbtable: str):
+    """`dbtable` through Spark's JDBC source, `--partitions` ranges of the key between its bounds."""
+    from lakehouse.sources.postgres import connect
+
+    with connect(cfg.postgres, "lakehouse-bench-floor") as conn:
+        lower, upper = conn.execute(
+            f'SELECT min("{args.key}"), max("{args.key}") FROM "{args.schema}"."{args.source}"').fetchone()  # noqa: S608
+    return (spark.read.format("jdbc").options(**cfg.postgres.jdbc_options())
+            .options(dbtable=dbtable, fetchsize=str(args.fetch_size), partitionColumn=args.key,
+                     lowerBound=str(lower), upperBound=str(upper), numPartitions=str(args.partitions))
+            .load())
+
+
+WORKS = {"bronze": bronze, "silver": silver, "extract-full": extract_full,
+         "extract-incremental": extract_incremental, "table-states": table_states,
+         "small-writes": small_writes}
+
+
+def main(argv=None) -> int:
+    from lakehouse.runtime.entrypoint import configure_logging, parse_config
+    from lakehouse.spark import build_spark
+
+    def add_arguments(parser) -> None:
+        parser.add_argument("--work", required=True, choices=sorted(WORKS))
+        parser.add_argument("--table", help="the Delta table written")
+        parser.add_argument("--tables", help="table-states: the tables' paths, comma-separated")
+        parser.add_argument("--out", required=True, help="JSON: start, session and work seconds")
+        parser.add_argument("--topic", help="bronze: the topic read")
+        parser.add_argument("--bronze", help="silver: the bronze floor's table")
+        parser.add_argument("--schema", help="extract: the Postgres schema")
+        parser.add_argument("--source", help="extract: the Postgres table")
+        parser.add_argument("--key", help="extract: the key (partitions, MERGE)")
+        parser.add_argument("--cursor", help="extract-incremental: the cursor column")
+        parser.add_argument("--after-cursor", help="extract-incremental: the cursor of the last row read")
+        parser.add_argument("--after-key", help="extract-incremental: the key of the last row read")
+        parser.add_argument("--safety-delay-s", type=float, default=0.0)
+        parser.add_argument("--partitions", type=int, default=2)
+        parser.add_argument("--fetch-size", type=int, default=50_000)
+        parser.add_argument("--rounds", type=int, default=10, help="small-writes: measured rounds")
+        parser.add_argument("--warmup", type=int, default=3, help="small-writes: rounds first, not measured")
+
+    configure_logging()
+    cfg, args = parse_config("The floor of one of the benchmark's figures", argv, add_arguments)
+    ready_at, started = time.time(), time.monotonic()
+    spark = build_spark(cfg, f"bench-floor-{args.work}")
+    session_s = time.monotonic() - started
+    try:
+        figures = WORKS[args.work](spark, cfg, args) or {}
+        work_s = time.monotonic() - started - session_s
+    finally:
+        spark.stop()
+    with open(args.out, "w") as out:
+        json.dump({"started_at": STARTED_AT, "ready_at": ready_at, "spark_start_s": session_s, "work_s": work_s,
+                   **figures}, out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
