@@ -1,12 +1,20 @@
-"""Helpers of the streaming integration tests: a config per test, run options, table reads, waiting."""
+"""Helpers of the streaming integration tests: a config per test, run options, a silver plan, table reads,
+waiting."""
 from __future__ import annotations
 
+import json
 import time
+import uuid
 from pathlib import Path
 from typing import Callable, Optional
 
 from lakehouse.config import Config
+from lakehouse.schemas import CONTRACTS
+from lakehouse.sinks.delta import ensure_table
 from lakehouse.streaming.options import BronzeOptions, SilverOptions, Trigger, select_contracts
+from lakehouse.streaming.reference import ensure_fx_rates
+from lakehouse.streaming.silver import silver_plan
+from lakehouse.streaming.silver_batch import SilverPlan
 from tests.conftest import local_config
 
 
@@ -29,6 +37,26 @@ def bronze_options(contracts: str, trigger: str = "available-now", max_offsets: 
 
 def silver_options(contracts: str, trigger: str = "available-now", max_files: int = 1000) -> SilverOptions:
     return SilverOptions(select_contracts(contracts), Trigger(trigger, "1 second"), max_files)
+
+
+def new_checkpoint(path: str) -> str:
+    """What Spark writes first into a new checkpoint: its query id (returned)."""
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    query_id = str(uuid.uuid4())
+    (folder / "metadata").write_text(json.dumps({"id": query_id}))
+    return query_id
+
+
+def transactions_plan(spark, tmp_path: Path) -> SilverPlan:
+    """transaction_events' silver plan on this test's lake: its tables and a new checkpoint, as a query's
+    start makes them."""
+    cfg = stream_config(tmp_path, {"transaction_events": "unused"})
+    plan = silver_plan(cfg, CONTRACTS["transaction_events"], ensure_fx_rates(spark, cfg))
+    for spec in (plan.silver, plan.quarantine, plan.review):
+        ensure_table(spark, spec)  # as start_silver does
+    new_checkpoint(plan.checkpoint)
+    return plan
 
 
 def table(spark, cfg: Config, layer: str, name: str):

@@ -11,17 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from pathlib import Path
 
 from pyspark.sql import functions as F
 
 from lakehouse.schemas import CONTRACTS
-from lakehouse.sinks.delta import ensure_table
-from lakehouse.streaming.reference import ensure_fx_rates
-from lakehouse.streaming.silver import silver_plan
-from lakehouse.streaming.silver_batch import SilverPlan, fraud_history, handle_silver_batch
+from lakehouse.streaming.silver_batch import fraud_history, handle_silver_batch
 from lakehouse.transforms.parsing import parse_records
-from tests.integration.streaming_support import stream_config
+from tests.integration.streaming_support import transactions_plan
 from tests.unit.streaming.conftest import bronze_df
 
 CONTRACT = CONTRACTS["transaction_events"]
@@ -31,18 +27,6 @@ REUSED_BATCH_MOST = 40   # 12 on 2026-12-04 (about 190 with Spark's default cach
 def compilations(spark) -> int:
     """Classes Janino compiled in this JVM so far (Spark's codegen metrics)."""
     return spark._jvm.org.apache.spark.metrics.source.CodegenMetrics.METRIC_COMPILATION_TIME().getCount()
-
-
-def transactions_plan(spark, tmp_path: Path) -> SilverPlan:
-    """transaction_events' silver plan on this test's lake, its tables and checkpoint made as a query's start does."""
-    cfg = stream_config(tmp_path, {"transaction_events": "unused"})
-    plan = silver_plan(cfg, CONTRACT, ensure_fx_rates(spark, cfg))
-    for spec in (plan.silver, plan.quarantine, plan.review):
-        ensure_table(spark, spec)
-    checkpoint = Path(plan.checkpoint)
-    checkpoint.mkdir(parents=True)
-    (checkpoint / "metadata").write_text(json.dumps({"id": str(uuid.uuid4())}))  # the query id Spark writes first
-    return plan
 
 
 def small_batch(spark, users: range):

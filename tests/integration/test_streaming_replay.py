@@ -8,22 +8,18 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from pyspark.sql import functions as F
 
 from lakehouse.schemas import CONTRACTS
-from lakehouse.sinks.delta import ensure_table, last_txn_version
+from lakehouse.sinks.delta import last_txn_version
 from lakehouse.streaming import silver_batch
-from lakehouse.streaming.reference import ensure_fx_rates
-from lakehouse.streaming.silver import silver_plan
 from lakehouse.streaming.silver_batch import handle_silver_batch, silver_app_id, write_silver_batch
 from lakehouse.transforms.parsing import filter_accepted, parse_records
 from lakehouse.transforms.transactions import enrich_amount_usd
-from tests.integration.streaming_support import stream_config
+from tests.integration.streaming_support import new_checkpoint, transactions_plan
 from tests.unit.streaming.conftest import bronze_df, payload
 
 CONTRACT = CONTRACTS["transaction_events"]
@@ -39,23 +35,7 @@ def batch_of(spark, *values, first_offset: int = 0):
 
 @pytest.fixture
 def plan(spark, tmp_path):
-    cfg = stream_config(tmp_path, {"transaction_events": "unused"})
-    plan = silver_plan(cfg, CONTRACT, ensure_fx_rates(spark, cfg))
-    for spec in (plan.silver, plan.quarantine, plan.review):
-        ensure_table(spark, spec)  # as start_silver does
-    new_checkpoint(plan.checkpoint)
-    return plan
-
-
-def new_checkpoint(path: str) -> str:
-    """What Spark writes first into a new checkpoint: its query id."""
-    import pathlib
-
-    folder = pathlib.Path(path)
-    folder.mkdir(parents=True, exist_ok=True)
-    query_id = str(uuid.uuid4())
-    (folder / "metadata").write_text(json.dumps({"id": query_id}))
-    return query_id
+    return transactions_plan(spark, tmp_path)
 
 
 def snapshot(spark, plan) -> dict:
