@@ -142,6 +142,10 @@ def _jdbc(spark, cfg, args, dbtable: str):
 WORKS = {"bronze": bronze, "silver": silver, "extract-full": extract_full,
          "extract-incremental": extract_incremental, "table-states": table_states,
          "small-writes": small_writes}
+EXTRACT_FLAGS = ("schema", "source", "key", "table")
+NEEDS = {"bronze": ("topic", "table"), "silver": ("bronze", "table"), "extract-full": EXTRACT_FLAGS,
+         "extract-incremental": (*EXTRACT_FLAGS, "cursor", "after_cursor", "after_key"), "table-states": ("tables",),
+         "small-writes": ("table",)}
 
 
 def main(argv=None) -> int:
@@ -169,6 +173,9 @@ def main(argv=None) -> int:
 
     configure_logging()
     cfg, args = parse_config("The floor of one of the benchmark's figures", argv, add_arguments)
+    missing = [f"--{name.replace('_', '-')}" for name in NEEDS[args.work] if getattr(args, name) is None]
+    if missing:
+        raise SystemExit(f"floor_job.py --work {args.work} needs {', '.join(missing)}")
     ready_at, started = time.time(), time.monotonic()
     spark = build_spark(cfg, f"bench-floor-{args.work}")
     session_s = time.monotonic() - started
