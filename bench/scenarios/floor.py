@@ -67,10 +67,12 @@ def run_small_writes(ctx: BenchContext, wanted: list[str]) -> None:
 def restart_states(ctx: BenchContext, lake: str) -> dict:
     """F7 on the always-on jobs' tables once they stopped: bronze's restart floor is the fresh driver and
     bronze's table state; silver's (in one driver, after bronze's) adds its three tables' states."""
+    from lakehouse.ops.quality import TABLE as QUALITY_RESULTS
+
     paths = {"bronze": ctx.table_path(lake, "bronze", "user_events")}
-    silver = {name: ctx.table_path(lake, layer, table) for name, layer, table in (
-        ("silver", "silver", "user_events"), ("quarantine", "quarantine", "user_events"),
-        ("quality results", "ops", "quality_results"))}
+    silver = {name: ctx.table_path(lake, layer, table) for name, (layer, table) in (
+        ("silver", ("silver", "user_events")), ("quarantine", ("quarantine", "user_events")),
+        ("quality results", QUALITY_RESULTS))}
     paths.update(silver)
     figures = _floor(ctx, "F7-table-states", "table-states", "--tables", ",".join(paths.values()))
     by_path = figures.pop("table_seconds")

@@ -31,10 +31,6 @@ import time
 
 STARTED_AT = time.time()
 
-EVENT_TEXT_FIELDS = ("event_id", "user_id", "session_id", "event_type", "page_url", "referrer", "device_type",
-                     "country_code", "schema_version")
-EVENT_REQUIRED = ("event_id", "user_id", "event_type", "event_timestamp", "schema_version")
-
 
 def bronze(spark, cfg, args) -> None:
     from lakehouse.streaming.kafka_source import kafka_source_options
@@ -48,12 +44,14 @@ def silver(spark, cfg, args) -> None:
     from pyspark.sql import functions as F
     from pyspark.sql.types import StringType, StructField, StructType
 
-    fields = StructType([StructField(name, StringType()) for name in (*EVENT_TEXT_FIELDS, "event_timestamp",
+    from bench.baselines.silver import REQUIRED, TEXT_FIELDS  # B2's fields and checks
+
+    fields = StructType([StructField(name, StringType()) for name in (*TEXT_FIELDS, "event_timestamp",
                                                                      "event_properties")])
     events = (spark.read.format("delta").load(args.bronze)
               .select(F.from_json(F.col("value").cast("string"), fields).alias("event"), "partition", "offset")
               .select("event.*", F.col("partition").alias("kafka_partition"), F.col("offset").alias("kafka_offset"))
-              .where(" AND ".join(f"{name} IS NOT NULL" for name in EVENT_REQUIRED))
+              .where(" AND ".join(f"{name} IS NOT NULL" for name in REQUIRED))
               .withColumn("event_timestamp", F.to_timestamp("event_timestamp"))
               .withColumn("event_date", F.to_date("event_timestamp")))
     events.dropDuplicates(["event_id"]).write.format("delta").mode("append").save(args.table)
