@@ -125,7 +125,7 @@ def run(ctx: BenchContext, wanted: list[str]) -> None:
         if phases:
             say("producing " + ", then ".join(f"{rate:,.0f}/s for {seconds:.0f}s" for rate, seconds in phases))
             live.start("phases", phases, 0)
-            _wait_phases(pair, live.current, sum(seconds for _, seconds in phases))
+            wait_phases(pair, live.current, sum(seconds for _, seconds in phases))
             live.stop()  # it has finished its phases: this collects its report
         live.wait_caught_up(pair, sizes.job_timeout_s)
         # Before S7's restarts: the events of the drivers running the bronze and the silver queries.
@@ -205,8 +205,9 @@ def _warm_up(pair: LivePair, seconds: float, timeout_s: float) -> None:
     time.sleep(seconds)
 
 
-def _wait_phases(pair: LivePair, producer: Proc, seconds: float) -> None:
-    """Until the phases' producer exits, printing progress; the jobs must stay up meanwhile."""
+def wait_phases(pair, producer: Proc, seconds: float) -> None:
+    """Until the phases' producer exits, printing progress; the jobs must stay up meanwhile. `pair`: a
+    LivePair, or anything with its `procs` and `progress()`."""
     deadline = time.monotonic() + seconds + 60
     while producer.running and time.monotonic() < deadline:
         time.sleep(min(10.0, max(seconds / 4, 0.5)))
@@ -218,13 +219,22 @@ def _wait_phases(pair: LivePair, producer: Proc, seconds: float) -> None:
 
 def _freshness(pair: LivePair, mode: str, report: dict, rates: list[float], maximum: float, source: str, sizes,
                events: list[dict]) -> dict:
-    """Freshness per rate, and what it is made of: the micro-batches of each job that committed the
-    phase's rows, those ending from the phase's start to its end plus the table's slowest freshness (a
-    record waits for the next trigger, then for its batch to commit; silver's wait starts at bronze's
-    commit). `mode`: the drivers S3 ran in. `events`: streaming_job.py's, of the queries named bronze.* and
-    silver.*."""
-    bronze = bronze_latencies(str(pair.bronze_log.folder.parent))
-    silver = silver_latencies(str(pair.silver_log.folder.parent), bronze)
+    """S3's figures: freshness_phases on the always-on tables. `mode`: the drivers S3 ran in."""
+    phases = freshness_phases(str(pair.bronze_log.folder.parent), str(pair.silver_log.folder.parent), report,
+                              maximum, events)
+    return {"phases": phases, "mode": mode, "max_rate": maximum, "max_rate_source": source,
+            "trigger": sizes.trigger, "warmup_s": sizes.warmup_seconds, "stream_max_offsets": sizes.stream_max_offsets,
+            "silver_max_files": pair.ctx.cfg.streaming.silver_max_files_per_trigger}
+
+
+def freshness_phases(bronze_path: str, silver_path: str, report: dict, maximum: float, events: list[dict]) -> list:
+    """Freshness per phase of the producer's `report`, and what it is made of: the micro-batches of each
+    layer that committed the phase's rows, those ending from the phase's start to its end plus the
+    table's slowest freshness (a record waits for the next trigger, then for its batch to commit; silver's
+    wait starts at bronze's commit). `events`: the drivers' (bench.stream_events), of the queries named
+    bronze.* and silver.*; `maximum`: the rate the phases' rates are shares of."""
+    bronze = bronze_latencies(bronze_path)
+    silver = silver_latencies(silver_path, bronze)
     phases = []
     for phase in report["phases"]:
         window = (phase["start_ms"], phase["end_ms"])
@@ -248,6 +258,4 @@ def _freshness(pair: LivePair, mode: str, report: dict, rates: list[float], maxi
                 print(f"    {table} micro-batches: {stats['batches']}, each {stats['p50_s']:.2f}s p50, "
                       f"{stats['p99_s']:.2f}s p99, {stats['max_s']:.2f}s max (Spark's addBatch "
                       f"{stats['add_batch_p50_s']:.2f}s p50){every}")
-    return {"phases": phases, "mode": mode, "max_rate": maximum, "max_rate_source": source,
-            "trigger": sizes.trigger, "warmup_s": sizes.warmup_seconds, "stream_max_offsets": sizes.stream_max_offsets,
-            "silver_max_files": pair.ctx.cfg.streaming.silver_max_files_per_trigger}
+    return phases

@@ -14,6 +14,8 @@ the work, and stop and exit.
         first (bronze's, then silver's three), on S7's tables
     F8  a warm driver's cheapest commits with a transaction id:        S8's MERGE and append phases against F8
         a 10-row insert-only MERGE and a one-row append, each alone
+
+F3, the floor under S3's freshness, runs two streams beside live traffic: bench/scenarios/floor_freshness.py.
 """
 from __future__ import annotations
 

@@ -2,13 +2,17 @@
 
 Each `--work` reads and writes what our job does for the figure, in a fresh driver started the way
 our jobs start (spark-submit, the local config: its jars, class-data sharing archive and Spark
-settings), with none of the job's own work: no checkpoint, offsets, contract, quarantine, cursor
-state or metrics. A figure of ours cannot beat its floor, so a floor below its goal shows the goal is
-out of reach for any job on Spark here.
+settings), with none of the job's own work: no contract, quarantine, cursor state or metrics, and no
+checkpoint or offsets beyond the one Spark needs to run a stream. A figure of ours cannot beat its
+floor, so a floor below its goal shows the goal is out of reach for any job on Spark here.
 
     bronze                Kafka topic (all of it, one batch job) -> Delta append, Kafka's columns as read
     silver                the bronze floor's table -> from_json, required fields, one row per event_id
                           -> Delta append
+    stream-bronze         a stream with a processing-time trigger: Kafka -> Delta append, Kafka's columns
+                          (the position and timestamp named as bronze names them), until stopped (SIGTERM)
+    stream-silver         a stream on stream-bronze's table: silver's parse, one row per event_id within the
+                          micro-batch -> Delta append, until stopped
     extract-full          JDBC read of the table (ranges of the key, one per partition) -> Delta overwrite
     extract-incremental   the rows after a (cursor, key) position, read the same way -> Delta MERGE by key
     table-states          each table's state at its latest version (what a restarted job's first write to it
@@ -20,8 +24,9 @@ out of reach for any job on Spark here.
         --table PATH --out phases.json
 
 `--out` gets when the script started and when its imports and config were done (epoch seconds), the
-SparkSession's and the work's seconds, and the work's own figures (table-states: each table's seconds;
-small-writes: each write's).
+SparkSession's and the work's seconds (a stream's: until its query started), and the work's own figures
+(table-states: each table's seconds; small-writes: each write's). A stream's `--phases-out` gets each
+micro-batch's progress as it happens (bench.stream_events).
 """
 from __future__ import annotations
 
@@ -41,6 +46,37 @@ def bronze(spark, cfg, args) -> None:
 
 
 def silver(spark, cfg, args) -> None:
+    events = _parsed(spark.read.format("delta").load(args.bronze), "partition", "offset")
+    events.dropDuplicates(["event_id"]).write.format("delta").mode("append").save(args.table)
+
+
+def stream_bronze(spark, cfg, args) -> dict:
+    from pyspark.sql import functions as F
+
+    from lakehouse.streaming.kafka_source import kafka_source_options
+
+    records = (spark.readStream.format("kafka").options(**kafka_source_options(cfg, args.topic))
+               .option("startingOffsets", "earliest").option("maxOffsetsPerTrigger", str(args.max_offsets)).load())
+    columns = records.select("key", "value", "topic", F.col("partition").alias("kafka_partition"),
+                             F.col("offset").alias("kafka_offset"), F.col("timestamp").alias("kafka_timestamp"),
+                             "headers")
+    return {"query": _stream(columns.writeStream.format("delta").queryName("bronze.floor"), args).start(args.table)}
+
+
+def stream_silver(spark, cfg, args) -> dict:
+    def append(batch, batch_id: int) -> None:
+        batch.dropDuplicates(["event_id"]).write.format("delta").mode("append").save(args.table)
+
+    events = _parsed(spark.readStream.format("delta").load(args.bronze), "kafka_partition", "kafka_offset")
+    return {"query": _stream(events.writeStream.foreachBatch(append).queryName("silver.floor"), args).start()}
+
+
+def _stream(writer, args):
+    return writer.option("checkpointLocation", args.checkpoint).trigger(processingTime=args.trigger)
+
+
+def _parsed(bronze, partition: str, offset: str):
+    """B2's fields from bronze's Kafka value, the required ones not null, with the record's Kafka position."""
     from pyspark.sql import functions as F
     from pyspark.sql.types import StringType, StructField, StructType
 
@@ -48,13 +84,11 @@ def silver(spark, cfg, args) -> None:
 
     fields = StructType([StructField(name, StringType()) for name in (*TEXT_FIELDS, "event_timestamp",
                                                                      "event_properties")])
-    events = (spark.read.format("delta").load(args.bronze)
-              .select(F.from_json(F.col("value").cast("string"), fields).alias("event"), "partition", "offset")
-              .select("event.*", F.col("partition").alias("kafka_partition"), F.col("offset").alias("kafka_offset"))
-              .where(" AND ".join(f"{name} IS NOT NULL" for name in REQUIRED))
-              .withColumn("event_timestamp", F.to_timestamp("event_timestamp"))
-              .withColumn("event_date", F.to_date("event_timestamp")))
-    events.dropDuplicates(["event_id"]).write.format("delta").mode("append").save(args.table)
+    return (bronze.select(F.from_json(F.col("value").cast("string"), fields).alias("event"), partition, offset)
+            .select("event.*", F.col(partition).alias("kafka_partition"), F.col(offset).alias("kafka_offset"))
+            .where(" AND ".join(f"{name} IS NOT NULL" for name in REQUIRED))
+            .withColumn("event_timestamp", F.to_timestamp("event_timestamp"))
+            .withColumn("event_date", F.to_date("event_timestamp")))
 
 
 def extract_full(spark, cfg, args) -> None:
@@ -137,11 +171,13 @@ def _jdbc(spark, cfg, args, dbtable: str):
             .load())
 
 
-WORKS = {"bronze": bronze, "silver": silver, "extract-full": extract_full,
-         "extract-incremental": extract_incremental, "table-states": table_states,
+WORKS = {"bronze": bronze, "silver": silver, "stream-bronze": stream_bronze, "stream-silver": stream_silver,
+         "extract-full": extract_full, "extract-incremental": extract_incremental, "table-states": table_states,
          "small-writes": small_writes}
 EXTRACT_FLAGS = ("schema", "source", "key", "table")
-NEEDS = {"bronze": ("topic", "table"), "silver": ("bronze", "table"), "extract-full": EXTRACT_FLAGS,
+NEEDS = {"bronze": ("topic", "table"), "silver": ("bronze", "table"),
+         "stream-bronze": ("topic", "table", "checkpoint", "max_offsets", "phases_out"),
+         "stream-silver": ("bronze", "table", "checkpoint", "phases_out"), "extract-full": EXTRACT_FLAGS,
          "extract-incremental": (*EXTRACT_FLAGS, "cursor", "after_cursor", "after_key"), "table-states": ("tables",),
          "small-writes": ("table",)}
 
@@ -155,8 +191,12 @@ def main(argv=None) -> int:
         parser.add_argument("--table", help="the Delta table written")
         parser.add_argument("--tables", help="table-states: the tables' paths, comma-separated")
         parser.add_argument("--out", required=True, help="JSON: start, session and work seconds")
-        parser.add_argument("--topic", help="bronze: the topic read")
-        parser.add_argument("--bronze", help="silver: the bronze floor's table")
+        parser.add_argument("--topic", help="bronze, stream-bronze: the topic read")
+        parser.add_argument("--bronze", help="silver, stream-silver: the bronze floor's table")
+        parser.add_argument("--checkpoint", help="stream-*: the query's checkpoint")
+        parser.add_argument("--trigger", default="1 second", help="stream-*: the processing-time trigger")
+        parser.add_argument("--max-offsets", type=int, help="stream-bronze: maxOffsetsPerTrigger")
+        parser.add_argument("--phases-out", help="stream-*: JSON lines, each micro-batch's progress")
         parser.add_argument("--schema", help="extract: the Postgres schema")
         parser.add_argument("--source", help="extract: the Postgres table")
         parser.add_argument("--key", help="extract: the key (partitions, MERGE)")
@@ -178,13 +218,20 @@ def main(argv=None) -> int:
     spark = build_spark(cfg, f"bench-floor-{args.work}")
     session_s = time.monotonic() - started
     try:
+        if args.phases_out:
+            from bench.stream_events import Events, ProgressEvents
+
+            spark.streams.addListener(ProgressEvents(Events(args.phases_out)))
         figures = WORKS[args.work](spark, cfg, args) or {}
         work_s = time.monotonic() - started - session_s
+        query = figures.pop("query", None)
+        with open(args.out, "w") as out:
+            json.dump({"started_at": STARTED_AT, "ready_at": ready_at, "spark_start_s": session_s,
+                       "work_s": work_s, **figures}, out)
+        if query is not None:  # a stream runs until the process is stopped (SIGTERM)
+            query.awaitTermination()
     finally:
         spark.stop()
-    with open(args.out, "w") as out:
-        json.dump({"started_at": STARTED_AT, "ready_at": ready_at, "spark_start_s": session_s, "work_s": work_s,
-                   **figures}, out)
     return 0
 
 

@@ -16,16 +16,14 @@ import time
 
 STARTED_AT = time.time()  # before the imports: they are part of the start-up
 
-import json  # noqa: E402
 import sys  # noqa: E402
-import threading  # noqa: E402
 
+from bench.stream_events import Events, ProgressEvents  # noqa: E402
 from jobs.streaming import bronze_to_silver, kafka_to_bronze, kafka_to_silver  # noqa: E402
 from lakehouse.ops import phases  # noqa: E402
 from lakehouse.runtime.entrypoint import configure_logging, parse_config  # noqa: E402
 from lakehouse.spark import build_spark, stop_spark  # noqa: E402
 from lakehouse.streaming.bronze import start_bronze  # noqa: E402
-from lakehouse.streaming.events import JsonProgressListener  # noqa: E402
 from lakehouse.streaming.options import bronze_options, pipeline_options, silver_options  # noqa: E402
 from lakehouse.streaming.silver import start_silver  # noqa: E402
 
@@ -34,38 +32,6 @@ JOBS = {
     "bronze_to_silver": (bronze_to_silver, silver_options, start_silver),
     "kafka_to_silver": (kafka_to_silver, pipeline_options, None),  # start_layers
 }
-
-
-class Events:
-    """JSON lines appended and flushed one by one, from any thread."""
-
-    def __init__(self, path: str):
-        self._file = open(path, "a")  # noqa: SIM115 -- open until the process ends or is killed
-        self._lock = threading.Lock()
-
-    def write(self, event: str, **fields) -> None:
-        with self._lock:
-            self._file.write(json.dumps({"event": event, "at": time.time(), **fields}) + "\n")
-            self._file.flush()
-
-
-class ProgressEvents(JsonProgressListener):
-    def __init__(self, events: Events):
-        self.events = events
-
-    def onQueryStarted(self, event) -> None:
-        pass
-
-    def onQueryProgress(self, event) -> None:
-        progress = event.progress
-        self.events.write("progress", query=progress.name, batch_id=progress.batchId, rows=progress.numInputRows,
-                          trigger_started=progress.timestamp, durations_ms=dict(progress.durationMs))
-
-    def onQueryIdle(self, event) -> None:
-        pass
-
-    def onQueryTerminated(self, event) -> None:
-        pass
 
 
 def main(argv=None) -> int:

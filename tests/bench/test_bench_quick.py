@@ -14,8 +14,8 @@ import pytest
 
 from tests.conftest import PROJECT_ROOT
 
-IDS = ("S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "S10", "B1", "B2", "C0", "C1", "F1", "F2", "F6",
-       "F7", "F8")
+IDS = ("S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "S10", "B1", "B2", "C0", "C1", "F1", "F2", "F3",
+       "F6", "F7", "F8")
 # A hang guard, not a goal: the run took 12 minutes alone and 19 beside the other lane (2026-12-04),
 # and CI machines are up to twice as slow on a bad day.
 QUICK_RUN_TIMEOUT_S = 2400
@@ -69,7 +69,10 @@ def test_every_scenario_and_baseline_reports_figures(quick_run):
         assert _positive(results[key]["events_per_s"])
     # S3 ran on the two jobs (the sizes' default), though S7 then restarts the queries in one driver.
     assert results["S3"]["mode"] == "two drivers"
-    for phase in results["S3"]["phases"]:
+    # F3, Spark's floor under S3, ran S3's rates; its bronze held every record and its silver every id.
+    assert [phase["rate"] for phase in results["F3"]["phases"]] == [phase["rate"] for phase in results["S3"]["phases"]]
+    assert results["F3"]["records"] >= results["F3"]["silver_rows"] >= results["F3"]["distinct"] > 0
+    for phase in results["S3"]["phases"] + results["F3"]["phases"]:
         for table in ("bronze", "silver"):
             assert phase[table]["rows"] > 0
             assert _positive(phase[table]["p99_s"])
@@ -137,7 +140,7 @@ def test_table_compares_each_figure_with_its_baseline(quick_run):
     for pair in (("S1", "B1"), ("S2", "B2"), ("S10", "B1"), ("S10", "B2 silver step"), ("S6", "C0"), ("S6", "C1"),
                  ("S6", "C1-incremental"), ("S4", "no pruning"), ("S9", "off"), ("F1", "B1"), ("S1", "F1"),
                  ("F2", "B2"), ("S2", "F2"), ("F6", "C0"), ("F6", "C1"), ("F6", "C1-incremental"), ("S6", "F6"),
-                 ("S7", "F7"), ("S8", "F8 merge"), ("S8", "F8 append")):
+                 ("S3", "F3"), ("S7", "F7"), ("S8", "F8 merge"), ("S8", "F8 append")):
         assert pair in compared, f"no ratio of {pair[0]} to {pair[1]}"
     for row in rows:
         if row["baseline"] is not None and row["ours"] is not None:
