@@ -6,7 +6,6 @@ is written), writes one to three rows, stays open a while longer, then commits; 
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import random
 import threading
@@ -115,9 +114,10 @@ class ConcurrentWriter:
                                           rng.randint(1, 5), rng.randint(1, orders)))
             self.stats.updates += 1
         elif users and choice < 0.9:
+            # Dated by the UTC day of its created_at (the transaction's now()), as the seeded orders are.
             conn.execute(sql.SQL("INSERT INTO {} (customer_id, order_date, order_total, status, quantity)"
-                                 " VALUES (%s, %s, %s, 'pending', %s)").format(table),
-                         (rng.randint(1, users), dt.date.today(), order_total(rng), rng.randint(1, 5)))
+                                 " VALUES (%s, (now() AT TIME ZONE 'UTC')::date, %s, 'pending', %s)").format(table),
+                         (rng.randint(1, users), order_total(rng), rng.randint(1, 5)))
             self.stats.inserts += 1
         elif users:
             conn.execute(sql.SQL("UPDATE {} SET last_login_at = now() WHERE user_id = %s")
