@@ -17,7 +17,7 @@ from lakehouse.config import Config, load_config
 from lakehouse.services import stack
 from lakehouse.spark.session import SHORT_LIVED_JVM_OPTIONS
 
-pytest_plugins = ["tests.tiers"]
+pytest_plugins = ["tests.tiers", "tests.interrupt"]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONF_DIR = PROJECT_ROOT / "conf"
