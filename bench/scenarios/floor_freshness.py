@@ -47,9 +47,13 @@ class FloorStreams:
         say(f"F3: {records:,} records sent; waiting for both streams to catch up")
         wait_for(lambda: self.bronze_log.rows() >= records and self.silver_log.rows() >= distinct, timeout_s,
                  "F3's streams to catch up", every_s=0.5, procs=self.procs)
-        wait_for(lambda: distinct_values(self.paths["silver"], "event_id") >= distinct, timeout_s,
-                 "F3's silver to hold every distinct id", every_s=2.0, procs=self.procs)
-        bronze, ids = self.bronze_log.rows(), distinct_values(self.paths["silver"], "event_id")
+
+        def held_ids() -> int:  # 0 until silver holds as many distinct ids as were sent
+            ids = distinct_values(self.paths["silver"], "event_id")
+            return ids if ids >= distinct else 0
+
+        ids = wait_for(held_ids, timeout_s, "F3's silver to hold every distinct id", every_s=2.0, procs=self.procs)
+        bronze = self.bronze_log.rows()
         if bronze != records or ids != distinct:
             raise BenchError(f"F3's bronze holds {bronze:,} rows ({records:,} records sent), its silver "
                              f"{ids:,} distinct ids ({distinct:,} sent)")
