@@ -64,9 +64,9 @@ class Sizes:
     fixed_cost_rows: int = 10             # records per micro-batch (one refused by the contract)
     fixed_cost_rounds: int = 5            # measured micro-batches per contract
     fixed_cost_warmup: int = 2            # rounds first, not kept (first batches, JIT)
-    # F8 Spark's floor under S8's writes: rounds of a 10-row MERGE and a one-row append in one driver.
-    floor_write_rounds: int = 10
-    floor_write_warmup: int = 3
+    # F8 Spark's floor under S8's steps: rounds of a small transaction batch's steps in one driver.
+    floor_step_rounds: int = 10
+    floor_step_warmup: int = 3
 
 
 QUICK = Sizes(
@@ -101,8 +101,8 @@ QUICK = Sizes(
     fixed_cost_contracts=("user_events",),   # one batch, cold: the suite's time
     fixed_cost_rounds=1,
     fixed_cost_warmup=0,
-    floor_write_rounds=1,
-    floor_write_warmup=0,
+    floor_step_rounds=1,
+    floor_step_warmup=0,
 )
 
 

@@ -38,5 +38,5 @@ STEPS = (
     Step("S9 metrics and lineage overhead", ("S9",), overhead.run),
     Step("S6 Postgres extract with C0, C1 and Spark's floor F6", ("C0", "C1", "S6", "F6"), extract.run),
     Step("S8 small micro-batch fixed cost", ("S8",), fixed_cost.run),
-    Step("F8 Spark's floor under S8's writes", ("F8",), floor.run_small_writes),
+    Step("F8 Spark's floor under S8's steps", ("F8",), floor.run_small_steps),
 )

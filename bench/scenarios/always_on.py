@@ -7,7 +7,7 @@ for `freshness_seconds`. Then, with a third one sending at the idle rate, S7 kil
 with SIGKILL and restarts them. After each producer the jobs must catch up exactly: every record
 once in bronze, every distinct id once in silver. Freshness and files per micro-batch come from
 the Delta logs. F7 (Spark's floor under S7, bench/scenarios/floor.py) then builds the tables' states
-in a fresh driver, and S5 runs OPTIMIZE (the maintenance job) on both tables.
+in a fresh driver and makes its first writes, and S5 runs OPTIMIZE (the maintenance job) on both tables.
 """
 from __future__ import annotations
 

@@ -10,10 +10,13 @@ the work, and stop and exit.
     F1  Kafka -> Delta, the whole topic as one batch job              B1; S1 against F1
     F2  F1, then its table -> parse, dedup -> Delta                    B2; S2 against F2
     F6  JDBC -> Delta full, then the changed rows -> Delta MERGE       C0, C1, C1-incremental; S6 against F6
-    F7  a fresh driver and the state of the tables a restart writes    S7 (one driver) against F7
-        first (bronze's, then silver's three), on S7's tables
-    F8  a warm driver's cheapest commits with a transaction id:        S8's MERGE and append phases against F8
-        a 10-row insert-only MERGE and a one-row append, each alone
+    F7  a fresh driver, the state of the tables a restart writes       S7 (one driver) against F7
+        first (bronze's, then silver's three) on S7's tables, and the
+        JVM's first append and first MERGE (10 rows each)
+    F8  a warm driver's cheapest form of each step of a small          S8's MERGE and append phases against F8;
+        transaction batch, each alone: a look-up of 10 keys, a 10-row  S8's transaction_events batch against
+        insert-only MERGE, a read of its keys back, a one-row append;  the sum of its steps in turn
+        their sum in the order the batch must take them
 
 F3, the floor under S3's freshness, runs two streams beside live traffic: bench/scenarios/floor_freshness.py.
 """
@@ -30,6 +33,9 @@ from bench.scenarios.preload import loaded_topic
 
 LAKE = "floor"
 JOB = "bench/scenarios/floor_job.py"
+# A transaction_events batch's steps, each needing the one before: the velocity look-up (its flags are in
+# silver's rows), silver's MERGE, the read of silver's rows back, review's MERGE, the quality row (last).
+TRANSACTION_STEPS = ("lookup", "merge", "read_back", "merge", "append")
 
 
 def run_catchup(ctx: BenchContext, wanted: list[str]) -> None:
@@ -55,20 +61,25 @@ def run_catchup(ctx: BenchContext, wanted: list[str]) -> None:
                     silver_peak_mb=silver["peak_mb"])
 
 
-def run_small_writes(ctx: BenchContext, wanted: list[str]) -> None:
-    """F8: the median of each of the two writes over the measured rounds."""
+def run_small_steps(ctx: BenchContext, wanted: list[str]) -> None:
+    """F8: the median of each step over the measured rounds, and the sum of a transaction batch's steps in
+    the order its handler must take them (TRANSACTION_STEPS)."""
     sizes = ctx.sizes
-    figures = _floor(ctx, "F8-small-writes", "small-writes", "--table", str(ctx.lake(LAKE) / "small_writes"),
-                     "--rounds", str(sizes.floor_write_rounds), "--warmup", str(sizes.floor_write_warmup))
+    figures = _floor(ctx, "F8-small-steps", "small-steps", "--table", str(ctx.lake(LAKE) / "small_steps"),
+                     "--rounds", str(sizes.floor_step_rounds), "--warmup", str(sizes.floor_step_warmup))
     seconds = figures.pop("seconds")
-    medians = {f"{name}_median_s": statistics.median(values) for name, values in seconds.items()}
-    say("F8: medians of " + ", ".join(f"{name} {value:.3f}s" for name, value in medians.items()))
-    ctx.results.put("F8", **medians, seconds=seconds, rounds=sizes.floor_write_rounds, **figures)
+    medians = {name: statistics.median(values) for name, values in seconds.items()}
+    transaction_s = sum(medians[step] for step in TRANSACTION_STEPS)
+    say("F8: medians of " + ", ".join(f"{name} {value:.3f}s" for name, value in medians.items())
+        + f"; a transaction batch's steps in turn ({' + '.join(TRANSACTION_STEPS)}) {transaction_s:.3f}s")
+    ctx.results.put("F8", **{f"{name}_median_s": value for name, value in medians.items()},
+                    transaction_steps_s=transaction_s, seconds=seconds, rounds=sizes.floor_step_rounds, **figures)
 
 
 def restart_states(ctx: BenchContext, lake: str) -> dict:
-    """F7 on the always-on jobs' tables once they stopped: bronze's restart floor is the fresh driver and
-    bronze's table state; silver's (in one driver, after bronze's) adds its three tables' states."""
+    """F7 on the always-on jobs' tables once they stopped: bronze's restart floor is the fresh driver,
+    bronze's table state and the JVM's first append; silver's (in one driver, after bronze's) adds its
+    three tables' states and the JVM's first MERGE."""
     from lakehouse.ops.quality import TABLE as QUALITY_RESULTS
 
     paths = {"bronze": ctx.table_path(lake, "bronze", "user_events")}
@@ -76,13 +87,14 @@ def restart_states(ctx: BenchContext, lake: str) -> dict:
         ("silver", ("silver", "user_events")), ("quarantine", ("quarantine", "user_events")),
         ("quality results", QUALITY_RESULTS))}
     paths.update(silver)
-    figures = _floor(ctx, "F7-table-states", "table-states", "--tables", ",".join(paths.values()))
-    by_path = figures.pop("table_seconds")
+    figures = _floor(ctx, "F7-table-states", "table-states", "--tables", ",".join(paths.values()),
+                     "--first-writes", str(ctx.lake(LAKE) / "first_writes"))
+    by_path, first = figures.pop("table_seconds"), figures.pop("first_write_seconds")
     tables = {name: by_path[path] for name, path in paths.items()}
     start = sum(figures["phases"][phase] for phase in ("launch", "imports", "spark_start"))
-    bronze_s = start + tables["bronze"]
-    return {"bronze_s": bronze_s, "silver_s": bronze_s + sum(tables[name] for name in silver), "tables": tables,
-            **figures}
+    bronze_s = start + tables["bronze"] + first["append"]
+    silver_s = bronze_s + sum(tables[name] for name in silver) + first["merge"]
+    return {"bronze_s": bronze_s, "silver_s": silver_s, "tables": tables, "first_writes": first, **figures}
 
 
 def newest_position(conn, schema: str) -> tuple:

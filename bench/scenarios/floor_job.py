@@ -12,21 +12,26 @@ floor, so a floor below its goal shows the goal is out of reach for any job on S
     stream-bronze         a stream with a processing-time trigger: Kafka -> Delta append, Kafka's columns
                           (the position and timestamp named as bronze names them), until stopped (SIGTERM)
     stream-silver         a stream on stream-bronze's table: silver's parse, one row per event_id within the
-                          micro-batch -> Delta append, until stopped
+                          micro-batch -> Delta insert-only MERGE by event_id (so one row per id in all), until
+                          stopped
     extract-full          JDBC read of the table (ranges of the key, one per partition) -> Delta overwrite
     extract-incremental   the rows after a (cursor, key) position, read the same way -> Delta MERGE by key
     table-states          each table's state at its latest version (what a restarted job's first write to it
-                          needs: the JVM's first Delta state reconstructions), in `--tables` order
-    small-writes          in one warm driver, the cheapest commits a small silver batch makes, each timed
-                          alone: a 10-row insert-only MERGE and a one-row append, each with a transaction id
+                          needs: the JVM's first Delta state reconstructions), in `--tables` order; with
+                          `--first-writes`, then the JVM's first append and first insert-only MERGE (10 rows
+                          each, into new tables)
+    small-steps           in one warm driver, the cheapest form of each step a small transaction batch takes in
+                          turn, each timed alone: a look-up of 10 keys the table holds over a time range, a 10-row
+                          insert-only MERGE, the read of those keys back, a one-row append (writes with a
+                          transaction id)
 
     spark-submit ... bench/scenarios/floor_job.py --env local --set ... --work bronze --topic T \
         --table PATH --out phases.json
 
 `--out` gets when the script started and when its imports and config were done (epoch seconds), the
 SparkSession's and the work's seconds (a stream's: until its query started), and the work's own figures
-(table-states: each table's seconds; small-writes: each write's). A stream's `--phases-out` gets each
-micro-batch's progress as it happens (bench.stream_events).
+(table-states: each table's seconds and each first write's; small-steps: each step's). A stream's
+`--phases-out` gets each micro-batch's progress as it happens (bench.stream_events).
 """
 from __future__ import annotations
 
@@ -64,11 +69,17 @@ def stream_bronze(spark, cfg, args) -> dict:
 
 
 def stream_silver(spark, cfg, args) -> dict:
-    def append(batch, batch_id: int) -> None:
-        batch.dropDuplicates(["event_id"]).write.format("delta").mode("append").save(args.table)
+    from delta.tables import DeltaTable
 
     events = _parsed(spark.readStream.format("delta").load(args.bronze), "kafka_partition", "kafka_offset")
-    return {"query": _stream(events.writeStream.foreachBatch(append).queryName("silver.floor"), args).start()}
+    DeltaTable.createIfNotExists(spark).location(args.table).addColumns(events.schema).execute()
+
+    def insert_new(batch, batch_id: int) -> None:
+        (DeltaTable.forPath(spark, args.table).alias("t")
+         .merge(batch.dropDuplicates(["event_id"]).alias("s"), "t.event_id = s.event_id")
+         .whenNotMatchedInsertAll().execute())
+
+    return {"query": _stream(events.writeStream.foreachBatch(insert_new).queryName("silver.floor"), args).start()}
 
 
 def _stream(writer, args):
@@ -111,6 +122,11 @@ def extract_incremental(spark, cfg, args) -> None:
 
 
 def table_states(spark, cfg, args) -> dict:
+    """Each table's state, in `--tables` order; then, with `--first-writes`, a restart's first commits in
+    this JVM: a 10-row append (bronze's), then a 10-row insert-only MERGE (silver's), each into a new
+    table whose state is built first, each timed."""
+    from delta.tables import DeltaTable
+
     from lakehouse.sinks.delta import build_latest_state
 
     seconds = {}
@@ -118,41 +134,76 @@ def table_states(spark, cfg, args) -> dict:
         started = time.perf_counter()
         build_latest_state(spark, path)
         seconds[path] = time.perf_counter() - started
-    return {"table_seconds": seconds}
+    if not args.first_writes:
+        return {"table_seconds": seconds}
+    rows = _keyed(spark, 10, "first-")
+    writes = {"append": lambda path: rows.write.format("delta").mode("append").save(path),
+              "merge": lambda path: DeltaTable.forPath(spark, path).alias("t").merge(rows.alias("s"), "t.key = s.key")
+              .whenNotMatchedInsertAll().execute()}
+    first = {}
+    for name, write in writes.items():
+        path = f"{args.first_writes}/{name}"
+        DeltaTable.createIfNotExists(spark).location(path).addColumns(rows.schema).execute()
+        build_latest_state(spark, path)
+        started = time.perf_counter()
+        write(path)
+        first[name] = time.perf_counter() - started
+    return {"table_seconds": seconds, "first_write_seconds": first}
 
 
-def small_writes(spark, cfg, args) -> dict:
-    """`--warmup` then `--rounds` rounds of the two writes, into tables of 1,000 rows; each table's state
-    is built before its write (as the jobs' SnapshotWarmer does between batches), outside the write's time."""
+def _keyed(spark, rows: int, prefix: str):
+    """`rows` rows of a text key (`prefix` and a number) and the time."""
+    from pyspark.sql import functions as F
+
+    return spark.range(rows).select(F.concat(F.lit(prefix), F.col("id").cast("string")).alias("key"),
+                                    F.current_timestamp().alias("written_at"))
+
+
+def small_steps(spark, cfg, args) -> dict:
+    """`--warmup` then `--rounds` rounds of a small transaction batch's steps, in the order its handler must
+    take them, on tables of 1,000 rows: the look-up of 10 keys the table holds over a time range, a 10-row
+    insert-only MERGE, the read of the merged keys back, and a one-row append. Each write carries a
+    transaction id; each table's state is built before each step (as the jobs' SnapshotWarmer does
+    between batches), outside the step's time."""
     from delta.tables import DeltaTable
     from pyspark.sql import functions as F
 
     from lakehouse.sinks.delta import TXN_APP_ID, TXN_VERSION, build_latest_state
 
-    def keyed(rows: int, prefix: str):
-        return spark.range(rows).select(F.concat(F.lit(prefix), F.col("id").cast("string")).alias("key"),
-                                        F.current_timestamp().alias("written_at"))
+    def txn(table: str, number: int) -> None:
+        spark.conf.set(TXN_APP_ID, f"floor-{table}")
+        spark.conf.set(TXN_VERSION, str(number))
 
-    def merge(path: str, rows) -> None:
+    def lookup(path: str, rows, number: int) -> None:  # the velocity look-up's shape: a time range, keys held, a count
+        since = F.expr("current_timestamp() - INTERVAL 1 HOUR")
+        (spark.read.format("delta").load(path).where(F.col("written_at") >= since)
+         .join(users.select("key"), "key", "left_semi").groupBy("key").count().collect())
+
+    def merge(path: str, rows, number: int) -> None:
+        txn("merge", number)
         DeltaTable.forPath(spark, path).alias("t").merge(rows.alias("s"), "t.key = s.key").whenNotMatchedInsertAll() \
             .execute()
 
-    def append(path: str, rows) -> None:
+    def read_back(path: str, rows, number: int) -> None:  # review's read of what silver holds for the batch's keys
+        spark.read.format("delta").load(path).join(rows.select("key"), "key", "left_semi").collect()
+
+    def append(path: str, rows, number: int) -> None:
+        txn("append", number)
         rows.limit(1).write.format("delta").mode("append").save(path)
 
-    writes = {"merge": merge, "append": append}
-    for name in writes:
-        keyed(1000, "seed-").write.format("delta").save(f"{args.table}/{name}")
-    seconds: dict[str, list[float]] = {name: [] for name in writes}
+    steps = {"lookup": ("merge", lookup), "merge": ("merge", merge), "read_back": ("merge", read_back),
+             "append": ("append", append)}
+    users = _keyed(spark, 10, "seed-")  # keys the tables hold, as the batch's users have history
+    for table in ("merge", "append"):
+        _keyed(spark, 1000, "seed-").write.format("delta").save(f"{args.table}/{table}")
+    seconds: dict[str, list[float]] = {name: [] for name in steps}
     for number in range(args.warmup + args.rounds):
-        rows = keyed(10, f"round-{number}-")
-        for name, write in writes.items():
-            path = f"{args.table}/{name}"
+        rows = _keyed(spark, 10, f"round-{number}-")
+        for name, (table, step) in steps.items():
+            path = f"{args.table}/{table}"
             build_latest_state(spark, path)
-            spark.conf.set(TXN_APP_ID, f"floor-{name}")
-            spark.conf.set(TXN_VERSION, str(number))
             started = time.perf_counter()
-            write(path, rows)
+            step(path, rows, number)
             if number >= args.warmup:
                 seconds[name].append(time.perf_counter() - started)
     return {"seconds": seconds}
@@ -173,13 +224,13 @@ def _jdbc(spark, cfg, args, dbtable: str):
 
 WORKS = {"bronze": bronze, "silver": silver, "stream-bronze": stream_bronze, "stream-silver": stream_silver,
          "extract-full": extract_full, "extract-incremental": extract_incremental, "table-states": table_states,
-         "small-writes": small_writes}
+         "small-steps": small_steps}
 EXTRACT_FLAGS = ("schema", "source", "key", "table")
 NEEDS = {"bronze": ("topic", "table"), "silver": ("bronze", "table"),
          "stream-bronze": ("topic", "table", "checkpoint", "max_offsets", "phases_out"),
          "stream-silver": ("bronze", "table", "checkpoint", "phases_out"), "extract-full": EXTRACT_FLAGS,
          "extract-incremental": (*EXTRACT_FLAGS, "cursor", "after_cursor", "after_key"), "table-states": ("tables",),
-         "small-writes": ("table",)}
+         "small-steps": ("table",)}
 
 
 def main(argv=None) -> int:
@@ -190,6 +241,7 @@ def main(argv=None) -> int:
         parser.add_argument("--work", required=True, choices=sorted(WORKS))
         parser.add_argument("--table", help="the Delta table written")
         parser.add_argument("--tables", help="table-states: the tables' paths, comma-separated")
+        parser.add_argument("--first-writes", help="table-states: a folder for the tables of the first writes")
         parser.add_argument("--out", required=True, help="JSON: start, session and work seconds")
         parser.add_argument("--topic", help="bronze, stream-bronze: the topic read")
         parser.add_argument("--bronze", help="silver, stream-silver: the bronze floor's table")
@@ -206,8 +258,8 @@ def main(argv=None) -> int:
         parser.add_argument("--safety-delay-s", type=float, default=0.0)
         parser.add_argument("--partitions", type=int, default=2)
         parser.add_argument("--fetch-size", type=int, default=50_000)
-        parser.add_argument("--rounds", type=int, default=10, help="small-writes: measured rounds")
-        parser.add_argument("--warmup", type=int, default=3, help="small-writes: rounds first, not measured")
+        parser.add_argument("--rounds", type=int, default=10, help="small-steps: measured rounds")
+        parser.add_argument("--warmup", type=int, default=3, help="small-steps: rounds first, not measured")
 
     configure_logging()
     cfg, args = parse_config("The floor of one of the benchmark's figures", argv, add_arguments)

@@ -1,4 +1,4 @@
-"""bench.report: S3's freshness rows and their goals, from a run's figures."""
+"""bench.report: S3's freshness rows and F8's step rows, with their goals, from a run's figures."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -39,3 +39,18 @@ def test_s3s_p99_is_compared_with_its_floor_at_the_same_rate():
     floors = {(row.figure, row.met) for row in rows if row.id == "F3"}
     assert ("Spark's floor under S3: silver freshness p99 at 20,000/s, two drivers", False) in floors
     assert ("Spark's floor under S3: bronze freshness p99 at 20,000/s, two drivers", True) in floors
+
+
+def test_f8_judges_a_transaction_batchs_steps_in_turn_against_s8s_goal():
+    results = Results()
+    results.put("F8", lookup_median_s=0.3, merge_median_s=0.4, read_back_median_s=0.2, append_median_s=0.25,
+                transaction_steps_s=1.55)
+    phases = {"handler: dedup_velocity_shape": {"median_s": 0.9}, "handler: review": {"median_s": 0.6}}
+    results.put("S8", rows_per_batch=10, contracts={"transaction_events": {"silver": {"median_s": 3.1, "goal_s": 1.5,
+                                                                                   "phases": phases}}})
+    rows = rows_for(SimpleNamespace(results=results, sizes=sizes_for(quick=False)), ["S8", "F8"])
+    judged = {row.figure: row.met for row in rows if row.id == "F8" and row.goal is not None}
+    assert judged == {"Spark's floor under S8's transaction_events batch: its steps in turn (look-up, MERGE, "
+                      "read back, MERGE, append)": False}
+    ratios = {row.baseline: round(row.ratio, 2) for row in rows if row.id == "S8" and row.baseline}
+    assert ratios == {"F8 steps": 2.0, "F8 lookup": 3.0, "F8 read_back": 3.0}
