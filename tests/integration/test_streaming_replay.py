@@ -84,6 +84,62 @@ def test_a_replayed_batch_committed_in_full_is_skipped_without_reading_it(spark,
     assert_unchanged(before, snapshot(spark, plan))
 
 
+def failing(message: str):
+    """A stand-in for a handler step that fails as a killed driver's would."""
+    def fail(*args, **kwargs):
+        raise RuntimeError(message)
+    return fail
+
+
+def refusing(*names: str):
+    """The handler's functions `names`, each raising when called: work a replay must not do."""
+    patch = pytest.MonkeyPatch()
+    for name in names:
+        def refuse(*args, name=name, **kwargs):
+            raise AssertionError(f"the replay called {name}")
+        patch.setattr(silver_batch, name, refuse)
+    return patch
+
+
+def test_a_replay_whose_writes_committed_but_not_its_quality_row_writes_only_that_row(spark, plan):
+    flagged = {**TXN, "transaction_id": "t2", "amount": "25000.00"}  # review gets a row
+    batch = batch_of(spark, payload(**TXN), b"{broken", payload(**flagged))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(silver_batch, "record_batch_checks", failing("driver killed before the quality row"))
+        with pytest.raises(RuntimeError, match="driver killed"):
+            handle_silver_batch(batch, 5, plan)
+    before = snapshot(spark, plan)
+    app_id = silver_app_id(spark, plan.checkpoint)
+    assert last_txn_version(spark, plan.quality_results, app_id) is None
+
+    patch = refusing("silver_rows", "merge_into", "mirror_into_review")
+    try:
+        replay = handle_silver_batch(batch, 5, plan)
+    finally:
+        patch.undo()
+
+    assert (replay.rows_in, replay.quarantined, replay.skipped_writes) == (3, 1, 3)
+    assert replay.quarantined_by_reason == {"malformed_json": 1}
+    assert_unchanged(before, snapshot(spark, plan))
+    assert last_txn_version(spark, plan.quality_results, app_id) == 5
+
+
+def test_a_replay_whose_review_did_not_commit_computes_silvers_rows_and_writes_review(spark, plan):
+    flagged = {**TXN, "transaction_id": "t2", "amount": "25000.00"}
+    batch = batch_of(spark, payload(**TXN), b"{broken", payload(**flagged))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(silver_batch, "mirror_into_review", failing("driver killed before review's MERGE"))
+        with pytest.raises(RuntimeError, match="driver killed"):
+            handle_silver_batch(batch, 5, plan)
+    assert len(snapshot(spark, plan)["silver.fraud_review"][1]) == 0
+
+    replay = handle_silver_batch(batch, 5, plan)
+
+    assert (replay.skipped_writes, replay.inserted, replay.flagged) == (2, 0, 1)  # quarantine, silver
+    reviewed = spark.read.format("delta").load(plan.review.path).select("transaction_id").collect()
+    assert [row.transaction_id for row in reviewed] == ["t2"]
+
+
 def test_a_replayed_first_batch_counts_its_committed_writes(spark, plan):
     batch = batch_of(spark, payload(**TXN), b"{broken")
     handle_silver_batch(batch, 0, plan)  # batch id 0: Delta's recorded version is 0

@@ -15,6 +15,11 @@ Quarantine's MERGE runs on a thread beside silver's writes (lakehouse.spark.besi
 session, since Delta takes the transaction id from session options): the tables are independent,
 so either may commit first, and a batch whose write failed fails whole. The quality row, written
 last, waits for both: it is what tells a replayed batch it committed in full.
+
+A batch run again (the first of a new driver, or one this driver started before) skips the work of
+what it had committed under its transaction id: everything when its quality row is there (it is not
+read at all); otherwise quarantine's MERGE when quarantine holds it, and silver's rows when silver
+and review both hold it (review is written from silver's rows).
 """
 from __future__ import annotations
 
@@ -108,12 +113,14 @@ def handle_silver_batch(batch_df: DataFrame, batch_id: int, plan: SilverPlan, me
         with phase("app_id"):
             txn = Txn(silver_app_id(batch_df.sparkSession, plan.checkpoint), batch_id)
         with phase("replay_check"):
-            replayed = committed_in_full(batch_df.sparkSession, plan, txn)
-        if replayed is not None:
+            committed = committed_writes(batch_df.sparkSession, plan, txn)
+        if plan.quality_results is not None and plan.quality_results in committed:
+            skipped = len(committed) - 1
             log.info("silver.%s batch %d: committed in full before (%d write(s) and its quality row): skipped",
-                     plan.contract.silver_table, batch_id, replayed.skipped_writes)
-            return replayed
-        report = write_silver_batch(batch_df, batch_id, plan, txn, started)
+                     plan.contract.silver_table, batch_id, skipped)
+            return BatchReport(batch_id=batch_id, rows_in=0, quarantined=0, inserted=0, updated=0, flagged=0,
+                               skipped_writes=skipped, seconds=0.0)
+        report = write_silver_batch(batch_df, batch_id, plan, txn, started, committed)
         with phase("metrics"):
             send_batch_metrics(metrics, report, f"silver.{plan.contract.silver_table}")
         if plan.quality_results is not None and report.rows_in:
@@ -128,27 +135,24 @@ def handle_silver_batch(batch_df: DataFrame, batch_id: int, plan: SilverPlan, me
     return report
 
 
-def committed_in_full(spark, plan: SilverPlan, txn: Txn) -> Optional[BatchReport]:
-    """The report of a batch run again whose writes were all committed before, None otherwise.
+def committed_writes(spark, plan: SilverPlan, txn: Txn) -> frozenset[str]:
+    """The paths of the plan's tables (quality results included) that hold the batch's transaction id:
+    empty for a batch this driver runs for the first time after the ones it started.
 
     Spark runs a batch again when the driver stopped before marking it done (a kill, a failed
     write, a commit conflict): its first batch in a new driver, or one it already started. Its
     quality row, the batch's last write, being there under the batch's transaction id means every
-    write before it was committed, so the batch is not read at all (each write would be skipped).
+    write before it was committed.
     """
     key = (spark.sparkContext.applicationId, plan.checkpoint)
     highest = _STARTED.get(key)
     _STARTED[key] = txn.version if highest is None else max(highest, txn.version)
-    if plan.quality_results is None or (highest is not None and txn.version > highest):
-        return None
-    recorded = last_txn_version(spark, plan.quality_results, txn.app_id)
-    if recorded is None or recorded < txn.version:
-        return None
-    written = [t.path for t in (plan.quarantine, plan.silver, plan.review) if t is not None]
-    versions = [last_txn_version(spark, path, txn.app_id) for path in written]
-    skipped = sum(version is not None and version >= txn.version for version in versions)
-    return BatchReport(batch_id=txn.version, rows_in=0, quarantined=0, inserted=0, updated=0, flagged=0,
-                       skipped_writes=skipped, seconds=0.0)
+    if highest is not None and txn.version > highest:
+        return frozenset()
+    paths = [t.path for t in (plan.quarantine, plan.silver, plan.review) if t is not None]
+    paths += [plan.quality_results] if plan.quality_results is not None else []
+    versions = {path: last_txn_version(spark, path, txn.app_id) for path in paths}
+    return frozenset(path for path, version in versions.items() if version is not None and version >= txn.version)
 
 
 def record_batch_checks(spark, plan: SilverPlan, report: BatchReport, txn: Txn) -> None:
@@ -178,11 +182,14 @@ def silver_app_id(spark, checkpoint: str) -> str:
 
 
 def write_silver_batch(
-    batch_df: DataFrame, batch_id: int, plan: SilverPlan, txn: Optional[Txn], started: Optional[float] = None
+    batch_df: DataFrame, batch_id: int, plan: SilverPlan, txn: Optional[Txn], started: Optional[float] = None,
+    committed: frozenset[str] = frozenset(),
 ) -> BatchReport:
     """Writes one batch to quarantine (beside the others), silver and review (each write skipped when empty).
 
     `txn=None` writes without transaction identifiers: replays then rely on the MERGE keys alone.
+    `committed`: the tables that hold the batch's transaction already (committed_writes); their work is
+    skipped (silver's rows only when review holds it too).
     """
     started = time.monotonic() if started is None else started
     spark = batch_df.sparkSession
@@ -201,18 +208,25 @@ def write_silver_batch(
     held = [batch]
     quarantining: Optional[Beside] = None
     quarantine = silver = review = None
-    flagged = 0
+    flagged = settled = 0  # settled: writes not even tried, as the tables hold the batch's transaction
     try:
         facts = batch_facts(plan)
         with phase("batch_counts"):  # and where quarantine's MERGE reads (its rows keep the batch's columns)
             totals = batch.agg(*facts, *scope_facts(QUARANTINE_MERGE, is_rejected())).first()
         rows_in, rejected, newest_accepted = int(totals[0]), int(totals[1]), totals[2]
         by_reason = {}
-        if rejected:  # beside silver's writes: another table, and the quality row waits for both
+        if rejected and plan.quarantine.path in committed:
+            with phase("reason_counts"):
+                by_reason = reason_counts(batch)
+            settled += 1
+        elif rejected:  # beside silver's writes: another table, and the quality row waits for both
             work = partial(quarantine_batch, in_own_session(batch), plan, txn, now,
                            scope_of(QUARANTINE_MERGE, totals[len(facts):]))
             quarantining = Beside(carried(work), name=f"quarantine-{plan.contract.silver_table}-{batch_id}")
-        if rows_in > rejected:
+        silver_settled = plan.silver.path in committed and (plan.review is None or plan.review.path in committed)
+        if rows_in > rejected and silver_settled:
+            settled += 1 if plan.review is None else 2
+        elif rows_in > rejected:
             # Deduplicated (and, with fraud review, scored) once: the MERGE's partition list, the MERGE
             # itself and the review's key list all read these rows.
             with phase("dedup_velocity_shape"):
@@ -259,7 +273,7 @@ def write_silver_batch(
         inserted=silver.inserted if silver else 0,
         updated=silver.updated if silver else 0,
         flagged=flagged,
-        skipped_writes=sum(not outcome.committed for outcome in writes),
+        skipped_writes=settled + sum(not outcome.committed for outcome in writes),
         seconds=time.monotonic() - started,
         quarantined_by_reason=by_reason,
         newest_accepted=newest_accepted,
