@@ -91,14 +91,15 @@ def failing(message: str):
     return fail
 
 
-def refusing(*names: str):
-    """The handler's functions `names`, each raising when called: work a replay must not do."""
-    patch = pytest.MonkeyPatch()
-    for name in names:
-        def refuse(*args, name=name, **kwargs):
-            raise AssertionError(f"the replay called {name}")
-        patch.setattr(silver_batch, name, refuse)
-    return patch
+@contextlib.contextmanager
+def refusing(*names: str) -> Iterator[None]:
+    """Inside the block, the handler's functions `names` raise when called: work a replay must not do."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in names:
+            def refuse(*args, name=name, **kwargs):
+                raise AssertionError(f"the replay called {name}")
+            patch.setattr(silver_batch, name, refuse)
+        yield
 
 
 def test_a_replay_whose_writes_committed_but_not_its_quality_row_writes_only_that_row(spark, plan):
@@ -112,11 +113,8 @@ def test_a_replay_whose_writes_committed_but_not_its_quality_row_writes_only_tha
     app_id = silver_app_id(spark, plan.checkpoint)
     assert last_txn_version(spark, plan.quality_results, app_id) is None
 
-    patch = refusing("silver_rows", "merge_into", "mirror_into_review")
-    try:
+    with refusing("silver_rows", "merge_into", "mirror_into_review"):
         replay = handle_silver_batch(batch, 5, plan)
-    finally:
-        patch.undo()
 
     assert (replay.rows_in, replay.quarantined, replay.skipped_writes) == (3, 1, 3)
     assert replay.quarantined_by_reason == {"malformed_json": 1}
