@@ -19,6 +19,7 @@ from lakehouse.ops.phases import phase
 from lakehouse.sinks.commits import metadata_json, own_commit
 from lakehouse.sinks.retry import retry_conflicts
 from lakehouse.sinks.scope import Scope, scope_clauses, source_scope
+from lakehouse.sinks.unborn_log import await_first_commit, is_table_not_found
 
 TXN_APP_ID = "spark.databricks.delta.write.txnAppId"
 TXN_VERSION = "spark.databricks.delta.write.txnVersion"
@@ -101,17 +102,33 @@ def ensure_table(spark, table: TableSpec) -> None:
 
     A column whose type changed raises SchemaMismatch naming it: that needs a new table or a migration.
     Columns the table has beyond the spec are left alone. Two jobs creating the same table at once
-    (bronze and silver starting together) conflict; the loser runs again and finds the table.
+    (bronze and silver starting together) conflict; the loser runs again and finds the table. A log
+    without a commit yet is awaited, or cleared when a create died leaving it empty (unborn_log).
     """
     retry_conflicts(lambda: _ensure_table(spark, table), f"{table.path}: create or evolve")
 
 
 def _ensure_table(spark, table: TableSpec) -> None:
     from delta.tables import DeltaTable
+    from pyspark.errors import AnalysisException
 
     if DeltaTable.isDeltaTable(spark, table.path):
         _add_missing_columns(spark, table)
         return
+    try:
+        _create_table(spark, table)
+    except AnalysisException as error:
+        if not is_table_not_found(error):
+            raise
+        if await_first_commit(spark, table.path):
+            _add_missing_columns(spark, table)
+        else:
+            _create_table(spark, table)
+
+
+def _create_table(spark, table: TableSpec) -> None:
+    from delta.tables import DeltaTable
+
     builder = DeltaTable.createIfNotExists(spark).location(table.path).addColumns(table.schema)
     if table.partition_by:
         builder = builder.partitionedBy(*table.partition_by)
