@@ -54,9 +54,8 @@ def restart_phases(events: list[dict], query: str, killed_at: float, first_commi
     trigger), then each micro-batch of the query whose name starts with `query` before the first commit
     (a batch the kill interrupted, re-run: its writes were committed, or an empty one), the wait for
     the next trigger after each, and the committing one up to its commit. With one driver for both
-    layers, silver's start-up follows bronze's (`silver ...`)."""
-    labels = {"start": "", "start silver": "silver "} if query == "silver." else {"start": ""}
-    phases, at = startup_phases(events, killed_at, labels)
+    layers, silver's start-up (`silver ...`) follows bronze's, and both queries start after it."""
+    phases, at = startup_phases(events, killed_at, {"start": "", "start silver": "silver "})
     for batch in batches(events, query):
         if batch["began"] >= first_commit_at:
             break

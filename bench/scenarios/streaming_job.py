@@ -21,10 +21,12 @@ import sys  # noqa: E402
 from bench.stream_events import Events, ProgressEvents  # noqa: E402
 from jobs.streaming import bronze_to_silver, kafka_to_bronze, kafka_to_silver  # noqa: E402
 from lakehouse.ops import phases  # noqa: E402
+from lakehouse.ops.metrics import publisher  # noqa: E402
 from lakehouse.runtime.entrypoint import configure_logging, parse_config  # noqa: E402
 from lakehouse.spark import build_spark, stop_spark  # noqa: E402
 from lakehouse.streaming.bronze import start_bronze  # noqa: E402
 from lakehouse.streaming.options import bronze_options, pipeline_options, silver_options  # noqa: E402
+from lakehouse.streaming.runner import StreamingRun  # noqa: E402
 from lakehouse.streaming.silver import start_silver  # noqa: E402
 
 JOBS = {
@@ -63,12 +65,15 @@ def main(argv=None) -> int:
 
 
 def start_layers(spark, cfg, bronze, silver):
-    """kafka_to_silver's always-on start (lakehouse.streaming.pipeline): bronze's queries, then silver's,
-    each start-up its own record ("start", then "start silver"; bronze's first batch runs meanwhile)."""
-    with phases.batch("start", -1):
-        run = start_bronze(spark, cfg, bronze)
-    with phases.batch("start silver", -1):
-        return start_silver(spark, cfg, silver, run)
+    """kafka_to_silver's always-on start (lakehouse.streaming.pipeline): bronze's start-up, then silver's,
+    each its own record ("start", then "start silver"), then the queries of both."""
+    run = StreamingRun(spark, cfg, publisher(cfg))
+    with run.starts_deferred():
+        with phases.batch("start", -1):
+            start_bronze(spark, cfg, bronze, run)
+        with phases.batch("start silver", -1):
+            start_silver(spark, cfg, silver, run)
+    return run
 
 
 def _take(argv: list[str], flag: str) -> str:

@@ -82,6 +82,18 @@ def test_a_restart_adds_up_to_the_kill_to_commit_time_with_a_trigger_wait_betwee
     assert sum(phases.values()) == pytest.approx(11.0)
 
 
+def test_a_one_driver_restart_shows_silver_s_start_up_before_bronze_s_first_batch():
+    events = [
+        *run_events()[:3],  # bronze's start-up ends at +8.0
+        {"event": "record", "label": "start silver", "batch_id": -1, "started_at": LAUNCHED + 8.0, "total_s": 2.0,
+         "phases": {"start_position": 1.75}},
+        progress("bronze.user_events", 5, 100, LAUNCHED + 10.5, 1.5, 1.0),
+    ]
+    phases = restart_phases(events, "bronze.", LAUNCHED, LAUNCHED + 12.0)
+    assert (phases["silver start_position"], phases["query_init"]) == pytest.approx((1.75, 0.5))
+    assert sum(phases.values()) == pytest.approx(12.0)
+
+
 def test_silver_later_batches_split_addbatch_into_the_handlers_phases():
     events = [event | {"query": "silver.user_events <- bronze.user_events"} if event["event"] == "progress" else event
               for event in run_events()]

@@ -137,3 +137,43 @@ def test_a_run_left_open_takes_more_queries_and_a_failure_still_ends_it(spark, c
         run.wait(until_all_done=True, end=False)
     assert not run.listeners, "a failure ends the run"
     assert run.stopped
+
+
+def test_queries_started_in_starts_deferred_start_when_it_ends_in_their_order(spark, cfg, tmp_path):
+    good = str(tmp_path / "good")
+    write_files(spark, good, 1)
+    run = StreamingRun(spark, cfg)
+    started = []
+
+    def starter(name: str):
+        def start_query():
+            started.append(name)
+            return start(spark, good, lambda batch_df, batch_id: None, name, str(tmp_path / f"cp-{name}"))
+        return start_query
+
+    with run.starts_deferred():
+        run.start(starter("first"))
+        run.start(starter("second"))
+        assert (started, run.queries) == ([], [])  # the start-ups inside run first
+
+    assert started == ["first", "second"]
+    run.wait(until_all_done=True)
+    assert [query.name for query in run.queries] == ["first", "second"]
+
+
+@pytest.mark.parametrize("ends", ["failing", "stopped"])
+def test_a_block_that_fails_or_a_run_stopped_meanwhile_starts_none_of_its_queries(spark, cfg, tmp_path, ends):
+    run = StreamingRun(spark, cfg)
+    started = []
+    try:
+        with run.starts_deferred():
+            run.start(lambda: started.append("query"))
+            if ends == "failing":
+                raise ValueError("the second start-up fails")
+            run.stop()  # e.g. by the driver's SIGTERM handler, while the start-ups ran
+    except ValueError:
+        pass
+    finally:
+        run.stop()
+
+    assert (started, run.queries) == ([], [])

@@ -4,7 +4,9 @@ One JVM and one Spark scheduler for both layers, instead of two drivers competin
 The queries are the two jobs' own (lakehouse.streaming.bronze and .silver): same names, checkpoints,
 tables and metric dimensions, so a lake can switch between the two jobs and this one on the same
 checkpoints. Bronze starts first and so creates its tables before silver reads them. Processing-time:
-every query runs until stopped, and one that fails leaves the others running (StreamingRun).
+bronze's start-up, then silver's, then all their queries (StreamingRun.starts_deferred: silver's start-up
+reads its tables' Delta state before bronze's micro-batches compete with it for the cores); every query
+runs until stopped, and one that fails leaves the others running.
 Available-now: bronze's queries run to their end, then silver's, which so read what bronze just wrote;
 a bronze failure ends the run before silver starts, as a failed kafka_to_bronze stops the DAG.
 """
@@ -25,10 +27,14 @@ def run_pipeline(spark, cfg: Config, args: argparse.Namespace) -> None:
     bronze, silver = pipeline_options(cfg, args)
     to_completion = bronze.trigger.runs_to_completion
     run = StreamingRun(spark, cfg, publisher(cfg))
-    start_bronze(spark, cfg, bronze, run)
     if to_completion:
+        start_bronze(spark, cfg, bronze, run)
         run.wait(until_all_done=True, end=False)
         if run.stopped:  # by another thread meanwhile
             return
-    start_silver(spark, cfg, silver, run)
+        start_silver(spark, cfg, silver, run)
+    else:
+        with run.starts_deferred():
+            start_bronze(spark, cfg, bronze, run)
+            start_silver(spark, cfg, silver, run)
     run.wait(until_all_done=to_completion)

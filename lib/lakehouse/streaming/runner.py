@@ -4,7 +4,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from typing import Callable
+from collections.abc import Iterator
+from typing import Callable, Optional
 
 from pyspark.errors import StreamingQueryException
 
@@ -52,13 +53,33 @@ class StreamingRun:
         self._starts: dict[str, Callable] = {}
         self._lock = threading.RLock()
         self._stopping = threading.Event()
+        self._deferred: Optional[list[Callable]] = None
 
     def start(self, start: Callable):
-        """Starts a query with `start` (no arguments, returns the started query) and keeps both."""
+        """Starts a query with `start` (no arguments, returns the started query), keeps both and returns
+        the query; inside `starts_deferred`, starts it when that block ends and returns None."""
+        if self._deferred is not None:
+            self._deferred.append(start)
+            return None
         query = start()
         self._starts[query.name] = start
         self.queries.append(query)
         return query
+
+    @contextlib.contextmanager
+    def starts_deferred(self) -> Iterator[None]:
+        """Queries `start`ed inside start, in order, once the block ends without an error and the run was
+        not stopped meanwhile: the start-ups inside read their Delta state before any query's
+        micro-batches compete with them for the cores."""
+        deferred = self._deferred = []
+        try:
+            yield
+        finally:
+            self._deferred = None
+        for start in deferred:
+            if self.stopped:
+                return
+            self.start(start)
 
     @property
     def stopped(self) -> bool:
