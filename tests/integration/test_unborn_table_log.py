@@ -17,8 +17,6 @@ from tests.conftest import unique_name
 from tests.integration.test_delta_sink import SCHEMA
 
 FIRST_COMMIT = "00000000000000000000.json"
-
-
 PROPERTIES = {"delta.appendOnly": "true"}
 
 
