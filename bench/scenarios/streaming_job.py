@@ -26,6 +26,7 @@ from lakehouse.runtime.entrypoint import configure_logging, parse_config  # noqa
 from lakehouse.spark import build_spark, stop_spark  # noqa: E402
 from lakehouse.streaming.bronze import start_bronze  # noqa: E402
 from lakehouse.streaming.options import bronze_options, pipeline_options, silver_options  # noqa: E402
+from lakehouse.streaming.pipeline import start_always_on  # noqa: E402
 from lakehouse.streaming.runner import StreamingRun  # noqa: E402
 from lakehouse.streaming.silver import start_silver  # noqa: E402
 
@@ -65,14 +66,9 @@ def main(argv=None) -> int:
 
 
 def start_layers(spark, cfg, bronze, silver):
-    """kafka_to_silver's always-on start (lakehouse.streaming.pipeline): bronze's start-up, then silver's,
-    each its own record ("start", then "start silver"), then the queries of both."""
+    """kafka_to_silver's always-on start (lakehouse.streaming.pipeline.start_always_on), in a new run."""
     run = StreamingRun(spark, cfg, publisher(cfg))
-    with run.starts_deferred():
-        with phases.batch("start", -1):
-            start_bronze(spark, cfg, bronze, run)
-        with phases.batch("start silver", -1):
-            start_silver(spark, cfg, silver, run)
+    start_always_on(spark, cfg, bronze, silver, run)
     return run
 
 

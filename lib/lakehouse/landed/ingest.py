@@ -18,6 +18,7 @@ from typing import Callable, Optional
 from lakehouse.config.model import Config
 from lakehouse.landed.airbyte import ACCOUNTS_MERGE, parse_airbyte_envelope, to_silver_accounts
 from lakehouse.sinks.delta import MergeSpec, TableSpec, merge_into
+from lakehouse.spark.hadoop_fs import filesystem
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +169,5 @@ def select_sources(sources: Optional[str]) -> Sequence[str]:
 
 
 def _exists(spark, path: str) -> bool:
-    jvm = spark.sparkContext._jvm
-    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
-    return hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).exists(hadoop_path)
+    fs, hadoop_path = filesystem(spark, path)
+    return fs.exists(hadoop_path)

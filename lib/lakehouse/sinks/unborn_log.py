@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import time
 
+from lakehouse.spark.hadoop_fs import filesystem
+
 log = logging.getLogger(__name__)
 
 FIRST_COMMIT_WAIT_S = 20.0  # a create commits within a second of making its log; this allows a busy driver
@@ -37,8 +39,7 @@ def await_first_commit(spark, path: str) -> bool:
 
 
 def _clear_empty_log(spark, path: str) -> None:
-    log_path = spark._jvm.org.apache.hadoop.fs.Path(path, "_delta_log")
-    fs = log_path.getFileSystem(spark._jsparkSession.sessionState().newHadoopConf())
+    fs, log_path = filesystem(spark, f"{path.rstrip('/')}/_delta_log")
     if fs.listFiles(log_path, True).hasNext():
         raise UnbornTableLog(f"{path}: _delta_log holds files but no commit after {FIRST_COMMIT_WAIT_S:.0f} s; "
                              "a create may have died mid-commit. If the table never held data, remove "
@@ -47,9 +48,10 @@ def _clear_empty_log(spark, path: str) -> None:
     fs.delete(log_path, True)
 
 
-def is_table_not_found(error: Exception) -> bool:
-    """Delta's error for a path holding no table (no log, or a log without a commit)."""
-    return getattr(error, "getErrorClass", lambda: None)() == "DELTA_TABLE_NOT_FOUND"
+def is_table_not_found(error) -> bool:
+    """`error` (a pyspark AnalysisException) is Delta's for a path holding no table (no log, or a log
+    without a commit)."""
+    return error.getErrorClass() == "DELTA_TABLE_NOT_FOUND"
 
 
 def _committed(spark, path: str) -> bool:

@@ -14,6 +14,8 @@ import json
 import logging
 from typing import Optional
 
+from lakehouse.spark.hadoop_fs import filesystem
+
 log = logging.getLogger(__name__)
 
 
@@ -23,7 +25,7 @@ class CheckpointError(RuntimeError):
 
 def read_text(spark, path: str) -> Optional[str]:
     """The file's text, or None when it does not exist."""
-    fs, hpath = _filesystem(spark, path)
+    fs, hpath = filesystem(spark, path)
     if not fs.exists(hpath):
         return None
     stream = fs.open(hpath)
@@ -35,7 +37,7 @@ def read_text(spark, path: str) -> Optional[str]:
 
 def write_text(spark, path: str, text: str) -> None:
     """Writes (or replaces) a small file, creating its folder."""
-    fs, hpath = _filesystem(spark, path)
+    fs, hpath = filesystem(spark, path)
     stream = fs.create(hpath, True)
     try:
         stream.write(bytearray(text.encode("utf-8")))
@@ -48,7 +50,7 @@ def move_aside(spark, checkpoint: str, reason: str) -> str:
     next query starts a new checkpoint while the old one stays for inspection."""
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     target = f"{checkpoint.rstrip('/')}.{reason}-{stamp}"
-    fs, hpath = _filesystem(spark, checkpoint)
+    fs, hpath = filesystem(spark, checkpoint)
     if not fs.rename(hpath, spark._jvm.org.apache.hadoop.fs.Path(target)):
         raise CheckpointError(f"could not move checkpoint {checkpoint} aside to {target}")
     log.warning("moved checkpoint %s aside to %s (%s)", checkpoint, target, reason)
@@ -57,7 +59,7 @@ def move_aside(spark, checkpoint: str, reason: str) -> str:
 
 def batch_ids(spark, folder: str) -> list[int]:
     """Batch ids with a file in `folder` (offsets/ or commits/), ascending."""
-    fs, hpath = _filesystem(spark, folder)
+    fs, hpath = filesystem(spark, folder)
     if not fs.exists(hpath):
         return []
     names = [status.getPath().getName() for status in fs.listStatus(hpath)]
@@ -107,9 +109,3 @@ def _topic_offsets(line: str, topic: str, path: str) -> dict[int, int]:
     if topic not in offsets:
         raise CheckpointError(f"{path}: the checkpoint reads {', '.join(sorted(offsets))}, not topic {topic}")
     return {int(partition): int(offset) for partition, offset in offsets[topic].items()}
-
-
-def _filesystem(spark, path: str):
-    jvm = spark._jvm
-    hpath = jvm.org.apache.hadoop.fs.Path(path)
-    return hpath.getFileSystem(spark._jsparkSession.sessionState().newHadoopConf()), hpath

@@ -15,9 +15,10 @@ from __future__ import annotations
 import argparse
 
 from lakehouse.config import Config
+from lakehouse.ops import phases
 from lakehouse.ops.metrics import publisher
 from lakehouse.streaming.bronze import start_bronze
-from lakehouse.streaming.options import pipeline_options
+from lakehouse.streaming.options import BronzeOptions, SilverOptions, pipeline_options
 from lakehouse.streaming.runner import StreamingRun
 from lakehouse.streaming.silver import start_silver
 
@@ -34,7 +35,15 @@ def run_pipeline(spark, cfg: Config, args: argparse.Namespace) -> None:
             return
         start_silver(spark, cfg, silver, run)
     else:
-        with run.starts_deferred():
-            start_bronze(spark, cfg, bronze, run)
-            start_silver(spark, cfg, silver, run)
+        start_always_on(spark, cfg, bronze, silver, run)
     run.wait(until_all_done=to_completion)
+
+
+def start_always_on(spark, cfg: Config, bronze: BronzeOptions, silver: SilverOptions, run: StreamingRun) -> None:
+    """Bronze's start-up, then silver's (each its own phases record: "start", "start silver"), then the
+    queries of both."""
+    with run.starts_deferred():
+        with phases.batch("start", -1):
+            start_bronze(spark, cfg, bronze, run)
+        with phases.batch("start silver", -1):
+            start_silver(spark, cfg, silver, run)
