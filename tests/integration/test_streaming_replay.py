@@ -26,11 +26,17 @@ CONTRACT = CONTRACTS["transaction_events"]
 TXN = {"transaction_id": "t1", "user_id": "7", "amount": "25.00", "currency": "USD", "status": "pending",
        "transaction_timestamp": "2024-06-01T10:00:00Z", "created_at": "2024-06-01T10:00:00Z",
        "updated_at": "2024-06-01T10:00:00Z", "schema_version": "1.0"}
+FLAGGED = {**TXN, "transaction_id": "t2", "amount": "25000.00"}  # over the USD threshold: review gets a row
 
 
 def batch_of(spark, *values, first_offset: int = 0):
     rows = bronze_df(spark, [None] * first_offset + list(values)).where(f"kafka_offset >= {first_offset}")
     return rows.transform(parse_records(CONTRACT, 1_000_000))
+
+
+def unreadable(batch):
+    """The batch, failing if the handler reads it."""
+    return batch.withColumn("kafka_offset", F.raise_error(F.lit("the replay read the batch")).cast("long"))
 
 
 @pytest.fixture
@@ -56,8 +62,7 @@ def assert_unchanged(before: dict, after: dict) -> None:
 
 
 def test_a_batch_replayed_with_the_same_id_changes_nothing(spark, plan):
-    flagged = {**TXN, "transaction_id": "t2", "amount": "25000.00"}  # over the USD threshold: review too
-    batch = batch_of(spark, payload(**TXN), b"{broken", payload(**flagged))
+    batch = batch_of(spark, payload(**TXN), b"{broken", payload(**FLAGGED))
     first = handle_silver_batch(batch, 5, plan)
     assert (first.quarantined, first.inserted, first.flagged, first.skipped_writes) == (1, 2, 1, 0)
     before = snapshot(spark, plan)
@@ -76,9 +81,8 @@ def test_a_replayed_batch_committed_in_full_is_skipped_without_reading_it(spark,
     batch = batch_of(spark, payload(**TXN), b"{broken")
     handle_silver_batch(batch, 5, plan)  # quarantine, silver and, last, the quality row
     before = snapshot(spark, plan)
-    unreadable = batch.withColumn("kafka_offset", F.raise_error(F.lit("the replay read the batch")).cast("long"))
 
-    replay = handle_silver_batch(unreadable, 5, plan)
+    replay = handle_silver_batch(unreadable(batch), 5, plan)
 
     assert (replay.rows_in, replay.skipped_writes) == (0, 2)  # quarantine and silver; review had nothing
     assert_unchanged(before, snapshot(spark, plan))
@@ -102,16 +106,60 @@ def refusing(*names: str) -> Iterator[None]:
         yield
 
 
-def test_a_replay_whose_writes_committed_but_not_its_quality_row_writes_only_that_row(spark, plan):
-    flagged = {**TXN, "transaction_id": "t2", "amount": "25000.00"}  # review gets a row
-    batch = batch_of(spark, payload(**TXN), b"{broken", payload(**flagged))
+def killed_before_its_quality_row(spark, plan, batch, batch_id: int = 5) -> None:
+    """Runs the batch as a driver killed after its writes and before its quality row."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(silver_batch, "record_batch_checks", failing("driver killed before the quality row"))
         with pytest.raises(RuntimeError, match="driver killed"):
-            handle_silver_batch(batch, 5, plan)
+            handle_silver_batch(batch, batch_id, plan)
+    assert last_txn_version(spark, plan.quality_results, silver_app_id(spark, plan.checkpoint)) is None
+
+
+def quality_rows(spark, plan) -> list[tuple]:
+    checks = spark.read.format("delta").load(plan.quality_results)
+    return [tuple(row) for row in checks.select("rows_checked", "rows_failed", "detail").collect()]
+
+
+@pytest.mark.parametrize(("values", "counts", "skipped", "detail"), [
+    ((payload(**TXN), b"{broken", payload(**FLAGGED)), (3, 1), 3, "quarantined: malformed_json=1"),
+    ((payload(**FLAGGED),), (1, 0), 2, ""),  # silver and review; nothing to quarantine
+    ((b"{broken",), (1, 1), 1, "quarantined: malformed_json=1"),  # quarantine only
+], ids=["mixed", "accepted_only", "rejected_only"])
+def test_a_replay_whose_writes_committed_but_not_its_quality_row_writes_it_without_reading_the_batch(
+        spark, plan, values, counts, skipped, detail):
+    batch = batch_of(spark, *values)
+    killed_before_its_quality_row(spark, plan, batch)
     before = snapshot(spark, plan)
-    app_id = silver_app_id(spark, plan.checkpoint)
-    assert last_txn_version(spark, plan.quality_results, app_id) is None
+
+    with refusing("write_silver_batch"):
+        replay = handle_silver_batch(unreadable(batch), 5, plan)
+
+    assert (replay.rows_in, replay.quarantined, replay.skipped_writes) == (*counts, skipped)
+    assert replay.quarantined_by_reason == ({"malformed_json": 1} if counts[1] else {})
+    assert_unchanged(before, snapshot(spark, plan))
+    assert quality_rows(spark, plan) == [(*counts, detail)]
+    assert last_txn_version(spark, plan.quality_results, silver_app_id(spark, plan.checkpoint)) == 5
+
+
+def test_a_replay_finds_its_counts_behind_other_writers_commits(spark, plan):
+    batch = batch_of(spark, payload(**TXN), b"{broken", payload(**FLAGGED))
+    killed_before_its_quality_row(spark, plan, batch)
+    for spec in (plan.quarantine, plan.silver):  # e.g. a maintenance job's commits after the batch's
+        spark.sql(f"ALTER TABLE delta.`{spec.path}` SET TBLPROPERTIES ('lakehouse.test.touched' = 'yes')")
+
+    with refusing("write_silver_batch"):
+        replay = handle_silver_batch(unreadable(batch), 5, plan)
+
+    assert (replay.rows_in, replay.quarantined) == (3, 1)
+    assert quality_rows(spark, plan) == [(3, 1, "quarantined: malformed_json=1")]
+
+
+def test_a_replay_of_commits_without_counts_reads_the_batch_and_writes_only_the_quality_row(spark, plan):
+    batch = batch_of(spark, payload(**TXN), b"{broken", payload(**FLAGGED))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(silver_batch, "batch_counts", lambda *counts: None)  # as an earlier release committed
+        killed_before_its_quality_row(spark, plan, batch)
+    before = snapshot(spark, plan)
 
     with refusing("silver_rows", "merge_into", "mirror_into_review"):
         replay = handle_silver_batch(batch, 5, plan)
@@ -119,12 +167,11 @@ def test_a_replay_whose_writes_committed_but_not_its_quality_row_writes_only_tha
     assert (replay.rows_in, replay.quarantined, replay.skipped_writes) == (3, 1, 3)
     assert replay.quarantined_by_reason == {"malformed_json": 1}
     assert_unchanged(before, snapshot(spark, plan))
-    assert last_txn_version(spark, plan.quality_results, app_id) == 5
+    assert quality_rows(spark, plan) == [(3, 1, "quarantined: malformed_json=1")]
 
 
 def test_a_replay_whose_review_did_not_commit_computes_silvers_rows_and_writes_review(spark, plan):
-    flagged = {**TXN, "transaction_id": "t2", "amount": "25000.00"}
-    batch = batch_of(spark, payload(**TXN), b"{broken", payload(**flagged))
+    batch = batch_of(spark, payload(**TXN), b"{broken", payload(**FLAGGED))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(silver_batch, "mirror_into_review", failing("driver killed before review's MERGE"))
         with pytest.raises(RuntimeError, match="driver killed"):

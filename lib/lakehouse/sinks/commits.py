@@ -52,6 +52,22 @@ def own_commit(spark, path: str, before: int, operation: str, txn=None,
     return None
 
 
+def txn_commit(spark, path: str, latest: int, app_id: str, version: int,
+               windows: tuple[int, ...] = (1, 16)) -> Optional[Commit]:
+    """The commit of transaction (`app_id`, `version`) among the table's last commits up to `latest`,
+    looked for in the last `windows[0]` commits, then the last `windows[1]`...; None beyond them."""
+    searched = latest + 1
+    for window in windows:
+        start = max(0, latest + 1 - window)
+        if start >= searched:
+            continue
+        for commit in reversed(commits_after(spark, path, start - 1)):
+            if commit.version < searched and (app_id, version) in commit.txns:
+                return commit
+        searched = start
+    return None
+
+
 def commits_after(spark, path: str, before: int) -> list[Commit]:
     """The table's commits after version `before`, oldest first, read from its log files."""
     jvm = spark.sparkContext._jvm

@@ -18,12 +18,15 @@ last, waits for both: it is what tells a replayed batch it committed in full.
 
 A batch run again (the first of a new driver, or one this driver started before) skips the work of
 what it had committed under its transaction id: everything when its quality row is there (it is not
-read at all); otherwise quarantine's MERGE when quarantine holds it, and silver's rows when silver
-and review both hold it (review is written from silver's rows).
+read at all); when only the quality row is missing, all but that row, written from the batch's counts
+that its quarantine or silver commit carries (BATCH_COUNTS: the batch is not read either); otherwise
+quarantine's MERGE when quarantine holds it, and silver's rows when silver and review both hold it
+(review is written from silver's rows).
 """
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -40,7 +43,8 @@ from lakehouse.ops.metrics import NoMetrics, seconds_since
 from lakehouse.ops.phases import batch as timed_batch
 from lakehouse.ops.phases import carried, phase
 from lakehouse.schemas import Contract
-from lakehouse.sinks.delta import TableSpec, Txn, ensure_table, last_txn_version, merge_into
+from lakehouse.sinks.commits import txn_commit
+from lakehouse.sinks.delta import TableSpec, Txn, ensure_table, last_txn_version, merge_into, table_version
 from lakehouse.sinks.scope import scope_facts, scope_of, source_scope
 from lakehouse.spark.beside import Beside, in_own_session
 from lakehouse.streaming.checkpoint import CheckpointError, query_id
@@ -58,6 +62,7 @@ log = logging.getLogger("lakehouse.streaming")
 NO_METRICS = NoMetrics()
 _ENSURED: set = set()  # (Spark application id, table path) ensured by ensure_tables_once
 _STARTED: dict = {}  # (Spark application id, checkpoint) -> the highest batch id the handler started
+BATCH_COUNTS = "batch_counts"  # user metadata of quarantine's and silver's commits: the batch's counts
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,10 @@ def handle_silver_batch(batch_df: DataFrame, batch_id: int, plan: SilverPlan, me
                      plan.contract.silver_table, batch_id, skipped)
             return BatchReport(batch_id=batch_id, rows_in=0, quarantined=0, inserted=0, updated=0, flagged=0,
                                skipped_writes=skipped, seconds=0.0)
-        report = write_silver_batch(batch_df, batch_id, plan, txn, started, committed)
+        with phase("replay_counts"):
+            report = recorded_report(batch_df.sparkSession, batch_id, plan, txn, committed, started)
+        if report is None:
+            report = write_silver_batch(batch_df, batch_id, plan, txn, started, committed)
         with phase("metrics"):
             send_batch_metrics(metrics, report, f"silver.{plan.contract.silver_table}")
         if plan.quality_results is not None and report.rows_in:
@@ -153,6 +161,52 @@ def committed_writes(spark, plan: SilverPlan, txn: Txn) -> frozenset[str]:
     paths += [plan.quality_results] if plan.quality_results is not None else []
     versions = {path: last_txn_version(spark, path, txn.app_id) for path in paths}
     return frozenset(path for path, version in versions.items() if version is not None and version >= txn.version)
+
+
+def recorded_report(spark, batch_id: int, plan: SilverPlan, txn: Txn, committed: frozenset[str],
+                    started: float) -> Optional[BatchReport]:
+    """The report of a replayed batch whose writes all committed before (its quality row did not), from
+    the counts its quarantine or silver commit carries (BATCH_COUNTS), without reading the batch. None
+    when a write is missing, or when the commit carries no counts (written by an earlier release)."""
+    holder = next((table.path for table in (plan.quarantine, plan.silver) if table.path in committed), None)
+    if holder is None:
+        return None
+    counts = recorded_counts(txn_commit(spark, holder, table_version(spark, holder), txn.app_id, txn.version))
+    if counts is None:
+        return None
+    rows_in, rejected, newest = counts["rows_in"], counts["rejected"], counts["newest_accepted"]
+    quarantine_missing = rejected and plan.quarantine.path not in committed
+    silver_missing = rows_in > rejected and not silver_settled(plan, committed)
+    if quarantine_missing or silver_missing:
+        return None
+    return BatchReport(batch_id=batch_id, rows_in=rows_in, quarantined=rejected, inserted=0, updated=0, flagged=0,
+                       skipped_writes=len(committed), seconds=time.monotonic() - started,
+                       quarantined_by_reason=counts.get("by_reason", {}),
+                       newest_accepted=dt.datetime.fromisoformat(newest) if newest else None)
+
+
+def recorded_counts(commit) -> Optional[dict]:
+    """The BATCH_COUNTS a commit's user metadata carries, if any (other metadata may be any text)."""
+    try:
+        metadata = json.loads(commit.user_metadata) if commit and commit.user_metadata else None
+    except ValueError:
+        return None
+    return metadata.get(BATCH_COUNTS) if isinstance(metadata, dict) else None
+
+
+def silver_settled(plan: SilverPlan, committed: frozenset[str]) -> bool:
+    """Silver's rows need no work: silver holds the batch's transaction, and so does review (written from
+    those rows) if the plan has one."""
+    return plan.silver.path in committed and (plan.review is None or plan.review.path in committed)
+
+
+def batch_counts(rows_in: int, rejected: int, newest_accepted: Optional[dt.datetime],
+                 by_reason: Optional[dict] = None) -> dict:
+    """The user metadata of a batch's quarantine (with `by_reason`) or silver commit: what
+    recorded_report reads back."""
+    counts = {"rows_in": rows_in, "rejected": rejected,
+              "newest_accepted": newest_accepted.isoformat() if newest_accepted else None}
+    return {BATCH_COUNTS: counts if by_reason is None else {**counts, "by_reason": by_reason}}
 
 
 def record_batch_checks(spark, plan: SilverPlan, report: BatchReport, txn: Txn) -> None:
@@ -221,10 +275,9 @@ def write_silver_batch(
             settled += 1
         elif rejected:  # beside silver's writes: another table, and the quality row waits for both
             work = partial(quarantine_batch, in_own_session(batch), plan, txn, now,
-                           scope_of(QUARANTINE_MERGE, totals[len(facts):]))
+                           scope_of(QUARANTINE_MERGE, totals[len(facts):]), (rows_in, rejected, newest_accepted))
             quarantining = Beside(carried(work), name=f"quarantine-{plan.contract.silver_table}-{batch_id}")
-        silver_settled = plan.silver.path in committed and (plan.review is None or plan.review.path in committed)
-        if rows_in > rejected and silver_settled:
+        if rows_in > rejected and silver_settled(plan, committed):
             settled += 1 if plan.review is None else 2
         elif rows_in > rejected:
             # Deduplicated (and, with fraud review, scored) once: the MERGE's partition list, the MERGE
@@ -238,8 +291,9 @@ def write_silver_batch(
                 if plan.review is not None:  # the MERGE's pruning and the review's read share its partitions
                     with phase("merge_condition"):
                         scope = source_scope(rows, plan.contract.merge)
-                silver = merge_into(rows, plan.silver, plan.contract.merge, txn, source_is_materialized=True,
-                                    table_ensured=True, scope=scope)
+                silver = merge_into(rows, plan.silver, plan.contract.merge, txn,
+                                    user_metadata=batch_counts(rows_in, rejected, newest_accepted),
+                                    source_is_materialized=True, table_ensured=True, scope=scope)
             if plan.review is not None:
                 with phase("review"):
                     dates = None if scope.partitions is None else list(scope.partitions)
@@ -302,12 +356,15 @@ def batch_facts(plan: SilverPlan) -> list[Column]:
     return facts
 
 
-def quarantine_batch(batch: DataFrame, plan: SilverPlan, txn: Optional[Txn], now: Column, scope) -> tuple:
-    """Merges the batch's rejected rows into quarantine: (the MERGE's outcome, rows per reason class)."""
+def quarantine_batch(batch: DataFrame, plan: SilverPlan, txn: Optional[Txn], now: Column, scope,
+                     counts: tuple) -> tuple:
+    """Merges the batch's rejected rows into quarantine, its commit carrying the batch's `counts` (rows in,
+    rejected, newest accepted) and rows per reason class: (the MERGE's outcome, rows per reason class)."""
     with phase("quarantine"):
         by_reason = reason_counts(batch)
         outcome = merge_into(batch.transform(to_quarantine_rows(now)), plan.quarantine, QUARANTINE_MERGE, txn,
-                             source_is_materialized=True, table_ensured=True, scope=scope)
+                             user_metadata=batch_counts(*counts, by_reason), source_is_materialized=True,
+                             table_ensured=True, scope=scope)
     return outcome, by_reason
 
 
