@@ -43,5 +43,7 @@ def spark_schema():
 
 def append(spark, path: str, rows: Sequence[ErasureLogRow]) -> None:
     """Appends one run's rows in one commit (a blind append: it never conflicts)."""
-    (spark.createDataFrame([astuple(row) for row in rows], spark_schema())
+    from lakehouse.spark.driver_rows import driver_rows
+
+    (driver_rows(spark, [astuple(row) for row in rows], spark_schema())
      .write.format("delta").mode("append").partitionBy("erased_date").save(path))
