@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from chispa import assert_df_equality
+from delta.tables import DeltaTable
 from pyspark.sql.types import DateType, LongType, StringType, StructField, StructType
 
 from lakehouse.sinks.delta import (
@@ -16,7 +18,6 @@ from lakehouse.sinks.delta import (
     Txn,
     ensure_table,
     last_txn_version,
-    latest_user_metadata,
     merge_condition,
     merge_into,
     overwrite_with,
@@ -35,6 +36,15 @@ D1, D2 = dt.date(2024, 1, 31), dt.date(2024, 2, 1)
 @pytest.fixture
 def table(cfg) -> TableSpec:
     return TableSpec(cfg.lake.table_path("tests", unique_name("merge")), SCHEMA, partition_by=("day",))
+
+
+def latest_user_metadata(spark, path: str):
+    """The JSON user metadata of the table's newest commit that has any, or None (also with no table)."""
+    if not DeltaTable.isDeltaTable(spark, path):
+        return None
+    found = (spark.sql(f"DESCRIBE HISTORY delta.`{path}`").where("userMetadata IS NOT NULL")
+             .orderBy("version", ascending=False).select("userMetadata").first())
+    return json.loads(found[0]) if found else None
 
 
 def rows(spark, *data):

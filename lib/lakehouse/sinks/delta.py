@@ -340,20 +340,6 @@ def _snapshot(spark, path: str):
     return log.update(False, jvm.scala.Option.empty(), jvm.scala.Option.empty())
 
 
-def latest_user_metadata(spark, path: str) -> Optional[dict]:
-    """The JSON user metadata of the newest commit that has any, or None."""
-    from delta.tables import DeltaTable
-
-    if not DeltaTable.isDeltaTable(spark, path):
-        return None
-    rows = (
-        DeltaTable.forPath(spark, path).history()
-        .where("userMetadata IS NOT NULL").orderBy("version", ascending=False).limit(1)
-        .select("userMetadata").collect()
-    )
-    return json.loads(rows[0][0]) if rows else None
-
-
 @contextlib.contextmanager
 def commit_options(spark, txn: Optional[Txn], user_metadata: Optional[Mapping[str, object]],
                    extra: Optional[Mapping[str, str]] = None) -> Iterator[None]:
