@@ -2,8 +2,9 @@
 
 `spark.createDataFrame(list)` parallelizes pickled rows that a Python worker unpickles when the
 DataFrame is computed. A driver's first Python worker costs about 1.3 s to start (measured: the quality
-row after a restart, S7), and streaming jobs need no other. `driver_rows` writes the values as literals
-of the plan instead (Range -> Generate), cast to the schema's types.
+row after a restart, S7). `driver_rows` writes the values as literals of the plan instead (Range ->
+Generate), cast to the schema's types: one expression per value, each made by a call into the JVM,
+so it is for a few rows (a batch's checks, a run's log rows), not for a table's worth.
 """
 from __future__ import annotations
 

@@ -12,7 +12,6 @@ import threading
 
 from lakehouse.config import Config
 from lakehouse.sinks.delta import merge_into, table_version
-from lakehouse.spark.driver_rows import driver_rows
 from lakehouse.streaming.tables import FX_RATES_MERGE, fx_rates_table
 
 log = logging.getLogger(__name__)
@@ -50,9 +49,8 @@ def ensure_fx_rates(spark, cfg: Config) -> str:
 
 
 def fx_rates_in_force(spark, path: str):
-    """reference.fx_rates as `rates_in_force` rows, kept in the driver and written into the plan (no Spark
-    job to read the table, no Python worker: driver_rows): read again only when the table's version
-    changed since the last call."""
+    """reference.fx_rates as `rates_in_force` rows, in a DataFrame of the driver's memory (no Spark job
+    to read it): read again only when the table's version changed since the last call."""
     from lakehouse.transforms.transactions import rates_in_force
 
     version = table_version(spark, path)
@@ -61,4 +59,4 @@ def fx_rates_in_force(spark, path: str):
         if cached is None or cached[0] != version:
             in_force = rates_in_force(spark.read.format("delta").option("versionAsOf", version).load(path))
             cached = _in_force[path] = (version, in_force.schema, in_force.collect())
-    return driver_rows(spark, cached[2], cached[1])
+    return spark.createDataFrame(cached[2], cached[1])
