@@ -82,3 +82,14 @@ def test_local_sessions_keep_deltas_default_log_store(tmp_path):
 def test_the_dynamodb_log_store_needs_its_table():
     with pytest.raises(ConfigError, match=r"lake\.log_store_table: required when log_store is dynamodb"):
         load_config("prod", CONF_DIR, ["lake.log_store_table=null"], environ={})
+
+
+@pytest.mark.parametrize("env", ["local", "prod"])
+def test_the_configs_driver_java_options_reach_the_driver_jvm_that_spark_submit_starts(env, tmp_path):
+    # A driver started by spark-submit (locally, or in YARN's container on EMR) has its JVM before the
+    # job builds its session: options set then come too late, so spark-submit must be given them.
+    option = "spark.conf.spark.driver.extraJavaOptions=-Dlakehouse.probe=1"
+    cfg = local_config_with_keys(tmp_path, option) if env == "local" else load_config(env, CONF_DIR, [option],
+                                                                                      environ={})
+    args = spark_submit_args(cfg)
+    assert args[args.index("--driver-java-options") + 1].split()[-1] == "-Dlakehouse.probe=1"

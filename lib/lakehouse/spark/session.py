@@ -178,7 +178,8 @@ def job_jars(cfg: Config) -> list[str]:
 
 def spark_submit_args(cfg: Config, java_options: Sequence[str] = ()) -> list[str]:
     """Launch-time options for `spark-submit` (master, jars or the local class path, driver memory, the
-    driver's JVM options: the class-data sharing archive of a local driver, then `java_options`).
+    driver's JVM options: the class-data sharing archive of a local driver, the config's
+    `spark.driver.extraJavaOptions`, then `java_options`).
 
     Everything else, secrets included, is applied by `build_spark` inside the job, so a process
     started with these arguments gets the same session as one started by pyspark, and no
@@ -194,7 +195,9 @@ def spark_submit_args(cfg: Config, java_options: Sequence[str] = ()) -> list[str
         args += ["--jars", ",".join(jars)]
     if cfg.spark.driver_memory:
         args += ["--driver-memory", cfg.spark.driver_memory]
-    options = [*cds.java_options(cfg, class_path), *java_options]
+    # The driver's JVM exists before the job builds its session: its options go on the command line.
+    configured = cfg.spark.conf.get(DRIVER_JAVA_OPTIONS, "").strip()
+    options = [*cds.java_options(cfg, class_path), *([configured] if configured else []), *java_options]
     if options:
         args += ["--driver-java-options", " ".join(options)]
     return args
