@@ -27,16 +27,13 @@ def file_systems(spark):
     return ours, hadoops
 
 
-def java_array(spark, java_class, *items):
-    """A Java array for a varargs parameter (py4j passes none by itself)."""
-    array = spark.sparkContext._gateway.new_array(java_class, len(items))
-    for index, item in enumerate(items):
-        array[index] = item
-    return array
+def no_varargs(spark, java_class):
+    """An empty Java array for a varargs parameter (py4j passes none by itself)."""
+    return spark.sparkContext._gateway.new_array(java_class, 0)
 
 
 def link_status(fs, path) -> tuple:
-    """What a rename reads of a path's link status, or the exception's class when there is none."""
+    """What a rename reads of a path's link status; ("error", whether it is FileNotFoundException) if none."""
     try:
         status = fs.getFileLinkStatus(path)
     except Exception as exc:  # py4j's error names the Java exception
@@ -81,9 +78,9 @@ def test_a_rename_through_file_context_moves_the_file_and_its_checksum(spark, tm
     file_context = jvm.org.apache.hadoop.fs.FileContext.getFileContext(jvm.java.net.URI("file:///"), conf)
     source, target = hadoop_path(spark, tmp_path / "a.json"), hadoop_path(spark, tmp_path / "b.json")
     create = jvm.java.util.EnumSet.of(jvm.org.apache.hadoop.fs.CreateFlag.CREATE)
-    stream = file_context.create(source, create, java_array(spark, jvm.org.apache.hadoop.fs.Options.CreateOpts))
+    stream = file_context.create(source, create, no_varargs(spark, jvm.org.apache.hadoop.fs.Options.CreateOpts))
     stream.write(bytearray(b"{}"))
     stream.close()
-    file_context.rename(source, target, java_array(spark, jvm.org.apache.hadoop.fs.Options.Rename))
+    file_context.rename(source, target, no_varargs(spark, jvm.org.apache.hadoop.fs.Options.Rename))
     assert sorted(p.name for p in tmp_path.iterdir()) == [".b.json.crc", "b.json"]
     assert (tmp_path / "b.json").read_text() == "{}"
