@@ -49,12 +49,19 @@ def new_checkpoint(path: str) -> str:
 
 
 def transactions_plan(spark, tmp_path: Path) -> SilverPlan:
-    """transaction_events' silver plan on this test's lake: its tables and a new checkpoint, as a query's
-    start makes them."""
-    cfg = stream_config(tmp_path, {"transaction_events": "unused"})
-    plan = silver_plan(cfg, CONTRACTS["transaction_events"], ensure_fx_rates(spark, cfg))
+    """transaction_events' silver plan on this test's lake (contract_plan)."""
+    return contract_plan(spark, tmp_path, "transaction_events")
+
+
+def contract_plan(spark, tmp_path: Path, contract: str) -> SilverPlan:
+    """A contract's silver plan on this test's lake: its tables (and FX rates, if it needs them) and a new
+    checkpoint, as a query's start makes them."""
+    cfg = stream_config(tmp_path, {contract: "unused"})
+    needs_fx_rates = CONTRACTS[contract].needs_fx_rates
+    plan = silver_plan(cfg, CONTRACTS[contract], ensure_fx_rates(spark, cfg) if needs_fx_rates else None)
     for spec in (plan.silver, plan.quarantine, plan.review):
-        ensure_table(spark, spec)  # as start_silver does
+        if spec is not None:
+            ensure_table(spark, spec)  # as start_silver does
     new_checkpoint(plan.checkpoint)
     return plan
 

@@ -1,13 +1,15 @@
-"""Where a MERGE source's keys can be in the target (lakehouse.sinks.scope): found over all the rows, or
-folded into another aggregate over only some of them (silver's quarantined rows)."""
+"""Where a MERGE source's keys can be in the target (lakehouse.sinks.scope): found over all the rows,
+folded into another aggregate over only some of them (silver's quarantined rows), or observed while
+another action runs the rows (silver's, as they are computed once)."""
 from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from pyspark.sql import functions as F
 
 from lakehouse.sinks.delta import MergeSpec
-from lakehouse.sinks.scope import Bound, Scope, scope_facts, scope_of, source_scope
+from lakehouse.sinks.scope import Bound, Scope, checkpointed_with_scope, scope_facts, scope_of, source_scope
 
 SPEC = MergeSpec(keys=("partition", "offset", "at"), insert_only=True, prune_column="day", bounded_by=("offset", "at"))
 D1, D2 = dt.date(2024, 1, 31), dt.date(2024, 2, 1)
@@ -40,3 +42,19 @@ def test_folded_into_another_aggregate_it_covers_only_the_rows_it_is_given(spark
 
 def test_an_empty_source_has_no_partitions_and_no_bounds(spark):
     assert source_scope(rows(spark).limit(0), SPEC) == Scope((), {"offset": Bound(None, None), "at": Bound(None, None)})
+
+
+@pytest.mark.parametrize("source", [rows, lambda spark: rows(spark).limit(0)], ids=["rows", "empty"])
+def test_observed_while_the_rows_are_checkpointed_it_is_their_scope(spark, source):
+    checkpointed, scope = checkpointed_with_scope(source(spark), SPEC)
+
+    assert scope == source_scope(source(spark), SPEC)
+    assert all(type(day) is dt.date for day in scope.partitions)
+    assert sorted(map(str, checkpointed.collect())) == sorted(map(str, source(spark).collect()))
+
+
+def test_a_spec_restricting_nothing_has_an_empty_scope(spark):
+    checkpointed, scope = checkpointed_with_scope(rows(spark), MergeSpec(keys=("offset",), insert_only=True))
+
+    assert scope == Scope()
+    assert checkpointed.count() == 5

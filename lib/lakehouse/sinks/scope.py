@@ -4,10 +4,13 @@ A MergeSpec's `prune_column` names the target's partitions (the source's values 
 `bounded_by` key columns bound the target's rows to the source's first and last value of each: a
 copy of a source row has the same key, so it lies inside, and Delta's file statistics skip every
 file outside (for Kafka offsets or sample times, every older batch's file). Found in one aggregate
-over the source (`scope_facts`), which a caller may fold into an aggregate it runs anyway.
+over the source (`scope_facts`), which a caller may fold into an aggregate it runs anyway, or
+observed while the source is computed once anyway (`checkpointed_with_scope`).
 """
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional
@@ -17,6 +20,9 @@ from pyspark.sql import functions as F
 
 if TYPE_CHECKING:
     from lakehouse.sinks.delta import MergeSpec
+
+
+OBSERVED = "lakehouse_merge_scope"  # the observed metric's name (one per plan)
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,23 @@ def source_scope(source: DataFrame, spec: MergeSpec) -> Scope:
     """The source's Scope (one small Spark job; none when the spec restricts nothing)."""
     facts = scope_facts(spec)
     return scope_of(spec, source.agg(*facts).first() if facts else ())
+
+
+def checkpointed_with_scope(source: DataFrame, spec: MergeSpec) -> tuple[DataFrame, Scope]:
+    """`source` computed once (`localCheckpoint`) and its Scope, gathered meanwhile as an observed
+    metric: one Spark job for both instead of two."""
+    facts = scope_facts(spec)
+    if not facts:
+        return source.localCheckpoint(eager=True), scope_of(spec, ())
+    named = [fact.alias(f"f{i}") for i, fact in enumerate(facts)]
+    observed = source.observe(OBSERVED, F.to_json(F.struct(*named)))
+    checkpointed = observed.localCheckpoint(eager=True)
+    # Read on the driver from the plan that action ran; to_json leaves out nulls.
+    values = json.loads(observed._jdf.queryExecution().observedMetrics().apply(OBSERVED).getString(0))
+    found = [values.get(f"f{i}") for i in range(len(facts))]
+    if spec.prune_column and source.schema[spec.prune_column].dataType.typeName() == "date":
+        found[0] = [dt.date.fromisoformat(day) for day in found[0]]  # as a collected row holds them
+    return checkpointed, scope_of(spec, found)
 
 
 def scope_clauses(source: DataFrame, spec: MergeSpec, scope: Scope) -> list[str]:

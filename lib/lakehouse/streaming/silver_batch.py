@@ -45,7 +45,7 @@ from lakehouse.ops.phases import carried, phase
 from lakehouse.schemas import Contract
 from lakehouse.sinks.commits import txn_commit
 from lakehouse.sinks.delta import TableSpec, Txn, ensure_table, last_txn_version, merge_into, table_version
-from lakehouse.sinks.scope import scope_facts, scope_of, source_scope
+from lakehouse.sinks.scope import checkpointed_with_scope, scope_facts, scope_of
 from lakehouse.spark.beside import Beside, in_own_session
 from lakehouse.streaming.checkpoint import CheckpointError, query_id
 from lakehouse.streaming.reference import fx_rates_in_force
@@ -280,17 +280,14 @@ def write_silver_batch(
         if rows_in > rejected and silver_settled(plan, committed):
             settled += 1 if plan.review is None else 2
         elif rows_in > rejected:
-            # Deduplicated (and, with fraud review, scored) once: the MERGE's partition list, the MERGE
-            # itself and the review's key list all read these rows.
+            # Deduplicated (and, with fraud review, scored) once, their partitions and key bounds found
+            # meanwhile: the MERGE's pruning, the MERGE itself and the review's read all use them.
             with phase("dedup_velocity_shape"):
                 span = tuple(totals[3:5]) if plan.fraud is not None else None
-                rows = silver_rows(batch.transform(filter_accepted), plan, now, span).localCheckpoint(eager=True)
+                rows, scope = checkpointed_with_scope(silver_rows(batch.transform(filter_accepted), plan, now, span),
+                                                      plan.contract.merge)
             held.append(rows)
-            scope = None
             with phase("silver_merge"):
-                if plan.review is not None:  # the MERGE's pruning and the review's read share its partitions
-                    with phase("merge_condition"):
-                        scope = source_scope(rows, plan.contract.merge)
                 silver = merge_into(rows, plan.silver, plan.contract.merge, txn,
                                     user_metadata=batch_counts(rows_in, rejected, newest_accepted),
                                     source_is_materialized=True, table_ensured=True, scope=scope)

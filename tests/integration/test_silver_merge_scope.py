@@ -1,0 +1,47 @@
+"""Silver's MERGE reads only the batch's partitions, and finding them costs the batch no Spark job of its
+own: they are observed while the batch's rows are computed (lakehouse.sinks.scope.observing_scope)."""
+from __future__ import annotations
+
+import pytest
+
+from lakehouse.sinks import delta
+from lakehouse.streaming import silver_batch
+from lakehouse.streaming.silver_batch import handle_silver_batch
+from lakehouse.transforms.parsing import parse_records
+from tests.integration.streaming_support import contract_plan
+from tests.unit.streaming.conftest import bronze_df, payload
+
+EVENT = {"event_id": "0f8fad5b-d9cb-469f-a165-70867728950e", "user_id": "42", "event_type": "login",
+         "event_timestamp": "2024-05-31T10:00:00Z", "schema_version": "1.0"}
+TXN = {"transaction_id": "t1", "user_id": "7", "amount": "25.00", "currency": "USD", "status": "pending",
+       "transaction_timestamp": "2024-05-31T10:00:00Z", "created_at": "2024-05-31T10:00:00Z",
+       "updated_at": "2024-05-31T10:00:00Z", "schema_version": "1.0"}
+# Each contract's two rows fall on two days, and its second row's key differs from the first's.
+CASES = {
+    "user_events": (EVENT, {**EVENT, "event_id": "1f8fad5b-d9cb-469f-a165-70867728950e",
+                            "event_timestamp": "2024-06-01T10:00:00Z"}),
+    "transaction_events": (TXN, {**TXN, "transaction_id": "t2", "transaction_timestamp": "2024-06-01T10:00:00Z"}),
+}
+
+
+def no_scope_job(source, spec):
+    raise AssertionError("the MERGE's scope was found by a Spark job of its own")
+
+
+@pytest.mark.parametrize("contract", sorted(CASES))
+def test_the_silver_merge_names_the_batchs_partitions_without_a_job_to_find_them(spark, tmp_path, monkeypatch,
+                                                                                contract):
+    plan = contract_plan(spark, tmp_path, contract)
+    batch = bronze_df(spark, [payload(**fields) for fields in CASES[contract]])
+    for module in (delta, silver_batch):  # the MERGE's own look-up, and the one review shared
+        monkeypatch.setattr(module, "source_scope", no_scope_job, raising=False)
+
+    report = handle_silver_batch(batch.transform(parse_records(plan.contract, 1_000_000)), 0, plan)
+
+    assert (report.rows_in, report.inserted) == (2, 2)
+    predicate = (spark.sql(f"DESCRIBE HISTORY delta.`{plan.silver.path}`").where("operation = 'MERGE'")
+                 .select("operationParameters.predicate").first()[0])
+    column, _, days = predicate.partition(" IN (")
+    assert plan.contract.silver_partition in column, predicate
+    assert "2024-05-31" in days, predicate
+    assert "2024-06-01" in days, predicate
