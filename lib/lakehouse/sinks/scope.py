@@ -10,7 +10,6 @@ observed while the source is computed once anyway (`checkpointed_with_scope`).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional
@@ -18,11 +17,10 @@ from typing import TYPE_CHECKING, Optional
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from lakehouse.spark.observed import checkpointed_observing
+
 if TYPE_CHECKING:
     from lakehouse.sinks.delta import MergeSpec
-
-
-OBSERVED = "lakehouse_merge_scope"  # the observed metric's name (one per plan)
 
 
 @dataclass(frozen=True)
@@ -73,20 +71,12 @@ def source_scope(source: DataFrame, spec: MergeSpec) -> Scope:
 
 
 def checkpointed_with_scope(source: DataFrame, spec: MergeSpec) -> tuple[DataFrame, Scope]:
-    """`source` computed once (`localCheckpoint`) and its Scope, gathered meanwhile as an observed
-    metric: one Spark job for both instead of two."""
-    facts = scope_facts(spec)
-    if not facts:
-        return source.localCheckpoint(eager=True), scope_of(spec, ())
-    named = [fact.alias(f"f{i}") for i, fact in enumerate(facts)]
-    observed = source.observe(OBSERVED, F.to_json(F.struct(*named)))
-    checkpointed = observed.localCheckpoint(eager=True)
-    # Read on the driver from the plan that action ran; to_json leaves out nulls.
-    values = json.loads(observed._jdf.queryExecution().observedMetrics().apply(OBSERVED).getString(0))
-    found = [values.get(f"f{i}") for i in range(len(facts))]
+    """`source` computed once (`localCheckpoint`) and its Scope, observed meanwhile
+    (lakehouse.spark.observed): one Spark job for both instead of two."""
+    checkpointed, facts = checkpointed_observing(source, *scope_facts(spec))
     if spec.prune_column and source.schema[spec.prune_column].dataType.typeName() == "date":
-        found[0] = [dt.date.fromisoformat(day) for day in found[0]]  # as a collected row holds them
-    return checkpointed, scope_of(spec, found)
+        facts[0] = [dt.date.fromisoformat(day) for day in facts[0]]  # as a collected row holds them
+    return checkpointed, scope_of(spec, facts)
 
 
 def scope_clauses(source: DataFrame, spec: MergeSpec, scope: Scope) -> list[str]:

@@ -47,6 +47,7 @@ from lakehouse.sinks.commits import txn_commit
 from lakehouse.sinks.delta import TableSpec, Txn, ensure_table, last_txn_version, merge_into, table_version
 from lakehouse.sinks.scope import checkpointed_with_scope, scope_facts, scope_of
 from lakehouse.spark.beside import Beside, in_own_session
+from lakehouse.spark.observed import checkpointed_observing
 from lakehouse.streaming.checkpoint import CheckpointError, query_id
 from lakehouse.streaming.reference import fx_rates_in_force
 from lakehouse.streaming.review import mirror_into_review, review_changes, silver_rows_of
@@ -295,10 +296,10 @@ def write_silver_batch(
                 with phase("review"):
                     dates = None if scope.partitions is None else list(scope.partitions)
                     in_silver = silver_rows_of(rows, plan.silver, plan.contract.silver_partition, dates)
-                    changes = review_changes(in_silver, plan.review, now).localCheckpoint(eager=True)
+                    changes, (changed, flagged) = checkpointed_observing(
+                        review_changes(in_silver, plan.review, now), F.count(F.lit(1)),
+                        F.count(F.when(F.col("is_flagged"), 1)))
                     held.append(changes)
-                    changed, flagged = changes.agg(F.count(F.lit(1)),
-                                                   F.count(F.when(F.col("is_flagged"), 1))).first()
                     if changed:
                         review = mirror_into_review(changes, plan.review, txn, table_ensured=True)
         if quarantining is not None:
