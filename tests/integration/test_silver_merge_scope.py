@@ -1,5 +1,5 @@
 """Silver's MERGE reads only the batch's partitions, and finding them costs the batch no Spark job of its
-own: they are observed while the batch's rows are computed (lakehouse.sinks.scope.observing_scope)."""
+own: they are observed while the batch's rows are computed (lakehouse.sinks.scope.checkpointed_with_scope)."""
 from __future__ import annotations
 
 import pytest

@@ -1,6 +1,6 @@
 """Where a MERGE source's keys can be in the target (lakehouse.sinks.scope): found over all the rows,
 folded into another aggregate over only some of them (silver's quarantined rows), or observed while
-another action runs the rows (silver's, as they are computed once)."""
+the rows are checkpointed (silver's, computed once for the MERGE and review)."""
 from __future__ import annotations
 
 import datetime as dt
