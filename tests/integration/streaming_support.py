@@ -71,13 +71,26 @@ def table(spark, cfg: Config, layer: str, name: str):
 
 
 def wait_for(condition: Callable[[], bool], timeout_s: float, what: str, check: Callable[[], None] = lambda: None,
-             interval_s: float = 1.0):
-    """Polls `condition` until true; `check` runs each round and may raise (e.g. a query failed)."""
+             interval_s: float = 1.0, progress: Optional[Callable[[], object]] = None):
+    """Polls `condition` until true; `check` runs each round and may raise (e.g. a query failed).
+
+    With `progress` (a value that changes while the awaited work moves on, e.g. queries' batch ids),
+    `timeout_s` counts from its last change: work slowed by a busy machine is waited for, stalled work
+    is not."""
     deadline = time.monotonic() + timeout_s
+    seen = progress() if progress is not None else None
     while True:
         check()
         if condition():
             return
+        if progress is not None and (now := progress()) != seen:
+            seen, deadline = now, time.monotonic() + timeout_s
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
+            idle = " with no progress" if progress is not None else ""
+            raise AssertionError(f"timed out after {timeout_s:.0f}s{idle} waiting for {what}")
         time.sleep(interval_s)
+
+
+def batch_ids(*runs) -> tuple:
+    """The last micro-batch id of each query of `runs` (StreamingRuns): a `progress` for wait_for."""
+    return tuple((query.lastProgress or {}).get("batchId") for run in runs for query in run.queries)
