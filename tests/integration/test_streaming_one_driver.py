@@ -20,9 +20,12 @@ from jobs.streaming.kafka_to_silver import add_arguments
 from lakehouse.generators import records
 from lakehouse.kafka.producer import EventProducer
 from lakehouse.runtime.entrypoint import common_parser
+from lakehouse.schemas import USER_EVENTS
 from lakehouse.streaming.bronze import start_bronze
+from lakehouse.streaming.lock import CheckpointLock, CheckpointLockedError
 from lakehouse.streaming.pipeline import run_pipeline
 from lakehouse.streaming.silver import start_silver
+from lakehouse.streaming.tables import bronze_checkpoint, silver_checkpoint
 from tests.integration.streaming_support import bronze_options, silver_options, stream_config, table, wait_for
 
 
@@ -156,6 +159,20 @@ def test_always_on_silver_takes_what_bronze_writes_until_a_query_is_stopped(spar
     assert not failures
     assert not driver.is_alive()
     assert not spark.streams.active
+
+
+def test_a_failed_silver_start_up_starts_no_query_and_leaves_no_checkpoint_locked(spark, tmp_path, new_topic):
+    """Bronze's start-up took its checkpoint's lock before silver's failed: the run releases it."""
+    cfg = stream_config(tmp_path, {"user_events": new_topic(partitions=1, prefix="one_driver")})
+    other_run = CheckpointLock(silver_checkpoint(cfg, USER_EVENTS)).acquire()
+    try:
+        with pytest.raises(CheckpointLockedError, match="in use by pid"):
+            run_pipeline(spark, cfg, common_parser("kafka_to_silver", add_arguments).parse_args(
+                ["--topics", "user_events", "--trigger", "processing-time"]))
+    finally:
+        other_run.release()
+    assert not spark.streams.active
+    CheckpointLock(bronze_checkpoint(cfg, USER_EVENTS)).acquire().release()  # raises if still held
 
 
 def silver_ids(spark, cfg) -> list[str]:
