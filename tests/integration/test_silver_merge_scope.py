@@ -1,6 +1,9 @@
 """Silver's MERGE reads only the batch's partitions, and finding them costs the batch no Spark job of its
-own: they are observed while the batch's rows are computed (lakehouse.sinks.scope.checkpointed_with_scope)."""
+own: they are observed while the batch's rows are computed (lakehouse.sinks.scope.checkpointed_with_scope).
+So are the batch's counts and quarantine's partitions, while the batch is read and parsed."""
 from __future__ import annotations
+
+import datetime as dt
 
 import pytest
 
@@ -9,7 +12,7 @@ from lakehouse.streaming import silver_batch
 from lakehouse.streaming.silver_batch import handle_silver_batch
 from lakehouse.transforms.parsing import parse_records
 from tests.integration.streaming_support import contract_plan
-from tests.unit.streaming.conftest import bronze_df, payload
+from tests.unit.streaming.conftest import INGESTED_AT, bronze_df, payload
 
 EVENT = {"event_id": "0f8fad5b-d9cb-469f-a165-70867728950e", "user_id": "42", "event_type": "login",
          "event_timestamp": "2024-05-31T10:00:00Z", "schema_version": "1.0"}
@@ -45,3 +48,21 @@ def test_the_silver_merge_names_the_batchs_partitions_without_a_job_to_find_them
     assert plan.contract.silver_partition in column, predicate
     assert "2024-05-31" in days, predicate
     assert "2024-06-01" in days, predicate
+
+
+def test_a_batchs_counts_and_newest_accepted_timestamp_are_observed_as_its_rows_hold_them(spark, tmp_path):
+    plan = contract_plan(spark, tmp_path, "user_events")
+    later, latest = INGESTED_AT + dt.timedelta(seconds=1, microseconds=250), INGESTED_AT + dt.timedelta(days=1)
+    first, second = CASES["user_events"]
+    batch = (bronze_df(spark, [payload(**first)], partition=0)
+             .unionByName(bronze_df(spark, [payload(**second)], partition=1, ingested_at=later))
+             .unionByName(bronze_df(spark, ["{not json"], partition=2, ingested_at=latest)))  # refused: not newest
+
+    report = handle_silver_batch(batch.transform(parse_records(plan.contract, 1_000_000)), 0, plan)
+
+    assert (report.rows_in, report.quarantined, report.inserted) == (3, 1, 2)
+    assert report.newest_accepted == later  # naive local time, as a collected row holds it
+    predicate = (spark.sql(f"DESCRIBE HISTORY delta.`{plan.quarantine.path}`").where("operation = 'MERGE'")
+                 .select("operationParameters.predicate").first()[0])
+    assert str(latest.date()) in predicate, predicate  # the refused row's ingest day
+    assert str(INGESTED_AT.date()) not in predicate, predicate

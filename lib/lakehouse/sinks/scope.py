@@ -74,9 +74,16 @@ def checkpointed_with_scope(source: DataFrame, spec: MergeSpec) -> tuple[DataFra
     """`source` computed once (`localCheckpoint`) and its Scope, observed meanwhile
     (lakehouse.spark.observed): one Spark job for both instead of two."""
     checkpointed, facts = checkpointed_observing(source, *scope_facts(spec))
+    return checkpointed, observed_scope(spec, source, facts)
+
+
+def observed_scope(spec: MergeSpec, source: DataFrame, facts: Sequence) -> Scope:
+    """`scope_of` for the values of `scope_facts(spec)` observed over `source` (checkpointed_observing),
+    a date partition's values turned from ISO text into dates, as a collected row holds them."""
+    values = list(facts)
     if spec.prune_column and source.schema[spec.prune_column].dataType.typeName() == "date":
-        facts[0] = [dt.date.fromisoformat(day) for day in facts[0]]  # as a collected row holds them
-    return checkpointed, scope_of(spec, facts)
+        values[0] = [dt.date.fromisoformat(day) for day in values[0]]
+    return scope_of(spec, values)
 
 
 def scope_clauses(source: DataFrame, spec: MergeSpec, scope: Scope) -> list[str]:

@@ -35,6 +35,7 @@ from typing import Optional
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.types import TimestampType
 
 from lakehouse.config.model import FraudConfig, Thresholds
 from lakehouse.lineage.skip import reported_every
@@ -45,7 +46,7 @@ from lakehouse.ops.phases import carried, phase
 from lakehouse.schemas import Contract
 from lakehouse.sinks.commits import txn_commit
 from lakehouse.sinks.delta import TableSpec, Txn, ensure_table, last_txn_version, merge_into, table_version
-from lakehouse.sinks.scope import checkpointed_with_scope, scope_facts, scope_of
+from lakehouse.sinks.scope import checkpointed_with_scope, observed_scope, scope_facts
 from lakehouse.spark.beside import Beside, in_own_session
 from lakehouse.spark.observed import checkpointed_observing
 from lakehouse.streaming.checkpoint import CheckpointError, query_id
@@ -258,17 +259,18 @@ def write_silver_batch(
     # its operators running again for each action of the batch (the MERGEs among them). Blocks
     # lost with an executor fail the batch, which the query re-runs; the writes make that harmless.
     # Every MERGE source below is derived from it deterministically, so Delta need not copy it again.
+    # Its counts, and where quarantine's MERGE reads (its rows keep the batch's columns), are observed
+    # meanwhile (lakehouse.spark.observed): no Spark job of their own.
+    facts = batch_facts(plan)
     with phase("read_parse_fx"):
-        batch = batch_df.localCheckpoint(eager=True)
+        batch, totals = checkpointed_observing(batch_df, *facts, *scope_facts(QUARANTINE_MERGE, is_rejected()))
     held = [batch]
     quarantining: Optional[Beside] = None
     quarantine = silver = review = None
     flagged = settled = 0  # settled: writes not even tried, as the tables hold the batch's transaction
     try:
-        facts = batch_facts(plan)
-        with phase("batch_counts"):  # and where quarantine's MERGE reads (its rows keep the batch's columns)
-            totals = batch.agg(*facts, *scope_facts(QUARANTINE_MERGE, is_rejected())).first()
-        rows_in, rejected, newest_accepted = int(totals[0]), int(totals[1]), totals[2]
+        rows_in, rejected = int(totals[0]), int(totals[1])
+        newest_accepted = TimestampType().fromInternal(totals[2])  # as a collected row holds it
         by_reason = {}
         if rejected and plan.quarantine.path in committed:
             with phase("reason_counts"):
@@ -276,7 +278,8 @@ def write_silver_batch(
             settled += 1
         elif rejected:  # beside silver's writes: another table, and the quality row waits for both
             work = partial(quarantine_batch, in_own_session(batch), plan, txn, now,
-                           scope_of(QUARANTINE_MERGE, totals[len(facts):]), (rows_in, rejected, newest_accepted))
+                           observed_scope(QUARANTINE_MERGE, batch, totals[len(facts):]),
+                           (rows_in, rejected, newest_accepted))
             quarantining = Beside(carried(work), name=f"quarantine-{plan.contract.silver_table}-{batch_id}")
         if rows_in > rejected and silver_settled(plan, committed):
             settled += 1 if plan.review is None else 2
@@ -344,10 +347,12 @@ def ensure_tables_once(spark, plan: SilverPlan) -> None:
 
 def batch_facts(plan: SilverPlan) -> list[Column]:
     """What the handler needs to know of a batch, in one aggregate: rows, rejected rows, the newest
-    accepted Kafka timestamp and, with fraud review, the accepted rows' first and last
-    transaction_timestamp (as text: the velocity look-up's bounds, exact in the session's zone)."""
+    accepted Kafka timestamp (in microseconds since the epoch) and, with fraud review, the accepted
+    rows' first and last transaction_timestamp (as text: the velocity look-up's bounds, exact in the
+    session's zone)."""
     accepted = ~is_rejected()
-    facts = [F.count(F.lit(1)), F.count(F.when(is_rejected(), 1)), F.max(F.when(accepted, F.col("kafka_timestamp")))]
+    facts = [F.count(F.lit(1)), F.count(F.when(is_rejected(), 1)),
+             F.unix_micros(F.max(F.when(accepted, F.col("kafka_timestamp"))))]
     if plan.fraud is not None:
         at = F.when(accepted, F.col("transaction_timestamp"))
         facts += [F.min(at).cast("string"), F.max(at).cast("string")]
