@@ -33,8 +33,9 @@ from tests.integration.test_streaming_transactions import txn
 
 pytestmark = pytest.mark.usefixtures("postgres_service")
 
-MIN_ROUNDS, MAX_ROUNDS = 2, 12  # rounds go on (up to MAX_ROUNDS) until a writer has met a conflict (OPTIMIZE may
-# lose every conflict of a round: it retries, not the writers)
+# Rounds go on (up to MAX_ROUNDS) until a writer has met a conflict; OPTIMIZE may lose every conflict of
+# several rounds (then it retries, not the writers).
+MIN_ROUNDS, MAX_ROUNDS = 2, 12
 PER_ROUND = 30  # new transactions per round; the previous round's complete in the next one
 STALL_S = 120  # silver catching up may take minutes on a busy machine, but not a stall of this long
 
