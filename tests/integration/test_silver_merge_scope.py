@@ -1,6 +1,7 @@
 """Silver's MERGE reads only the batch's partitions, and finding them costs the batch no Spark job of its
 own: they are observed while the batch's rows are computed (lakehouse.sinks.scope.checkpointed_with_scope).
-So are the batch's counts and quarantine's partitions, while the batch is read and parsed."""
+So are the batch's counts, its refused rows per reason class and quarantine's partitions, while the batch is
+read and parsed."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,6 +9,7 @@ import datetime as dt
 import pytest
 
 from lakehouse.sinks import delta
+from lakehouse.sinks.commits import Commit
 from lakehouse.streaming import silver_batch
 from lakehouse.streaming.silver_batch import handle_silver_batch
 from lakehouse.transforms.parsing import parse_records
@@ -66,3 +68,50 @@ def test_a_batchs_counts_and_newest_accepted_timestamp_are_observed_as_its_rows_
                  .select("operationParameters.predicate").first()[0])
     assert str(latest.date()) in predicate, predicate  # the refused row's ingest day
     assert str(INGESTED_AT.date()) not in predicate, predicate
+
+
+def refused_by_reason(spark, plan, values, monkeypatch, counted_by_a_job: bool) -> dict:
+    """The rows per reason class the handler reports and commits to quarantine for a batch of `values`;
+    fails if it counts them with a Spark job of their own (reason_counts) unless `counted_by_a_job`."""
+    counted = []
+
+    def reason_counts(batch):
+        if not counted_by_a_job:
+            raise AssertionError("the batch's reasons were counted by a Spark job of their own")
+        counted.append(batch)
+        return real_reason_counts(batch)
+
+    real_reason_counts = silver_batch.reason_counts
+    monkeypatch.setattr(silver_batch, "reason_counts", reason_counts)
+    batch = bronze_df(spark, values).transform(parse_records(plan.contract, 1_000_000))
+    report = handle_silver_batch(batch, 0, plan)
+
+    assert bool(counted) == counted_by_a_job
+    history = spark.sql(f"DESCRIBE HISTORY delta.`{plan.quarantine.path}`").where("operation = 'MERGE'")
+    committed = silver_batch.recorded_counts(Commit(0, "MERGE", history.select("userMetadata").first()[0]))
+    assert committed["by_reason"] == report.quarantined_by_reason
+    return report.quarantined_by_reason
+
+
+def test_a_batchs_refused_rows_per_reason_class_are_observed_while_it_is_read(spark, tmp_path, monkeypatch):
+    plan = contract_plan(spark, tmp_path, "transaction_events")
+    spark.sql(f"DELETE FROM delta.`{plan.fx_rates_path}` WHERE currency = 'EUR'")  # EUR amounts: no rate
+    both = {**TXN, "transaction_id": "t3", "status": "lost", "updated_at": "2024-05-30T10:00:00Z"}
+    no_status = {k: v for k, v in TXN.items() if k != "status"}
+    values = ["{not json", payload(**both), payload(**no_status), payload(**{**TXN, "currency": "EUR"}),
+              payload(**{**TXN, "transaction_id": "t4"})]
+
+    by_reason = refused_by_reason(spark, plan, values, monkeypatch, counted_by_a_job=False)
+
+    assert by_reason == {"malformed_json": 1, "not_allowed": 1, "updated_at_before_created_at": 1,
+                         "missing_field": 1, "fx_rate_missing": 1}
+
+
+def test_a_reason_class_the_handler_does_not_know_is_counted_by_a_job(spark, tmp_path, monkeypatch):
+    plan = contract_plan(spark, tmp_path, "user_events")
+    monkeypatch.setattr(silver_batch, "known_reasons", lambda plan: ("malformed_json",))
+    no_user = {k: v for k, v in CASES["user_events"][0].items() if k != "user_id"}
+
+    by_reason = refused_by_reason(spark, plan, ["{not json", payload(**no_user)], monkeypatch, counted_by_a_job=True)
+
+    assert by_reason == {"malformed_json": 1, "missing_field": 1}

@@ -56,9 +56,9 @@ from lakehouse.streaming.rewind import rekeyed_app_id
 from lakehouse.streaming.tables import QUARANTINE_MERGE, SILVER_JOB
 from lakehouse.transforms.dedup import dedupe_for_merge
 from lakehouse.transforms.fraud import KNOWN_COLUMNS, with_fraud_flags
-from lakehouse.transforms.parsing import filter_accepted, is_rejected
+from lakehouse.transforms.parsing import filter_accepted, is_rejected, reason_classes
 from lakehouse.transforms.quarantine import to_quarantine_rows
-from lakehouse.transforms.transactions import enrich_amount_usd
+from lakehouse.transforms.transactions import FX_RATE_MISSING, enrich_amount_usd
 
 log = logging.getLogger("lakehouse.streaming")
 NO_METRICS = NoMetrics()
@@ -259,11 +259,12 @@ def write_silver_batch(
     # its operators running again for each action of the batch (the MERGEs among them). Blocks
     # lost with an executor fail the batch, which the query re-runs; the writes make that harmless.
     # Every MERGE source below is derived from it deterministically, so Delta need not copy it again.
-    # Its counts, and where quarantine's MERGE reads (its rows keep the batch's columns), are observed
-    # meanwhile (lakehouse.spark.observed): no Spark job of their own.
-    facts = batch_facts(plan)
+    # Its counts, refused rows per reason class, and where quarantine's MERGE reads (its rows keep the
+    # batch's columns) are observed meanwhile (lakehouse.spark.observed): no Spark job of their own.
+    facts, reasons = batch_facts(plan), reason_facts(plan)
     with phase("read_parse_fx"):
-        batch, totals = checkpointed_observing(batch_df, *facts, *scope_facts(QUARANTINE_MERGE, is_rejected()))
+        batch, totals = checkpointed_observing(batch_df, *facts, *reasons,
+                                               *scope_facts(QUARANTINE_MERGE, is_rejected()))
     held = [batch]
     quarantining: Optional[Beside] = None
     quarantine = silver = review = None
@@ -271,15 +272,16 @@ def write_silver_batch(
     try:
         rows_in, rejected = int(totals[0]), int(totals[1])
         newest_accepted = TimestampType().fromInternal(totals[2])  # as a collected row holds it
-        by_reason = {}
+        by_reason = observed_reasons(plan, totals[len(facts):len(facts) + len(reasons)]) if rejected else {}
         if rejected and plan.quarantine.path in committed:
-            with phase("reason_counts"):
-                by_reason = reason_counts(batch)
+            if by_reason is None:
+                with phase("reason_counts"):
+                    by_reason = reason_counts(batch)
             settled += 1
         elif rejected:  # beside silver's writes: another table, and the quality row waits for both
             work = partial(quarantine_batch, in_own_session(batch), plan, txn, now,
-                           observed_scope(QUARANTINE_MERGE, batch, totals[len(facts):]),
-                           (rows_in, rejected, newest_accepted))
+                           observed_scope(QUARANTINE_MERGE, batch, totals[len(facts) + len(reasons):]),
+                           (rows_in, rejected, newest_accepted), by_reason)
             quarantining = Beside(carried(work), name=f"quarantine-{plan.contract.silver_table}-{batch_id}")
         if rows_in > rejected and silver_settled(plan, committed):
             settled += 1 if plan.review is None else 2
@@ -360,20 +362,44 @@ def batch_facts(plan: SilverPlan) -> list[Column]:
 
 
 def quarantine_batch(batch: DataFrame, plan: SilverPlan, txn: Optional[Txn], now: Column, scope,
-                     counts: tuple) -> tuple:
+                     counts: tuple, by_reason: Optional[dict]) -> tuple:
     """Merges the batch's rejected rows into quarantine, its commit carrying the batch's `counts` (rows in,
-    rejected, newest accepted) and rows per reason class: (the MERGE's outcome, rows per reason class)."""
+    rejected, newest accepted) and rows per reason class (`by_reason`, counted here when None): (the
+    MERGE's outcome, rows per reason class)."""
     with phase("quarantine"):
-        by_reason = reason_counts(batch)
+        by_reason = reason_counts(batch) if by_reason is None else by_reason
         outcome = merge_into(batch.transform(to_quarantine_rows(now)), plan.quarantine, QUARANTINE_MERGE, txn,
                              user_metadata=batch_counts(*counts, by_reason), source_is_materialized=True,
                              table_ensured=True, scope=scope)
     return outcome, by_reason
 
 
+def reason_facts(plan: SilverPlan) -> list[Column]:
+    """Aggregate columns over a batch: its rows refused for each reason class the plan can refuse rows for
+    (known_reasons; a row counts once per class), then its refused rows with a class not among them."""
+    known = known_reasons(plan)
+    classes = F.transform("reasons", lambda reason: F.substring_index(reason, ":", 1))
+    facts = [F.count(F.when(F.array_contains(classes, name), 1)) for name in known]
+    return [*facts, F.count(F.when(F.exists(classes, lambda name: ~name.isin(*known)), 1))]
+
+
+def observed_reasons(plan: SilverPlan, values: list) -> Optional[dict[str, int]]:
+    """Rows per reason class from the values of `reason_facts(plan)`; None when a refused row has a class
+    the plan does not know (reason_counts then counts them)."""
+    *counts, unknown = values
+    if unknown:
+        return None
+    return {name: int(rows) for name, rows in zip(known_reasons(plan), counts) if rows}
+
+
+def known_reasons(plan: SilverPlan) -> tuple[str, ...]:
+    """The reason classes parsing and, with FX rates, the amount's conversion refuse rows for."""
+    return reason_classes(plan.contract) + ((FX_RATE_MISSING,) if plan.fx_rates_path is not None else ())
+
+
 def reason_counts(batch: DataFrame) -> dict[str, int]:
-    """Rejected rows per reason class (`missing_field:amount` -> missing_field)."""
-    classes = F.array_distinct(F.transform("reasons", lambda reason: F.split(reason, ":")[0]))
+    """Rejected rows per reason class (`missing_field:amount` -> missing_field): a Spark job."""
+    classes = F.array_distinct(F.transform("reasons", lambda reason: F.substring_index(reason, ":", 1)))
     counted = batch.where(is_rejected()).select(F.explode(classes).alias("reason")).groupBy("reason").count()
     return {row["reason"]: int(row["count"]) for row in counted.collect()}
 

@@ -15,6 +15,7 @@ Envelope and document failures stop the checks (one reason); field failures are 
 """
 from __future__ import annotations
 
+from functools import cache
 from typing import Callable
 
 from pyspark.sql import Column, DataFrame
@@ -33,6 +34,8 @@ ISO_TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0
 # Decimals are read exactly at this width, then must fit the field's precision and scale unchanged.
 EXACT_DECIMAL = DecimalType(38, 18)
 STRING_MAP = MapType(StringType(), StringType())
+# Envelope and document failures: a record's only reason (the JSON scan's errors: lakehouse.udf.JsonScan).
+ENVELOPE_ERRORS = ("null_value", "record_too_large", "invalid_utf8", "malformed_json")
 # Bronze columns carried to silver, quarantine and review rows.
 COORDINATES = ("topic", "topic_id", "kafka_partition", "kafka_offset", "kafka_timestamp", "key", "ingested_at",
                "ingest_date")
@@ -94,17 +97,30 @@ def _with_reasons(contract: Contract) -> Transform:
     """Adds `reasons`: the envelope error alone, or every field and cross-field failure."""
 
     def transform(df: DataFrame) -> DataFrame:
-        checks = [check for f in contract.fields for check in _field_checks(f, contract)]
-        checks.append((F.col("_scan.duplicate_key"), "duplicate_field"))
-        for earlier, later in contract.not_before:
-            checks.append((F.col(later) < F.col(earlier), f"{later}_before_{earlier}"))
-        flagged = F.array(*(F.when(failed, F.lit(reason)) for failed, reason in checks))
+        flagged = F.array(*(F.when(failed, F.lit(reason)) for failed, reason in _checks(contract)))
         found = F.array_except(flagged, F.array(F.lit(None).cast("string")))
         return df.withColumn(
             "reasons", F.when(F.col("envelope_error").isNotNull(), F.array("envelope_error")).otherwise(found)
         )
 
     return transform
+
+
+def _checks(contract: Contract) -> list[tuple[Column, str]]:
+    """(failed, reason) pairs of every field and cross-field check."""
+    checks = [check for f in contract.fields for check in _field_checks(f, contract)]
+    checks.append((F.col("_scan.duplicate_key"), "duplicate_field"))
+    for earlier, later in contract.not_before:
+        checks.append((F.col(later) < F.col(earlier), f"{later}_before_{earlier}"))
+    return checks
+
+
+@cache
+def reason_classes(contract: Contract) -> tuple[str, ...]:
+    """Every reason class (a reason before its `:field`) parsing can refuse the contract's records for
+    (kept per contract: building the checks' columns takes 20-100 ms)."""
+    classes = set(ENVELOPE_ERRORS) | {reason.split(":")[0] for _, reason in _checks(contract)}
+    return tuple(sorted(classes))
 
 
 def _scanned(contract: Contract, field: Field) -> tuple[Column, Column]:

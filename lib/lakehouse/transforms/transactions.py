@@ -26,6 +26,9 @@ def rates_in_force(rates: DataFrame) -> DataFrame:
     )
 
 
+FX_RATE_MISSING = "fx_rate_missing"  # the reason of an accepted row without a rate in force
+
+
 def enrich_amount_usd(rates: DataFrame) -> Transform:
     """Adds `amount_usd`: amount times the USD rate in force on the transaction date, rounded
     half-up to cents.
@@ -45,7 +48,7 @@ def enrich_amount_usd(rates: DataFrame) -> Transform:
         )
         joined = df.join(F.broadcast(in_force), matches, "left")
         has_no_rate = ~is_rejected() & F.col("usd_per_unit").isNull()
-        with_missing_rate = F.concat("reasons", F.array(F.lit("fx_rate_missing")))
+        with_missing_rate = F.concat("reasons", F.array(F.lit(FX_RATE_MISSING)))
         reasons = F.when(has_no_rate, with_missing_rate).otherwise(F.col("reasons"))
         amount_usd = F.round(F.col("amount") * F.col("usd_per_unit"), 2).cast(DecimalType(12, 2))
         return joined.select(

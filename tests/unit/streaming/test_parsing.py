@@ -7,7 +7,7 @@ from decimal import Decimal
 from chispa import assert_df_equality
 
 from lakehouse.schemas import CONTRACTS
-from lakehouse.transforms.parsing import filter_accepted, filter_rejected, parse_records
+from lakehouse.transforms.parsing import filter_accepted, filter_rejected, parse_records, reason_classes
 from tests.unit.streaming.conftest import bronze_df, payload
 
 EVENT = {
@@ -164,3 +164,35 @@ def test_accepted_plus_rejected_is_every_input_row(spark):
     rejected = parsed.transform(filter_rejected).select("kafka_offset")
     assert_df_equality(accepted.unionByName(rejected), parsed.select("kafka_offset"), ignore_row_order=True)
     assert [r.kafka_offset for r in rejected.collect()] == [1, 2, 3]
+
+
+def reason_classes_given(spark, contract: str, values, max_bytes: int = 400) -> set[str]:
+    parsed = bronze_df(spark, values).transform(parse_records(CONTRACTS[contract], max_bytes))
+    return {reason.split(":")[0] for row in parsed.select("reasons").collect() for reason in row.reasons}
+
+
+def test_reason_classes_name_every_class_a_contracts_records_are_refused_for(spark):
+    """Silver counts refused rows per class from this list (lakehouse.streaming.silver_batch.reason_facts):
+    records failing in every way each contract can fail give exactly its classes."""
+    envelope = [None, b'{"a": "\xff\xfe"}', "x" * 401, "{"]
+    bad = {
+        "user_events": [
+            {**EVENT, "event_id": "not-a-uuid", "event_type": "hover", "event_timestamp": "2019-12-31T23:59:59Z",
+             "event_properties": "plain text", "schema_version": "2.0"},
+            {k: v for k, v in EVENT.items() if k != "user_id"},
+        ],
+        "transaction_events": [
+            {**TXN, "user_id": "0", "currency": "JPY", "amount": 0, "transaction_timestamp": "2019-12-31T23:59:59Z",
+             "updated_at": "2024-06-01T09:59:59Z", "schema_version": "2.0"},
+            {**{k: v for k, v in TXN.items() if k != "status"}, "amount": "lots"},
+        ],
+        "system_metrics": [
+            {**METRIC, "metric_value": "12.5", "metric_timestamp": "2019-12-31T23:59:59Z", "schema_version": "2.0"},
+            {k: v for k, v in METRIC.items() if k != "host"},
+        ],
+    }
+    for contract, records in bad.items():
+        repeated = payload(**records[0])[:-1] + b',"schema_version":"1.0"}'
+        values = [*envelope, *(payload(**fields) for fields in records), repeated]
+
+        assert reason_classes_given(spark, contract, values) == set(reason_classes(CONTRACTS[contract])), contract
