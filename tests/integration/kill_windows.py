@@ -117,6 +117,10 @@ class QueryFiles:
     def has_committed(self) -> bool:
         return bool(batch_ids(self.checkpoint / "commits"))
 
+    def last_committed(self) -> int:
+        """The newest committed batch, -1 before the first."""
+        return max(batch_ids(self.checkpoint / "commits"), default=-1)
+
     def is_committed(self, batch: int) -> bool:
         return batch in batch_ids(self.checkpoint / "commits")
 

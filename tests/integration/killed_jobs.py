@@ -65,6 +65,10 @@ class Job:
         os.killpg(self.process.pid, signal.SIGKILL)  # the JVM and the Python driver at once
         self.process.wait()
 
+    def committed_batches(self) -> tuple[int, ...]:
+        """Each query's newest committed batch (-1 before the first): how far the job got."""
+        return tuple(query.last_committed() for query in self.queries)
+
     def log_tail(self) -> str:
         return "".join((self.logs / f"{self.name}-{self.starts}.log").read_text().splitlines(True)[-40:])
 
