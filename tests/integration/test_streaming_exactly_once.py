@@ -209,7 +209,7 @@ def kill_in_every_window(spark, cfg, hunts: tuple[Hunt, Hunt], publish_rest: Cal
                  interval_s=POLL_S, progress=progress)
     except AssertionError as stalled:
         raise AssertionError(f"{stalled}; windows still owed: {[w.name for hunt in hunts for w in hunt.owed()]}; "
-                             "kills:\n" + "\n".join(map(str, kills))) from None
+                             "kills:\n" + "\n".join(map(str, kills))) from stalled
     for hunt in hunts:
         hunt.confirm()
     return published[0]
