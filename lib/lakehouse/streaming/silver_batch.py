@@ -56,7 +56,7 @@ from lakehouse.streaming.rewind import rekeyed_app_id
 from lakehouse.streaming.tables import QUARANTINE_MERGE, SILVER_JOB
 from lakehouse.transforms.dedup import dedupe_for_merge
 from lakehouse.transforms.fraud import KNOWN_COLUMNS, with_fraud_flags
-from lakehouse.transforms.parsing import filter_accepted, is_rejected, reason_classes
+from lakehouse.transforms.parsing import filter_accepted, is_rejected, reason_classes, reason_classes_of
 from lakehouse.transforms.quarantine import to_quarantine_rows
 from lakehouse.transforms.transactions import FX_RATE_MISSING, enrich_amount_usd
 
@@ -377,8 +377,7 @@ def quarantine_batch(batch: DataFrame, plan: SilverPlan, txn: Optional[Txn], now
 def reason_facts(plan: SilverPlan) -> list[Column]:
     """Aggregate columns over a batch: its rows refused for each reason class the plan can refuse rows for
     (known_reasons; a row counts once per class), then its refused rows with a class not among them."""
-    known = known_reasons(plan)
-    classes = F.transform("reasons", lambda reason: F.substring_index(reason, ":", 1))
+    known, classes = known_reasons(plan), reason_classes_of()
     facts = [F.count(F.when(F.array_contains(classes, name), 1)) for name in known]
     return [*facts, F.count(F.when(F.exists(classes, lambda name: ~name.isin(*known)), 1))]
 
@@ -399,7 +398,7 @@ def known_reasons(plan: SilverPlan) -> tuple[str, ...]:
 
 def reason_counts(batch: DataFrame) -> dict[str, int]:
     """Rejected rows per reason class (`missing_field:amount` -> missing_field): a Spark job."""
-    classes = F.array_distinct(F.transform("reasons", lambda reason: F.substring_index(reason, ":", 1)))
+    classes = F.array_distinct(reason_classes_of())
     counted = batch.where(is_rejected()).select(F.explode(classes).alias("reason")).groupBy("reason").count()
     return {row["reason"]: int(row["count"]) for row in counted.collect()}
 

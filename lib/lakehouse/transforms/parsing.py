@@ -34,8 +34,9 @@ ISO_TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0
 # Decimals are read exactly at this width, then must fit the field's precision and scale unchanged.
 EXACT_DECIMAL = DecimalType(38, 18)
 STRING_MAP = MapType(StringType(), StringType())
-# Envelope and document failures: a record's only reason (the JSON scan's errors: lakehouse.udf.JsonScan).
-ENVELOPE_ERRORS = ("null_value", "record_too_large", "invalid_utf8", "malformed_json")
+# Envelope and document failures: a record's only reason (then the JSON scan's: lakehouse.udf.JsonScan).
+NULL_VALUE, RECORD_TOO_LARGE = "null_value", "record_too_large"
+ENVELOPE_ERRORS = (NULL_VALUE, RECORD_TOO_LARGE, "invalid_utf8", "malformed_json")
 # Bronze columns carried to silver, quarantine and review rows.
 COORDINATES = ("topic", "topic_id", "kafka_partition", "kafka_offset", "kafka_timestamp", "key", "ingested_at",
                "ingest_date")
@@ -71,8 +72,8 @@ def _with_scanned_value(contract: Contract, max_record_bytes: int) -> Transform:
         value, size = F.col("value"), F.col("value_bytes")
         scanned = F.when(size <= max_record_bytes, F.call_udf(JSON_SCAN, value, F.lit(names)))
         envelope_error = (
-            F.when(value.isNull(), F.lit("null_value"))
-            .when(size > max_record_bytes, F.lit("record_too_large"))
+            F.when(value.isNull(), F.lit(NULL_VALUE))
+            .when(size > max_record_bytes, F.lit(RECORD_TOO_LARGE))
             .otherwise(F.col("_scan.error"))
         )
         return (
@@ -183,6 +184,11 @@ def _field_checks(field: Field, contract: Contract) -> list[tuple[Column, str]]:
     elif field.kind in ("double", "json_object", "string_map"):
         checks.append((present & value.isNull(), f"wrong_type:{field.name}"))
     return checks
+
+
+def reason_classes_of(reasons: str = "reasons") -> Column:
+    """The class of each reason of the array column `reasons` (`missing_field:amount` -> missing_field)."""
+    return F.transform(reasons, lambda reason: F.substring_index(reason, ":", 1))
 
 
 def is_rejected() -> Column:
