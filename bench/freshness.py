@@ -8,6 +8,7 @@ runs before anything rewrites files (OPTIMIZE); the insert-only silver MERGE nev
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 from urllib.parse import unquote
 
 from bench.deltalog import DeltaLog
@@ -68,3 +69,12 @@ def percentiles(latencies, start_ms: int, end_ms: int) -> dict:
         return {"rows": 0, "p50_s": None, "p99_s": None, "max_s": None}
     p50, p99 = pc.quantile(values, q=[0.5, 0.99]).to_pylist()
     return {"rows": len(values), "p50_s": p50 / 1000, "p99_s": p99 / 1000, "max_s": pc.max(values).as_py() / 1000}
+
+
+def p99_by_slice(latencies, start_ms: int, end_ms: int, slice_s: float) -> list[Optional[float]]:
+    """p99 latency (seconds) of the rows sent in each consecutive `slice_s` seconds of [start_ms, end_ms),
+    the last slice taking the remainder: how a phase's figure settles while the drivers warm up."""
+    step = int(slice_s * 1000)
+    count = max(1, round((end_ms - start_ms) / step))
+    bounds = [start_ms + i * step for i in range(count)] + [end_ms]
+    return [percentiles(latencies, start, end)["p99_s"] for start, end in zip(bounds, bounds[1:])]

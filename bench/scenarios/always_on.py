@@ -19,7 +19,7 @@ from typing import Optional
 
 from bench.context import BenchContext
 from bench.deltalog import DeltaLog
-from bench.freshness import bronze_latencies, percentiles, silver_latencies
+from bench.freshness import bronze_latencies, p99_by_slice, percentiles, silver_latencies
 from bench.harness import BenchError, Proc, say, wait_for
 from bench.job_phases import batch_stats, read_events
 from bench.scenarios import floor
@@ -29,6 +29,7 @@ from bench.scenarios.small_files import small_files
 LAKE = "always_on"
 STREAMING_JOB = "bench/scenarios/streaming_job.py"
 INDEXES_PER_PRODUCER = 10**10  # producer n sends event indexes from n * 10**10: ids never collide
+SLICE_S = 30.0  # S3 and F3 print each phase's p99 per this many seconds of it, to show the drivers warming up
 
 
 class LivePair:
@@ -234,17 +235,18 @@ def freshness_phases(bronze_path: str, silver_path: str, report: dict, maximum: 
     wait starts at bronze's commit). `events`: the drivers' (bench.stream_events), of the queries named
     bronze.* and silver.*; `maximum`: the rate the phases' rates are shares of."""
     bronze = bronze_latencies(bronze_path)
-    silver = silver_latencies(silver_path, bronze)
+    latencies = {"bronze": bronze, "silver": silver_latencies(silver_path, bronze)}
     phases = []
     for phase in report["phases"]:
         window = (phase["start_ms"], phase["end_ms"])
-        latency = {"bronze": percentiles(bronze, *window), "silver": percentiles(silver, *window)}
+        latency = {table: percentiles(rows, *window) for table, rows in latencies.items()}
         phases.append({
             "rate": phase["rate"],
             "achieved_rate": phase["records"] / ((window[1] - window[0]) / 1000),
             "seconds": (window[1] - window[0]) / 1000,
             "share_of_max": phase["rate"] / maximum,
             **latency,
+            "p99_by_slice": {table: p99_by_slice(rows, *window, SLICE_S) for table, rows in latencies.items()},
             "batches": {table: batch_stats(events, f"{table}.", window[0] / 1000,
                                            window[1] / 1000 + (latency[table]["max_s"] or 0.0))
                         for table in latency},
@@ -252,6 +254,9 @@ def freshness_phases(bronze_path: str, silver_path: str, report: dict, maximum: 
         say(f"freshness at {phase['rate']:,.0f}/s: bronze p50 {phases[-1]['bronze']['p50_s']:.2f}s "
             f"p99 {phases[-1]['bronze']['p99_s']:.2f}s, silver p50 {phases[-1]['silver']['p50_s']:.2f}s "
             f"p99 {phases[-1]['silver']['p99_s']:.2f}s")
+        for table, slices in phases[-1]["p99_by_slice"].items():
+            print(f"    {table} p99 per {SLICE_S:.0f}s of the phase: "
+                  + ", ".join("-" if p99 is None else f"{p99:.2f}s" for p99 in slices))
         for table, stats in phases[-1]["batches"].items():
             if stats["batches"]:
                 every = "" if stats["every_p50_s"] is None else f", one every {stats['every_p50_s']:.2f}s (p50)"
