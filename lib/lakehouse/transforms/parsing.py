@@ -186,9 +186,9 @@ def _field_checks(field: Field, contract: Contract) -> list[tuple[Column, str]]:
     return checks
 
 
-def reason_classes_of(reasons: str = "reasons") -> Column:
-    """The class of each reason of the array column `reasons` (`missing_field:amount` -> missing_field)."""
-    return F.transform(reasons, lambda reason: F.substring_index(reason, ":", 1))
+def reason_classes_of() -> Column:
+    """The class of each of a row's `reasons` (`missing_field:amount` -> missing_field)."""
+    return F.transform("reasons", lambda reason: F.substring_index(reason, ":", 1))
 
 
 def is_rejected() -> Column:
