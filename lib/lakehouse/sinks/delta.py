@@ -15,8 +15,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
+from pyspark.sql import functions as F
+
 from lakehouse.ops.phases import phase
 from lakehouse.sinks.commits import metadata_json, own_commit
+from lakehouse.sinks.key_filter import source_keys_filter
 from lakehouse.sinks.retry import retry_conflicts
 from lakehouse.sinks.scope import Scope, scope_clauses, source_scope
 from lakehouse.sinks.unborn_log import await_first_commit, is_table_not_found
@@ -169,6 +172,7 @@ def merge_into(
     source_is_materialized: bool = False,
     table_ensured: bool = False,
     scope: Optional[Scope] = None,
+    source_rows: Optional[int] = None,
 ) -> MergeOutcome:
     """Merges `source` into the Delta table in one commit; see the module docstring.
 
@@ -183,6 +187,9 @@ def merge_into(
             query started), so its metadata is not read again for this write.
         scope: the source's partitions and bounds (lakehouse.sinks.scope), when the caller knows
             them (saves the Spark job that finds them).
+        source_rows: the source's rows (at most), when the caller knows them: an unbounded MERGE
+            into a large table then reads only the target rows whose keys the source may hold
+            (lakehouse.sinks.key_filter; pass a materialized source, it is read once more).
     """
     from delta.tables import DeltaTable
 
@@ -193,6 +200,12 @@ def merge_into(
     with phase("merge_condition"):
         condition = merge_condition(source, spec, scope)
     extra = {MATERIALIZE_SOURCE: "none"} if source_is_materialized else None
+    if source_rows is not None and not spec.bounded_by:
+        with phase("key_filter"):
+            narrowed = source_keys_filter(source, list(spec.keys), table.schema, table_bytes(spark, table.path),
+                                          source_rows)
+        if narrowed is not None:
+            condition = F.expr(condition) & narrowed
 
     def merge_once() -> MergeOutcome:
         with phase("table_metadata"):
@@ -326,6 +339,11 @@ def build_latest_state(spark, path: str) -> None:
 def table_rows(spark, path: str) -> int:
     """Rows in the table's latest version, from the log's file statistics where they exist."""
     return spark.read.format("delta").load(path).count()
+
+
+def table_bytes(spark, path: str) -> int:
+    """The size of the files of the table's latest version (from its state, which a write builds anyway)."""
+    return int(_snapshot(spark, path).sizeInBytes())
 
 
 def table_version(spark, path: str) -> int:

@@ -296,7 +296,8 @@ def write_silver_batch(
             with phase("silver_merge"):
                 silver = merge_into(rows, plan.silver, plan.contract.merge, txn,
                                     user_metadata=batch_counts(rows_in, rejected, newest_accepted),
-                                    source_is_materialized=True, table_ensured=True, scope=scope)
+                                    source_is_materialized=True, table_ensured=True, scope=scope,
+                                    source_rows=rows_in - rejected)
             if plan.review is not None:
                 with phase("review"):
                     dates = None if scope.partitions is None else list(scope.partitions)
