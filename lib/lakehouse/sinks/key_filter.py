@@ -39,16 +39,15 @@ def source_keys_filter(source: DataFrame, keys: list[str], target_schema: T.Stru
             return None
     jvm = source.sparkSession.sparkContext._jvm
     predicate = jvm.lakehouse.merge.SourceKeys.mightHold(
-        source._jdf, _columns(source, keys), _columns(source, [f"{target_alias}.`{key}`" for key in keys], quoted=True),
-        source_rows, FALSE_POSITIVE_RATE)
+        source._jdf, _columns(source, [f"`{key}`" for key in keys]),
+        _columns(source, [f"{target_alias}.`{key}`" for key in keys]), source_rows, FALSE_POSITIVE_RATE)
     return Column(predicate)
 
 
-def _columns(source: DataFrame, names: list[str], quoted: bool = False):
-    """A JVM Column[] of `names` (quoted as given when `quoted`, else each name quoted whole)."""
+def _columns(source: DataFrame, names: list[str]):
+    """A JVM Column[] of the (quoted) column `names`."""
     context = source.sparkSession.sparkContext
-    jvm = context._jvm
-    array = context._gateway.new_array(jvm.org.apache.spark.sql.Column, len(names))
+    array = context._gateway.new_array(context._jvm.org.apache.spark.sql.Column, len(names))
     for index, name in enumerate(names):
-        array[index] = jvm.org.apache.spark.sql.functions.col(name if quoted else f"`{name}`")
+        array[index] = context._jvm.org.apache.spark.sql.functions.col(name)
     return array
