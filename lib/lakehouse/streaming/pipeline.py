@@ -5,7 +5,7 @@ The queries are the two jobs' own (lakehouse.streaming.bronze and .silver): same
 tables and metric dimensions, so a lake can switch between the two jobs and this one on the same
 checkpoints. Bronze starts first and so creates its tables before silver reads them. Processing-time:
 bronze's start-up, then silver's, then all their queries (StreamingRun.starts_deferred: silver's start-up
-reads its tables' Delta state before bronze's micro-batches compete with it for the cores); every query
+ends before bronze's micro-batches compete with it for the cores); every query
 runs until stopped, and one that fails leaves the others running.
 Available-now: bronze's queries run to their end, then silver's, which so read what bronze just wrote;
 a bronze failure ends the run before silver starts, as a failed kafka_to_bronze stops the DAG.

@@ -69,8 +69,8 @@ class StreamingRun:
     @contextlib.contextmanager
     def starts_deferred(self) -> Iterator[None]:
         """Queries `start`ed inside start, in order, once the block ends without an error and the run was
-        not stopped meanwhile: the start-ups inside read their Delta state before any query's
-        micro-batches compete with them for the cores."""
+        not stopped meanwhile: the start-ups inside end before any query's micro-batches compete with
+        them for the cores."""
         deferred = self._deferred = []
         try:
             yield

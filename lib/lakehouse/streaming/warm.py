@@ -1,9 +1,10 @@
 """Builds an always-on query's Delta tables' state between micro-batches instead of inside the next one.
 
-Every bronze and silver write carries a transaction id (exactly once), and Delta 3.3 reads a table's
-transaction ids from a full reconstruction of its state at its latest version: Spark jobs and driver
-work (0.9 s per table on 2 cores), although the table's `.crc` holds them. Reads of the table (the
-MERGE's file listing, the velocity look-up) need that same state. A processing-time query's next
+Every bronze and silver write carries a transaction id (exactly once), and Delta 3.3's write reads a
+table's transaction ids from a full reconstruction of its state at its latest version: Spark jobs and
+driver work (0.9 s per table on 2 cores), although the table's `.crc` holds them (our own checks read
+them there: lakehouse.sinks.delta.last_txn_version). Reads of the table (the MERGE's file listing,
+the velocity look-up) need that same state. A processing-time query's next
 batch waits for its trigger, so once a batch has committed (its progress event) `SnapshotWarmer`
 reconstructs the state of the query's tables, on a thread of its own, when no Spark job runs (not to
 take cores from a batch under way; a batch's driver work before its first job is not seen): the next
