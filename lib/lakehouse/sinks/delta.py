@@ -18,6 +18,7 @@ from typing import Callable, Optional
 from pyspark.sql import functions as F
 
 from lakehouse.ops.phases import phase
+from lakehouse.sinks.checksum import listed_transactions
 from lakehouse.sinks.commits import metadata_json, own_commit
 from lakehouse.sinks.key_filter import source_keys_filter
 from lakehouse.sinks.retry import retry_conflicts
@@ -29,7 +30,6 @@ TXN_VERSION = "spark.databricks.delta.write.txnVersion"
 USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
 MATERIALIZE_SOURCE = "spark.databricks.delta.merge.materializeSource"
 TABLE_DEFAULTS = "spark.databricks.delta.properties.defaults."  # + a delta.* property without "delta."
-TXN_RETENTION = "delta.setTransactionRetentionDuration"
 
 
 @dataclass(frozen=True)
@@ -322,34 +322,18 @@ def newer_than(source: Sequence[str], target: Sequence[str]) -> str:
 
 
 def last_txn_version(spark, path: str, app_id: str) -> Optional[int]:
-    """The last version committed for `app_id` on the table: from its latest version's checksum file
-    (no Spark job) when that lists the table's transaction ids, else from the table's state."""
+    """The last version committed for `app_id` on the table: from its checksum files (no Spark job,
+    lakehouse.sinks.checksum) when they list the table's transaction ids, else from its state."""
     from delta.tables import DeltaTable
 
     if not DeltaTable.isDeltaTable(spark, path):
         return None
     snapshot = _snapshot(spark, path)
-    listed = _checksum_transactions(snapshot)
+    listed = listed_transactions(spark, path, snapshot)
     if listed is not None:
         return listed.get(app_id)
     found = snapshot.transactions().get(app_id)
     return int(found.get()) if found.isDefined() else None
-
-
-def _checksum_transactions(snapshot) -> Optional[dict[str, int]]:
-    """Each app id's last version, as the snapshot's checksum file (`<version>.crc`) lists them; None
-    without that list: no file (its writer stopped right after the commit), more app ids than Delta
-    lists there, or a retention for transaction ids (the state drops expired ones, the list may not).
-
-    Delta 3.3 writes the list with every commit but reads a snapshot's transaction ids only from its
-    state: Spark jobs over the checkpoint and the later commits (about 6 s in a new driver)."""
-    if snapshot.metadata().configuration().contains(TXN_RETENTION):
-        return None
-    checksum = snapshot.checksumOpt()
-    if not checksum.isDefined() or not checksum.get().setTransactions().isDefined():
-        return None
-    listed = checksum.get().setTransactions().get()
-    return {txn.appId(): int(txn.version()) for txn in (listed.apply(i) for i in range(listed.length()))}
 
 
 def build_latest_state(spark, path: str) -> None:
