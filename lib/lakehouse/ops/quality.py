@@ -72,8 +72,8 @@ def table_spec(cfg) -> TableSpec:
 def append_with_spark(spark, path: str, results: Sequence[CheckResult], app_id: str, version: int) -> None:
     """Appends `results` in one commit, skipped if (`app_id`, `version`) already committed here; a
     conflict with another writer (a table change, OPTIMIZE) is retried."""
+    from lakehouse.sinks.append_once import append_once
     from lakehouse.spark.driver_rows import driver_rows
 
     frame = driver_rows(spark, [tuple(asdict(r).values()) for r in results], spark_schema())
-    retry_conflicts(lambda: frame.write.format("delta").mode("append").option("txnAppId", app_id)
-                    .option("txnVersion", version).save(path), f"{path}: quality results")
+    retry_conflicts(lambda: append_once(spark, path, frame, app_id, version), f"{path}: quality results")

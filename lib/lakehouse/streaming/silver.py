@@ -89,7 +89,8 @@ def _start_contract(spark, cfg: Config, contract: Contract, options: SilverOptio
         run.locks.append(lock)
     bronze = bronze_table(cfg, contract)
     written = [table for table in (plan.silver, plan.quarantine, plan.review) if table is not None]
-    written_paths = [t.path for t in written] + ([plan.quality_results] if plan.quality_results else [])
+    outputs = [table.path for table in written]
+    written_paths = outputs + ([plan.quality_results] if plan.quality_results else [])
     with phase("ensure_table"):
         for table in (bronze, *written):
             ensure_table(spark, table)  # silver may start before bronze ever ran
@@ -107,10 +108,9 @@ def _start_contract(spark, cfg: Config, contract: Contract, options: SilverOptio
     )
     name = f"silver.{contract.silver_table} <- bronze.{contract.name}"
     run.metrics_listener.watch(name, job=SILVER_JOB, table=f"silver.{contract.silver_table}")
-    if not options.trigger.runs_to_completion:
-        run.snapshot_warmer.watch(name, written_paths)
+    if not options.trigger.runs_to_completion:  # the quality row's append needs no state (sinks.append_once)
+        run.snapshot_warmer.watch(name, outputs)
     inputs = [bronze.path] + ([plan.fx_rates_path] if plan.fx_rates_path else [])
-    outputs = [table.path for table in written]
     run.lineage.watch(name, f"{SILVER_JOB}.silver.{contract.silver_table}",
                       [lake_dataset(path) for path in inputs], [lake_dataset(path) for path in outputs])
     with phase("query_start"):
