@@ -10,8 +10,9 @@ from delta.exceptions import ConcurrentTransactionException
 from pyspark.sql import functions as F
 from pyspark.sql.utils import AnalysisException
 
+from lakehouse.ops import quality
 from lakehouse.sinks.append_once import append_once
-from lakehouse.sinks.delta import table_version
+from lakehouse.sinks.delta import ensure_table, table_version
 from lakehouse.sinks.retry import retry_conflicts
 from tests.conftest import unique_name
 
@@ -54,21 +55,46 @@ def test_each_transaction_id_is_appended_once(spark, table_path):
     assert notes(spark, table_path) == ["a3", "a4", "b0", "seed"]
 
 
-def test_the_append_runs_no_spark_job_but_its_write(spark, table_path):
-    append_once(spark, table_path, rows(spark, "a1"), "a", 1)
+def jobs_of(spark, path: str, write) -> int:
+    """The Spark jobs `write()` runs in a new driver's state: the DeltaLog cache cleared, the table's
+    latest version loaded."""
     context = spark.sparkContext
-    context._jvm.org.apache.spark.sql.delta.DeltaLog.clearCache()  # a new driver's
-    table_version(spark, table_path)
+    context._jvm.org.apache.spark.sql.delta.DeltaLog.clearCache()
+    table_version(spark, path)
     group = unique_name("append-once")
     context.setJobGroup(group, "append_once")
     try:
-        append_once(spark, table_path, rows(spark, "a2"), "a", 2)
-        append_once(spark, table_path, rows(spark, "a2 again"), "a", 2)
+        write()
     finally:
         context.setLocalProperty("spark.jobGroup.id", None)
+    return len(context.statusTracker().getJobIdsForGroup(group))
 
-    assert len(context.statusTracker().getJobIdsForGroup(group)) == 1  # the rows' write; no state built
+
+def test_the_append_runs_no_spark_job_but_its_write(spark, table_path):
+    append_once(spark, table_path, rows(spark, "a1"), "a", 1)
+
+    def write_twice():
+        append_once(spark, table_path, rows(spark, "a2"), "a", 2)
+        append_once(spark, table_path, rows(spark, "a2 again"), "a", 2)
+
+    assert jobs_of(spark, table_path, write_twice) == 1  # the rows' write; no state built
     assert notes(spark, table_path) == ["a1", "a2", "seed"]
+
+
+def test_a_silver_batchs_quality_row_takes_it(spark, cfg):
+    spec = quality.table_spec(cfg)  # the table as silver creates it, partitioned by date
+    ensure_table(spark, spec)
+    app_id = unique_name("silver-query")
+
+    def append(version: int) -> None:
+        check = quality.result("silver", f"{app_id}/{version}", "silver.orders", "accepted_share", "pass",
+                               rows_checked=9, rows_failed=0)
+        quality.append_with_spark(spark, spec.path, [check], app_id, version)
+
+    append(3)
+    assert jobs_of(spark, spec.path, lambda: [append(3), append(4)]) == 1
+    recorded = spark.read.format("delta").load(spec.path).where(F.col("run_id").startswith(app_id))
+    assert sorted(row.run_id for row in recorded.collect()) == [f"{app_id}/3", f"{app_id}/4"]
 
 
 def test_without_checksum_files_the_state_answers(spark, table_path):
