@@ -8,7 +8,8 @@ same way: the app id recorded as read (a concurrent commit of it is a conflict),
 the transaction and committed with the `SetTransaction` action; only the last version is looked up in
 the table's checksum files (lakehouse.sinks.checksum), or in its state when they do not list it. A
 table not created yet, or whose columns differ from the rows', is left to Delta's own append (it
-creates the table, or refuses the rows).
+creates the table, or refuses the rows). A streaming query's batch is committed as Delta's streaming
+sink commits it (lakehouse.streaming.bronze_sink).
 """
 from __future__ import annotations
 
@@ -21,16 +22,19 @@ from pyspark.sql import DataFrame
 from lakehouse.sinks.checksum import listed_transactions
 
 
-def append_once(spark, path: str, frame: DataFrame, app_id: str, version: int) -> None:
+def append_once(spark, path: str, frame: DataFrame, app_id: str, version: int, stream_batch: bool = False) -> None:
     """Appends `frame` to the Delta table at `path` in one commit that records (`app_id`, `version`);
     nothing when the table holds that version of `app_id` or a later one. A lost commit conflict raises
-    Delta's exception, as its own append does (lakehouse.sinks.retry runs it again)."""
+    Delta's exception, as its own append does (lakehouse.sinks.retry runs it again).
+
+    `stream_batch`: commit it as Delta's streaming sink commits batch `version` of the query whose id is
+    `app_id` (a STREAMING UPDATE in append mode), not as a DataFrame's append (a WRITE)."""
     import delta.exceptions  # noqa: F401  (maps Delta's JVM exceptions to its Python ones)
 
-    capture_sql_exception(_append_once)(spark, path, frame, app_id, version)
+    capture_sql_exception(_append_once)(spark, path, frame, app_id, version, stream_batch)
 
 
-def _append_once(spark, path: str, frame: DataFrame, app_id: str, version: int) -> None:
+def _append_once(spark, path: str, frame: DataFrame, app_id: str, version: int, stream_batch: bool) -> None:
     jvm = spark.sparkContext._jvm
     txn = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path).startTransaction()
     if txn.readVersion() < 0 or not _same_columns(txn.snapshot(), frame):
@@ -49,10 +53,16 @@ def _append_once(spark, path: str, frame: DataFrame, app_id: str, version: int) 
     actions = jvm.java.util.ArrayList(converters.seqAsJavaList(txn.writeFiles(frame._jdf)))
     now = jvm.scala.Option.apply(jvm.java.lang.Long.valueOf(int(time.time() * 1000)))
     actions.add(jvm.org.apache.spark.sql.delta.actions.SetTransaction(app_id, version, now))
-    none = jvm.scala.Option.empty()
-    write = getattr(jvm.org.apache.spark.sql.delta, "DeltaOperations$Write")(
-        jvm.org.apache.spark.sql.SaveMode.Append, none, none, none)
-    txn.commit(converters.asScalaBuffer(actions).toSeq(), write)
+    txn.commit(converters.asScalaBuffer(actions).toSeq(), _operation(jvm, app_id, version, stream_batch))
+
+
+def _operation(jvm, app_id: str, version: int, stream_batch: bool):
+    """The commit's operation, as Delta's streaming sink or its DataFrame append records it."""
+    operations, none = jvm.org.apache.spark.sql.delta, jvm.scala.Option.empty()
+    if stream_batch:
+        return getattr(operations, "DeltaOperations$StreamingUpdate")(
+            jvm.org.apache.spark.sql.streaming.OutputMode.Append(), app_id, version, none)
+    return getattr(operations, "DeltaOperations$Write")(jvm.org.apache.spark.sql.SaveMode.Append, none, none, none)
 
 
 def _same_columns(snapshot, frame: DataFrame) -> bool:

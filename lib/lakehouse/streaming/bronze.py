@@ -1,9 +1,10 @@
-"""Kafka -> bronze: one append-only Delta table per topic, exactly once, through Delta's own sink.
+"""Kafka -> bronze: one append-only Delta table per topic, exactly once, committed as Delta's sink does.
 
 Exactly once: Spark records each micro-batch's offset range in the checkpoint before running it;
-the Delta sink commits the batch's files together with a transaction id (query id, batch id) in
-the table's log and skips a batch id it already committed. A crash at any point therefore either
-replays a batch Delta skips or re-runs one that never committed, and every Kafka offset lands once.
+each batch's files are committed together with a transaction id (query id, batch id) in the table's
+log, and a batch id already committed is skipped (lakehouse.streaming.bronze_sink: Delta's streaming
+sink's commit, without the table's state). A crash at any point therefore either
+replays a batch that is skipped or re-runs one that never committed, and every Kafka offset lands once.
 So does a restart by the run (lakehouse.streaming.runner) after a commit conflict, e.g. with an
 erasure changing the table's metadata.
 Guards around it: a data-loss check before starting, an exclusive lock per checkpoint, a new
@@ -14,6 +15,7 @@ read from: a topic re-created while a query runs is caught only at the next star
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 from typing import Optional
 
@@ -27,6 +29,7 @@ from lakehouse.ops.phases import phase
 from lakehouse.schemas import Contract
 from lakehouse.sinks.delta import ensure_table
 from lakehouse.streaming.backfill import run_backfill
+from lakehouse.streaming.bronze_sink import append_batch
 from lakehouse.streaming.kafka_source import kafka_source_options
 from lakehouse.streaming.lock import acquire_checkpoint_lock
 from lakehouse.streaming.metrics import observe_newest
@@ -86,20 +89,16 @@ def _start_topic(spark, cfg: Config, contract: Contract, options: BronzeOptions,
         reader = reader.option("startingOffsets", starting)
     name = f"bronze.{contract.name} <- {topic}"
     run.metrics_listener.watch(name, job=BRONZE_JOB, table=f"bronze.{contract.name}")
-    if not options.trigger.runs_to_completion:
-        run.snapshot_warmer.watch(name, [table.path])
     run.lineage.watch(name, f"{BRONZE_JOB}.bronze.{contract.name}",
                       [kafka_dataset(cfg.kafka.bootstrap_servers, topic)], [lake_dataset(table.path)])
     rows = reader.load().transform(with_bronze_columns(F.current_timestamp(), incarnation)).transform(observe_newest)
     with phase("query_start"):
         run.start(lambda: (
-            rows.writeStream.format("delta")
+            rows.writeStream.foreachBatch(functools.partial(append_batch, path=table.path, checkpoint=checkpoint))
             .queryName(name)
-            .outputMode("append")
             .option("checkpointLocation", checkpoint)
-            .partitionBy(*table.partition_by)
             .trigger(**options.trigger.spark_options())
-            .start(table.path)
+            .start()
         ))
     log.info("bronze.%s: reading Kafka topic %s (id %s) into %s (checkpoint %s, trigger %s)",
              contract.name, topic, incarnation, table.path, checkpoint, options.trigger.mode)

@@ -1,0 +1,26 @@
+"""Bronze's micro-batch commit: what Delta's streaming sink commits, without building the table's state.
+
+Delta's sink (`writeStream.format("delta")`) asks the table's state, every batch, for the last batch the
+query committed: Spark jobs over the checkpoint and the commits after it, or a warm-up between batches
+to have them built (lakehouse.streaming.warm). Each batch is committed here by lakehouse.sinks.append_once
+instead, which reads that batch id from the table's checksum files: the same transaction and the same
+log entries (a `STREAMING UPDATE` commit whose transaction id is the query's id and the batch id), so a
+table and checkpoint written by Delta's sink go on unchanged, and a replayed batch is skipped the same
+way. The write stays out of lineage, as Delta's sink's did: the query's own run reports it
+(lakehouse.streaming.lineage).
+"""
+from __future__ import annotations
+
+from lakehouse.lineage.skip import unreported
+from lakehouse.sinks.append_once import append_once
+from lakehouse.streaming.checkpoint import CheckpointError, query_id
+
+
+def append_batch(batch_df, batch_id: int, path: str, checkpoint: str) -> None:
+    """The foreachBatch function of a bronze query (bind `path` and `checkpoint` with functools.partial)."""
+    spark = batch_df.sparkSession
+    owner = query_id(spark, checkpoint)
+    if owner is None:
+        raise CheckpointError(f"no query metadata in checkpoint {checkpoint}: is the query running on it?")
+    with unreported(spark):
+        append_once(spark, path, batch_df, owner, batch_id, stream_batch=True)

@@ -1,0 +1,83 @@
+"""Bronze's batches committed as Delta's streaming sink commits them, and skipped as it skips them."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pyspark.sql import functions as F
+
+from lakehouse.kafka.topic_id import topic_id
+from lakehouse.schemas import CONTRACTS
+from lakehouse.sinks.delta import ensure_table
+from lakehouse.streaming.checkpoint import query_id
+from lakehouse.streaming.kafka_source import kafka_source_options
+from lakehouse.streaming.tables import bronze_checkpoint, bronze_table
+from lakehouse.transforms.bronze import with_bronze_columns
+from tests.integration.streaming_support import stream_config, table
+from tests.integration.test_streaming_bronze import produce, run_bronze
+
+CONTRACT = CONTRACTS["user_events"]
+
+
+def records(first: int, count: int) -> list:
+    return [(0, str(i).encode(), json.dumps({"n": i}).encode(), [], None) for i in range(first, first + count)]
+
+
+def offsets(spark, cfg) -> list[int]:
+    return sorted(row.kafka_offset for row in table(spark, cfg, "bronze", "user_events").collect())
+
+
+def newest_commit(path: str) -> dict:
+    newest = max(Path(path, "_delta_log").glob("*.json"))
+    actions = [json.loads(line) for line in newest.read_text().splitlines()]
+    return {key: action[key] for action in actions for key in action if key in ("commitInfo", "txn")}
+
+
+def forget_spark_commit(checkpoint: str, batch_id: int) -> None:
+    """As a kill after the batch's Delta commit and before Spark marked it done: the batch runs again."""
+    Path(checkpoint, "commits", str(batch_id)).unlink()
+    Path(checkpoint, "commits", f".{batch_id}.crc").unlink(missing_ok=True)  # Hadoop's checksum of it
+
+
+def test_a_batch_is_committed_as_deltas_sink_commits_it_and_skipped_when_run_again(spark, tmp_path, new_topic):
+    topic = new_topic(prefix="bronze_sink")
+    cfg = stream_config(tmp_path, {"user_events": topic})
+    produce(cfg, topic, records(0, 3))
+    run_bronze(spark, cfg)
+    checkpoint, path = bronze_checkpoint(cfg, CONTRACT), bronze_table(cfg, CONTRACT).path
+
+    commit = newest_commit(path)
+    owner = query_id(spark, checkpoint)
+    assert (commit["txn"]["appId"], commit["txn"]["version"]) == (owner, 0)
+    assert commit["commitInfo"]["operation"] == "STREAMING UPDATE"
+    assert commit["commitInfo"]["operationParameters"] == {"outputMode": "Append", "queryId": owner, "epochId": "0"}
+    assert commit["commitInfo"]["isBlindAppend"] is True
+
+    forget_spark_commit(checkpoint, 0)
+    run_bronze(spark, cfg)
+    assert newest_commit(path) == commit
+    produce(cfg, topic, records(3, 2))
+    run_bronze(spark, cfg)
+    assert offsets(spark, cfg) == [0, 1, 2, 3, 4]
+
+
+def test_a_table_and_checkpoint_written_by_deltas_own_sink_go_on(spark, tmp_path, new_topic):
+    topic = new_topic(prefix="bronze_sink")
+    cfg = stream_config(tmp_path, {"user_events": topic})
+    produce(cfg, topic, records(0, 3))
+    spec, checkpoint = bronze_table(cfg, CONTRACT), bronze_checkpoint(cfg, CONTRACT)
+    ensure_table(spark, spec)
+    (spark.readStream.format("kafka").options(**kafka_source_options(cfg, topic))
+     .option("startingOffsets", "earliest").load()
+     .transform(with_bronze_columns(F.current_timestamp(), topic_id(cfg, topic)))
+     .writeStream.format("delta").outputMode("append").option("checkpointLocation", checkpoint)
+     .partitionBy(*spec.partition_by).trigger(availableNow=True).start(spec.path).awaitTermination())
+    txn = newest_commit(spec.path)["txn"]
+    assert (txn["appId"], txn["version"]) == (query_id(spark, checkpoint), 0)
+    assert offsets(spark, cfg) == [0, 1, 2]
+
+    forget_spark_commit(checkpoint, 0)  # Delta's sink committed batch 0; this job runs it again
+    produce(cfg, topic, records(3, 2))
+    run_bronze(spark, cfg)
+
+    assert offsets(spark, cfg) == [0, 1, 2, 3, 4]
