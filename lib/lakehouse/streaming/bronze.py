@@ -3,8 +3,8 @@
 Exactly once: Spark records each micro-batch's offset range in the checkpoint before running it;
 each batch's files are committed together with a transaction id (query id, batch id) in the table's
 log, and a batch id already committed is skipped (lakehouse.streaming.bronze_sink: Delta's streaming
-sink's commit, without the table's state). A crash at any point therefore either
-replays a batch that is skipped or re-runs one that never committed, and every Kafka offset lands once.
+sink's commit, without the table's state). A crash at any point therefore either replays a batch that
+is skipped or re-runs one that never committed, and every Kafka offset lands once.
 So does a restart by the run (lakehouse.streaming.runner) after a commit conflict, e.g. with an
 erasure changing the table's metadata.
 Guards around it: a data-loss check before starting, an exclusive lock per checkpoint, a new

@@ -18,7 +18,7 @@ class ProgressLogger(JsonProgressListener):
     def onQueryProgress(self, event) -> None:
         progress = event.progress
         parts = [f"{progress.numInputRows} rows in"]
-        if progress.name.startswith("bronze."):  # bronze appends every row it reads
+        if (progress.name or "").startswith("bronze."):  # bronze appends every row it reads
             parts.append(f"{progress.numInputRows} appended")
         parts.append(f"{progress.batchDuration / 1000:.1f}s")
         behind = [source.metrics.get("maxOffsetsBehindLatest") for source in progress.sources if source.metrics]
