@@ -12,9 +12,10 @@ from pyspark.sql.utils import AnalysisException
 
 from lakehouse.ops import quality
 from lakehouse.sinks.append_once import append_once
-from lakehouse.sinks.delta import ensure_table, table_version
+from lakehouse.sinks.delta import ensure_table
 from lakehouse.sinks.retry import retry_conflicts
 from tests.conftest import unique_name
+from tests.integration.test_last_txn_version import jobs_of
 
 
 def rows(spark, note: str, sleep_ms: int = 0):
@@ -55,21 +56,6 @@ def test_each_transaction_id_is_appended_once(spark, table_path):
     assert notes(spark, table_path) == ["a3", "a4", "b0", "seed"]
 
 
-def jobs_of(spark, path: str, write) -> int:
-    """The Spark jobs `write()` runs in a new driver's state: the DeltaLog cache cleared, the table's
-    latest version loaded."""
-    context = spark.sparkContext
-    context._jvm.org.apache.spark.sql.delta.DeltaLog.clearCache()
-    table_version(spark, path)
-    group = unique_name("append-once")
-    context.setJobGroup(group, "append_once")
-    try:
-        write()
-    finally:
-        context.setLocalProperty("spark.jobGroup.id", None)
-    return len(context.statusTracker().getJobIdsForGroup(group))
-
-
 def test_the_append_runs_no_spark_job_but_its_write(spark, table_path):
     append_once(spark, table_path, rows(spark, "a1"), "a", 1)
 
@@ -77,7 +63,7 @@ def test_the_append_runs_no_spark_job_but_its_write(spark, table_path):
         append_once(spark, table_path, rows(spark, "a2"), "a", 2)
         append_once(spark, table_path, rows(spark, "a2 again"), "a", 2)
 
-    assert jobs_of(spark, table_path, write_twice) == 1  # the rows' write; no state built
+    assert len(jobs_of(spark, table_path, write_twice)[1]) == 1  # the rows' write; no state built
     assert notes(spark, table_path) == ["a1", "a2", "seed"]
 
 
@@ -92,7 +78,7 @@ def test_a_silver_batchs_quality_row_takes_it(spark, cfg):
         quality.append_with_spark(spark, spec.path, [check], app_id, version)
 
     append(3)
-    assert jobs_of(spark, spec.path, lambda: [append(3), append(4)]) == 1
+    assert len(jobs_of(spark, spec.path, lambda: [append(3), append(4)])[1]) == 1
     recorded = spark.read.format("delta").load(spec.path).where(F.col("run_id").startswith(app_id))
     assert sorted(row.run_id for row in recorded.collect()) == [f"{app_id}/3", f"{app_id}/4"]
 

@@ -24,12 +24,12 @@ def append(spark, path: str, app_id: str, version: int) -> None:
 def jobs_of(spark, path: str, read):
     """`read()`'s result and the Spark jobs it ran, in a new driver's state: the DeltaLog cache cleared,
     then the table's latest version loaded (its protocol and metadata: Delta's own Spark job when that
-    version's checksum file is missing)."""
+    version's checksum file is missing). test_append_once.py counts its appends' jobs with it too."""
     context = spark.sparkContext
     context._jvm.org.apache.spark.sql.delta.DeltaLog.clearCache()
     table_version(spark, path)
-    group = unique_name("txn-read")
-    context.setJobGroup(group, "last_txn_version")
+    group = unique_name("jobs-of")
+    context.setJobGroup(group, "jobs_of")
     try:
         result = read()
     finally:
