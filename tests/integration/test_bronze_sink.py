@@ -8,9 +8,12 @@ from pyspark.sql import functions as F
 
 from lakehouse.kafka.topic_id import topic_id
 from lakehouse.schemas import CONTRACTS
+from lakehouse.sinks.append_once import append_once
 from lakehouse.sinks.delta import ensure_table
+from lakehouse.streaming.bronze_sink import append_batch
 from lakehouse.streaming.checkpoint import query_id
 from lakehouse.streaming.kafka_source import kafka_source_options
+from lakehouse.streaming.log_checkpoints import LogCheckpointer
 from lakehouse.streaming.tables import bronze_checkpoint, bronze_table
 from lakehouse.transforms.bronze import with_bronze_columns
 from tests.integration.streaming_support import stream_config, table
@@ -81,3 +84,30 @@ def test_a_table_and_checkpoint_written_by_deltas_own_sink_go_on(spark, tmp_path
     run_bronze(spark, cfg)
 
     assert offsets(spark, cfg) == [0, 1, 2, 3, 4]
+
+
+def log_checkpoints(path: str) -> list[str]:
+    return sorted(p.name for p in Path(path, "_delta_log").glob("*.checkpoint*.parquet"))
+
+
+def test_bronze_leaves_the_log_checkpoint_to_a_thread_that_writes_it_once_due(spark, tmp_path, new_topic):
+    topic = new_topic(prefix="bronze_sink")
+    cfg = stream_config(tmp_path, {"user_events": topic})
+    produce(cfg, topic, records(0, 3))
+    run_bronze(spark, cfg)  # version 1: batch 0
+    path, checkpoint = bronze_table(cfg, CONTRACT).path, bronze_checkpoint(cfg, CONTRACT)
+    owner, batch = query_id(spark, checkpoint), spark.read.format("delta").load(path).localCheckpoint()
+    for batch_id in range(1, 10):  # versions 2-10: Delta writes a checkpoint with version 10
+        append_once(spark, path, batch, owner, batch_id, stream_batch=True, checkpoint=False)
+    assert log_checkpoints(path) == []
+    assert Path(path, "_delta_log", f"{10:020d}.crc").exists(), "the commit's other hooks still run"
+
+    writer = LogCheckpointer(spark)
+    append_batch(batch, 10, path, checkpoint, log_checkpoints=writer)  # version 11: one is due since 10
+    writer.close()
+    assert log_checkpoints(path) == [f"{11:020d}.checkpoint.parquet"]
+    writer = LogCheckpointer(spark)
+    append_batch(batch, 11, path, checkpoint, log_checkpoints=writer)  # version 12: the next is due at 20
+    writer.close()
+    assert log_checkpoints(path) == [f"{11:020d}.checkpoint.parquet"]
+    assert spark.read.format("delta").load(path).count() == 3 * 12  # batches 0-11

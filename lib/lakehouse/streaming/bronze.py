@@ -94,7 +94,8 @@ def _start_topic(spark, cfg: Config, contract: Contract, options: BronzeOptions,
     rows = reader.load().transform(with_bronze_columns(F.current_timestamp(), incarnation)).transform(observe_newest)
     with phase("query_start"):
         run.start(lambda: (
-            rows.writeStream.foreachBatch(functools.partial(append_batch, path=table.path, checkpoint=checkpoint))
+            rows.writeStream.foreachBatch(functools.partial(append_batch, path=table.path, checkpoint=checkpoint,
+                                                            log_checkpoints=run.log_checkpoints))
             .queryName(name)
             .option("checkpointLocation", checkpoint)
             .trigger(**options.trigger.spark_options())

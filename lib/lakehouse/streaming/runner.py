@@ -12,6 +12,7 @@ from pyspark.errors import StreamingQueryException
 from lakehouse.ops.metrics import NoMetrics
 from lakehouse.streaming.conflicts import is_commit_conflict
 from lakehouse.streaming.lineage import QueryLineage
+from lakehouse.streaming.log_checkpoints import LogCheckpointer
 from lakehouse.streaming.metrics import MetricsListener
 from lakehouse.streaming.progress import ProgressLogger
 from lakehouse.streaming.warm import SnapshotWarmer
@@ -34,8 +35,9 @@ class StreamingRun:
     a commit conflict (at most RESTARTS times in a row, counted as the QueryRestarts metric): same
     query id, new run id. `metrics` (a lakehouse.ops.metrics publisher) is closed, so flushed, by
     `stop`; `lineage` ends the queries' OpenLineage runs there too. `snapshot_warmer` builds the
-    tables' state between an always-on query's batches (lakehouse.streaming.warm). `stop` may be
-    called from another thread while `wait` runs."""
+    tables' state between an always-on query's batches (lakehouse.streaming.warm); `log_checkpoints`
+    writes bronze's log checkpoints beside its batches (lakehouse.streaming.log_checkpoints). `stop` may
+    be called from another thread while `wait` runs."""
 
     def __init__(self, spark, cfg, metrics=None):
         self.spark = spark
@@ -45,6 +47,7 @@ class StreamingRun:
         self.metrics = metrics or NoMetrics()
         self.metrics_listener = MetricsListener(self.metrics)
         self.snapshot_warmer = SnapshotWarmer(spark)
+        self.log_checkpoints = LogCheckpointer(spark)
         self.listeners: list = [ProgressLogger(), self.metrics_listener, self.snapshot_warmer]
         for listener in self.listeners:
             spark.streams.addListener(listener)
@@ -137,6 +140,7 @@ class StreamingRun:
                 self.spark.streams.removeListener(listener)
             self.listeners = []
             self.snapshot_warmer.close()
+            self.log_checkpoints.close()
             self.metrics.close()
             self.metrics = NoMetrics()
 
