@@ -7,8 +7,8 @@ instead, which reads that batch id from the table's checksum files: the same tra
 log entries (a `STREAMING UPDATE` commit whose transaction id is the query's id and the batch id), so a
 table and checkpoint written by Delta's sink go on unchanged, and a replayed batch is skipped the same
 way. The write stays out of lineage, as Delta's sink's did: the query's own run reports it
-(lakehouse.streaming.lineage). Given a LogCheckpointer, the commit leaves the log checkpoint that
-Delta writes every 10th version to it (lakehouse.streaming.log_checkpoints).
+(lakehouse.streaming.lineage). Given a LogCheckpointer, the commit leaves it the log checkpoint Delta
+writes with every version that is a multiple of the table's interval (lakehouse.streaming.log_checkpoints).
 """
 from __future__ import annotations
 
