@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 from pyspark.sql import functions as F
@@ -111,3 +112,25 @@ def test_bronze_leaves_the_log_checkpoint_to_a_thread_that_writes_it_once_due(sp
     writer.close()
     assert log_checkpoints(path) == [f"{11:020d}.checkpoint.parquet"]
     assert spark.read.format("delta").load(path).count() == 3 * 12  # batches 0-11
+
+
+def test_on_s3_the_thread_writes_the_checkpoint_the_commits_left_out(spark, cfg):
+    from lakehouse.services.s3 import s3_client
+
+    bucket, client = f"lake-{uuid.uuid4().hex[:12]}", s3_client(cfg)
+    client.create_bucket(Bucket=bucket)
+    path, rows = f"s3a://{bucket}/bronze/user_events", spark.range(2).localCheckpoint()
+    rows.write.format("delta").save(path)
+    for batch_id in range(1, 11):  # versions 1-10
+        append_once(spark, path, rows, "query", batch_id, stream_batch=True, checkpoint=False)
+
+    def checkpoints() -> list[str]:
+        listed = client.list_objects_v2(Bucket=bucket, Prefix="bronze/user_events/_delta_log/").get("Contents", [])
+        return [item["Key"].rsplit("/", 1)[1] for item in listed if ".checkpoint" in item["Key"]]
+
+    assert checkpoints() == []
+    writer = LogCheckpointer(spark)
+    writer.committed(path, 10)
+    writer.close()
+    assert checkpoints() == [f"{10:020d}.checkpoint.parquet"]
+    assert spark.read.format("delta").load(path).count() == 2 * 11
