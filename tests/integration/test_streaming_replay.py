@@ -1,12 +1,13 @@
 """The silver foreachBatch handler replayed: with transaction ids a re-run batch changes nothing.
 
-The handler is called directly on a small batch (parsed bronze rows, as the stream hands it over),
-twice with the same batch id. The same checks run against handlers without the idempotence, to
-show they would catch a duplicate or a regression.
+The handler is called directly on a small batch (parsed bronze rows; or, as the stream hands it over,
+bronze rows and the plan's parse), twice with the same batch id. The same checks run against handlers
+without the idempotence, to show they would catch a duplicate or a regression.
 """
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 
@@ -17,7 +18,7 @@ from lakehouse.schemas import CONTRACTS
 from lakehouse.sinks.delta import last_txn_version
 from lakehouse.streaming import silver_batch
 from lakehouse.streaming.silver_batch import handle_silver_batch, silver_app_id, write_silver_batch
-from lakehouse.transforms.parsing import filter_accepted, parse_records
+from lakehouse.transforms.parsing import PARSED_COLUMNS, filter_accepted, parse_records
 from lakehouse.transforms.transactions import enrich_amount_usd
 from tests.integration.streaming_support import new_checkpoint, transactions_plan
 from tests.unit.streaming.conftest import bronze_df, payload
@@ -85,6 +86,21 @@ def test_a_replayed_batch_committed_in_full_is_skipped_without_reading_it(spark,
     replay = handle_silver_batch(unreadable(batch), 5, plan)
 
     assert (replay.rows_in, replay.skipped_writes) == (0, 2)  # quarantine and silver; review had nothing
+    assert_unchanged(before, snapshot(spark, plan))
+
+
+def test_bronze_rows_are_parsed_by_the_plan_and_only_when_the_batch_is_read(spark, plan):
+    parsing = dataclasses.replace(plan, parse=parse_records(CONTRACT, 1_000_000))  # as lakehouse.streaming.silver
+    rows = bronze_df(spark, [payload(**TXN), b"{broken", payload(**FLAGGED)]).select(*PARSED_COLUMNS)
+
+    first = handle_silver_batch(rows, 5, parsing)
+
+    assert (first.rows_in, first.quarantined, first.inserted, first.flagged) == (3, 1, 2, 1)
+    before = snapshot(spark, plan)
+    assert sorted(row[0] for row in before["silver.transactions"][1]) == ["t1", "t2"]
+    assert [any("{broken" in value for value in row) for row in before["quarantine.transaction_events"][1]] == [True]
+    replay = handle_silver_batch(unreadable(rows), 5, parsing)
+    assert (replay.rows_in, replay.skipped_writes) == (0, 3)
     assert_unchanged(before, snapshot(spark, plan))
 
 

@@ -1,14 +1,15 @@
 """Bronze -> silver: typed, validated, deduplicated tables, and a quarantine for everything refused.
 
-Per contract, one query reads bronze as a Delta stream and parses it (parse_records: contract
-checks, `reasons`). The handler (lakehouse.streaming.silver_batch) then quarantines the rejected
-rows, dedupes the accepted ones within the batch and MERGEs them, idempotently per batch. The query
-holds no streaming state and no watermark, so no row is ever dropped as late, whatever order bronze
+Per contract, one query reads bronze as a Delta stream. The handler (lakehouse.streaming.silver_batch)
+parses each micro-batch (parse_records: contract checks, `reasons`), quarantines the rejected rows,
+dedupes the accepted ones within the batch and MERGEs them, idempotently per batch. The query holds
+no streaming state and no watermark, so no row is ever dropped as late, whatever order bronze
 files are read in (a new checkpoint reads compacted files in modification order, not ingest order).
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import logging
 from typing import Optional
@@ -35,7 +36,7 @@ from lakehouse.streaming.tables import (
     silver_checkpoint,
     silver_table,
 )
-from lakehouse.transforms.parsing import parse_records
+from lakehouse.transforms.parsing import PARSED_COLUMNS, parse_records
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,9 @@ def silver_plan(cfg: Config, contract: Contract, fx_rates_path: Optional[str] = 
 
 def _start_contract(spark, cfg: Config, contract: Contract, options: SilverOptions, run: StreamingRun,
                     fx_rates_path: Optional[str]) -> None:
-    plan = silver_plan(cfg, contract, fx_rates_path)
+    # The handler parses each batch it reads (plan.parse), so a batch it skips as committed compiles no parse.
+    plan = dataclasses.replace(silver_plan(cfg, contract, fx_rates_path),
+                               parse=parse_records(contract, cfg.streaming.max_record_bytes))
     with phase("checkpoint_lock"):
         lock = acquire_checkpoint_lock(cfg, plan.checkpoint)
     if lock is not None:
@@ -97,14 +100,14 @@ def _start_contract(spark, cfg: Config, contract: Contract, options: SilverOptio
     with phase("start_position"):
         if query_id(spark, plan.checkpoint) is not None:
             rekey_if_rewound(spark, plan.checkpoint, silver_app_id(spark, plan.checkpoint), written_paths)
-    parsed = (
+    rows = (
         spark.readStream.format("delta")
         .option("maxFilesPerTrigger", options.max_files_per_trigger)
         # Bronze only ever changes rows in an erasure (lakehouse.erasure): its DELETE commit re-adds
         # rows silver already read, so it is skipped rather than failing the stream.
         .option("skipChangeCommits", "true")
         .load(bronze.path)
-        .transform(parse_records(contract, cfg.streaming.max_record_bytes))
+        .select(*PARSED_COLUMNS)
     )
     name = f"silver.{contract.silver_table} <- bronze.{contract.name}"
     run.metrics_listener.watch(name, job=SILVER_JOB, table=f"silver.{contract.silver_table}")
@@ -115,7 +118,7 @@ def _start_contract(spark, cfg: Config, contract: Contract, options: SilverOptio
                       [lake_dataset(path) for path in inputs], [lake_dataset(path) for path in outputs])
     with phase("query_start"):
         run.start(lambda: (
-            parsed.writeStream.foreachBatch(functools.partial(handle_silver_batch, plan=plan, metrics=run.metrics))
+            rows.writeStream.foreachBatch(functools.partial(handle_silver_batch, plan=plan, metrics=run.metrics))
             .queryName(name)
             .option("checkpointLocation", plan.checkpoint)
             .trigger(**options.trigger.spark_options())

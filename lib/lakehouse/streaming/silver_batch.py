@@ -1,4 +1,8 @@
-"""The silver foreachBatch handler: one micro-batch of parsed bronze rows -> quarantine, silver, review.
+"""The silver foreachBatch handler: one micro-batch of bronze rows -> quarantine, silver, review.
+
+The stream hands the handler bronze's columns and the plan carries their parse (parse_records), applied
+when the batch is read: a batch skipped as committed (below) has Spark compile no parse before the
+handler runs. Batches parsed before they come (`plan.parse` None) are taken as they are.
 
 Exactly once: each write of a batch carries Delta's transaction identifier (app id, batch id) and
 Delta skips a version it already committed for that app id, table by table. The app id is
@@ -56,7 +60,7 @@ from lakehouse.streaming.rewind import rekeyed_app_id
 from lakehouse.streaming.tables import QUARANTINE_MERGE, SILVER_JOB
 from lakehouse.transforms.dedup import dedupe_for_merge
 from lakehouse.transforms.fraud import KNOWN_COLUMNS, with_fraud_flags
-from lakehouse.transforms.parsing import filter_accepted, is_rejected, reason_classes, reason_classes_of
+from lakehouse.transforms.parsing import Transform, filter_accepted, is_rejected, reason_classes, reason_classes_of
 from lakehouse.transforms.quarantine import to_quarantine_rows
 from lakehouse.transforms.transactions import FX_RATE_MISSING, enrich_amount_usd
 
@@ -81,6 +85,7 @@ class SilverPlan:
     quality_results: Optional[str] = None  # ops.quality_results, when batches record their checks
     accepted_share: Optional[Thresholds] = None
     lineage_interval_s: Optional[float] = None  # lineage on: batches the listener reports (lakehouse.lineage.skip)
+    parse: Optional[Transform] = None  # batches of bronze rows: their parse (parse_records), when a batch is read
 
 
 @dataclass(frozen=True)
@@ -252,6 +257,8 @@ def write_silver_batch(
     now = F.lit(dt.datetime.now(dt.timezone.utc))
     with phase("table_metadata"):
         ensure_tables_once(spark, plan)
+    if plan.parse is not None:
+        batch_df = batch_df.transform(plan.parse)
     if plan.fx_rates_path is not None:
         with phase("fx_rates_read"):
             batch_df = batch_df.transform(enrich_amount_usd(fx_rates_in_force(spark, plan.fx_rates_path)))

@@ -40,6 +40,7 @@ ENVELOPE_ERRORS = (NULL_VALUE, RECORD_TOO_LARGE, "invalid_utf8", "malformed_json
 # Bronze columns carried to silver, quarantine and review rows.
 COORDINATES = ("topic", "topic_id", "kafka_partition", "kafka_offset", "kafka_timestamp", "key", "ingested_at",
                "ingest_date")
+PARSED_COLUMNS = (*COORDINATES, "value")  # the bronze columns parse_records reads
 
 
 def parse_records(contract: Contract, max_record_bytes: int) -> Transform:
