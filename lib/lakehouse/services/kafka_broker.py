@@ -54,8 +54,8 @@ class KafkaBroker:
             raise ServiceError(f"port {self.port} is taken by another program; set kafka.bootstrap_servers")
         properties = self._write_properties()
         if not (self.home / "data" / "meta.properties").exists():
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-            _run_java(java, classpath, ["kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties)])
+            format_storage = ["kafka.tools.StorageTool", "format", "-t", new_cluster_id(), "-c", str(properties)]
+            _run_java(java, classpath, format_storage)
         command = [
             java, f"-Xmx{self.cfg.services.kafka_heap}", f"-Xms{self.cfg.services.kafka_heap}",
             f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
@@ -114,6 +114,18 @@ class KafkaBroker:
         path.write_text("".join(f"{k}={v}\n" for k, v in settings.items()))
         (self.home / "log4j2.properties").write_text(LOG4J2.format(log_dir=self.home))
         return path
+
+
+def new_cluster_id() -> str:
+    """A random KRaft cluster id, as Kafka's `Uuid.randomUuid()` makes one.
+
+    Like Kafka, draw again when the url-safe base64 starts with "-": the storage tool would read
+    such an id as an option and fail (one start in 64).
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def _require_java() -> str:
