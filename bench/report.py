@@ -107,7 +107,8 @@ def rows_for(ctx: BenchContext, selected: list[str]) -> list[Row]:
                                       g("S7", f"{prefix}{table}_restart_s"), "s"), "< 20 s", at_most(20.0)))
     if "F7" in f:
         for table, tables in (("bronze", "bronze's table, the first append"),
-                              ("silver", "bronze's and silver's three tables, the first append and MERGE")):
+                              ("silver", "bronze's and silver's three tables, the first append and the first "
+                                         "MERGE into silver's grown table")):
             floor = g("F7", f"{table}_s")
             rows.append(Row("F7", f"Spark's floor under S7's {table} restart: a fresh driver, the state of "
                                   f"{tables}", floor, "s"))

@@ -12,7 +12,8 @@ the work, and stop and exit.
     F6  JDBC -> Delta full, then the changed rows -> Delta MERGE       C0, C1, C1-incremental; S6 against F6
     F7  a fresh driver, the state of the tables a restart writes       S7 (one driver) against F7
         first (bronze's, then silver's three) on S7's tables, and the
-        JVM's first append and first MERGE (10 rows each)
+        JVM's first append (10 rows, a new table) and first MERGE
+        (10 rows, into silver's grown user_events)
     F8  a warm driver's cheapest form of each step of a small          S8's MERGE and append phases against F8;
         transaction batch, each alone: a look-up of 10 keys, a 10-row  S8's transaction_events batch against
         insert-only MERGE, a read of its keys back, a one-row append;  the sum of its steps in turn
@@ -23,7 +24,10 @@ F3, the floor under S3's freshness, runs two streams beside live traffic: bench/
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import statistics
+from pathlib import Path
 
 from bench.checks import distinct_values
 from bench.context import BenchContext
@@ -79,22 +83,48 @@ def run_small_steps(ctx: BenchContext, wanted: list[str]) -> None:
 def restart_states(ctx: BenchContext, lake: str) -> dict:
     """F7 on the always-on jobs' tables once they stopped: bronze's restart floor is the fresh driver,
     bronze's table state and the JVM's first append; silver's (in one driver, after bronze's) adds its
-    three tables' states and the JVM's first MERGE."""
+    three tables' states and the JVM's first MERGE, into silver's grown table (a copy: the data files
+    linked, the log copied, so S5 finds the jobs' table as they left it)."""
     from lakehouse.ops.quality import TABLE as QUALITY_RESULTS
 
+    grown = grown_copy(ctx.table_path(lake, "silver", "user_events"), ctx.lake(LAKE) / "restart_silver")
     paths = {"bronze": ctx.table_path(lake, "bronze", "user_events")}
-    silver = {name: ctx.table_path(lake, layer, table) for name, (layer, table) in (
-        ("silver", ("silver", "user_events")), ("quarantine", ("quarantine", "user_events")),
-        ("quality results", QUALITY_RESULTS))}
+    silver = {"silver": str(grown), **{name: ctx.table_path(lake, layer, table) for name, (layer, table) in (
+        ("quarantine", ("quarantine", "user_events")), ("quality results", QUALITY_RESULTS))}}
     paths.update(silver)
+    day, held = newest_partition(grown, "event_date"), DeltaLog(str(grown)).rows()
     figures = _floor(ctx, "F7-table-states", "table-states", "--tables", ",".join(paths.values()),
-                     "--first-writes", str(ctx.lake(LAKE) / "first_writes"))
+                     "--first-writes", str(ctx.lake(LAKE) / "first_writes"), "--merge-into", str(grown),
+                     "--merge-date", day)
+    inserted = DeltaLog(str(grown)).rows() - held
+    if inserted <= 0:
+        raise BenchError(f"F7's first MERGE inserted no row into a copy of silver's {held:,} rows")
     by_path, first = figures.pop("table_seconds"), figures.pop("first_write_seconds")
     tables = {name: by_path[path] for name, path in paths.items()}
     start = sum(figures["phases"][phase] for phase in ("launch", "imports", "spark_start"))
     bronze_s = start + tables["bronze"] + first["append"]
     silver_s = bronze_s + sum(tables[name] for name in silver) + first["merge"]
-    return {"bronze_s": bronze_s, "silver_s": silver_s, "tables": tables, "first_writes": first, **figures}
+    return {"bronze_s": bronze_s, "silver_s": silver_s, "tables": tables, "first_writes": first,
+            "merge_into_rows": held, "merge_inserted": inserted, "merge_date": day, **figures}
+
+
+def grown_copy(table: str, copy: Path) -> Path:
+    """A copy of the local Delta table at `table` that writes leave the original alone: its data files
+    hard-linked (Delta never rewrites one), its log copied (Delta replaces `_last_checkpoint` in place)."""
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(table, copy, copy_function=os.link, ignore=shutil.ignore_patterns("_delta_log"))
+    shutil.copytree(Path(table) / "_delta_log", copy / "_delta_log")
+    return copy
+
+
+def newest_partition(table: Path, column: str) -> str:
+    """The greatest value of the partition `column` among the table's live files."""
+    prefix = f"{column}="
+    values = [part[len(prefix):] for path in DeltaLog(str(table)).live_files() for part in path.split("/")
+              if part.startswith(prefix)]
+    if not values:
+        raise BenchError(f"{table} has no live file in a {column} partition")
+    return max(values)
 
 
 def newest_position(conn, schema: str) -> tuple:

@@ -17,9 +17,10 @@ floor, so a floor below its goal shows the goal is out of reach for any job on S
     extract-full          JDBC read of the table (ranges of the key, one per partition) -> Delta overwrite
     extract-incremental   the rows after a (cursor, key) position, read the same way -> Delta MERGE by key
     table-states          each table's state at its latest version (what a restarted job's first write to it
-                          needs: the JVM's first Delta state reconstructions), in `--tables` order; with
-                          `--first-writes`, then the JVM's first append and first insert-only MERGE (10 rows
-                          each, into new tables)
+                          needs: the JVM's first Delta state reconstructions), in `--tables` order; then the
+                          JVM's first append (10 rows into a new table in `--first-writes`) and first
+                          insert-only MERGE: 10 rows of `--merge-into` (silver's user_events, grown) on
+                          `--merge-date`, under new event ids, by event_id within that date's partition
     small-steps           in one warm driver, the cheapest form of each step a small transaction batch takes in
                           turn, each timed alone: a look-up of 10 keys the table holds over a time range, a 10-row
                           insert-only MERGE, the read of those keys back, a one-row append (writes with a
@@ -35,6 +36,7 @@ SparkSession's and the work's seconds (a stream's: until its query started), and
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 import time
@@ -122,10 +124,12 @@ def extract_incremental(spark, cfg, args) -> None:
 
 
 def table_states(spark, cfg, args) -> dict:
-    """Each table's state, in `--tables` order; then, with `--first-writes`, a restart's first commits in
-    this JVM: a 10-row append (bronze's), then a 10-row insert-only MERGE (silver's), each into a new
-    table whose state is built first, each timed."""
+    """Each table's state, in `--tables` order; then a restart's first commits in this JVM, each timed: a
+    10-row append into a new table whose state is built first (bronze's), then an insert-only MERGE of 10
+    rows into `--merge-into` (silver's, whose state `--tables` should build): its rows of `--merge-date` under
+    new event ids, pruned to that partition as silver's MERGE prunes to its batch's dates."""
     from delta.tables import DeltaTable
+    from pyspark.sql import functions as F
 
     from lakehouse.sinks.delta import build_latest_state
 
@@ -134,20 +138,21 @@ def table_states(spark, cfg, args) -> dict:
         started = time.perf_counter()
         build_latest_state(spark, path)
         seconds[path] = time.perf_counter() - started
-    if not args.first_writes:
-        return {"table_seconds": seconds}
-    rows = _keyed(spark, 10, "first-")
-    writes = {"append": lambda path: rows.write.format("delta").mode("append").save(path),
-              "merge": lambda path: DeltaTable.forPath(spark, path).alias("t").merge(rows.alias("s"), "t.key = s.key")
-              .whenNotMatchedInsertAll().execute()}
     first = {}
-    for name, write in writes.items():
-        path = f"{args.first_writes}/{name}"
-        DeltaTable.createIfNotExists(spark).location(path).addColumns(rows.schema).execute()
-        build_latest_state(spark, path)
-        started = time.perf_counter()
-        write(path)
-        first[name] = time.perf_counter() - started
+    rows, path = _keyed(spark, 10, "first-"), f"{args.first_writes}/append"
+    DeltaTable.createIfNotExists(spark).location(path).addColumns(rows.schema).execute()
+    build_latest_state(spark, path)
+    started = time.perf_counter()
+    rows.write.format("delta").mode("append").save(path)
+    first["append"] = time.perf_counter() - started
+    started = time.perf_counter()
+    day = f"DATE'{args.merge_date.isoformat()}'"
+    new_events = (spark.read.format("delta").load(args.merge_into).where(f"event_date = {day}").limit(10)
+                  .withColumn("event_id", F.concat(F.lit("floor-"), "event_id")))
+    (DeltaTable.forPath(spark, args.merge_into).alias("t")
+     .merge(new_events.alias("s"), f"t.event_date = {day} AND t.event_id = s.event_id")
+     .whenNotMatchedInsertAll().execute())
+    first["merge"] = time.perf_counter() - started
     return {"table_seconds": seconds, "first_write_seconds": first}
 
 
@@ -229,7 +234,8 @@ EXTRACT_FLAGS = ("schema", "source", "key", "table")
 NEEDS = {"bronze": ("topic", "table"), "silver": ("bronze", "table"),
          "stream-bronze": ("topic", "table", "checkpoint", "max_offsets", "phases_out"),
          "stream-silver": ("bronze", "table", "checkpoint", "phases_out"), "extract-full": EXTRACT_FLAGS,
-         "extract-incremental": (*EXTRACT_FLAGS, "cursor", "after_cursor", "after_key"), "table-states": ("tables",),
+         "extract-incremental": (*EXTRACT_FLAGS, "cursor", "after_cursor", "after_key"),
+         "table-states": ("tables", "first_writes", "merge_into", "merge_date"),
          "small-steps": ("table",)}
 
 
@@ -241,7 +247,10 @@ def main(argv=None) -> int:
         parser.add_argument("--work", required=True, choices=sorted(WORKS))
         parser.add_argument("--table", help="the Delta table written")
         parser.add_argument("--tables", help="table-states: the tables' paths, comma-separated")
-        parser.add_argument("--first-writes", help="table-states: a folder for the tables of the first writes")
+        parser.add_argument("--first-writes", help="table-states: a folder for the first append's new table")
+        parser.add_argument("--merge-into", help="table-states: silver's user_events table the first MERGE writes")
+        parser.add_argument("--merge-date", type=dt.date.fromisoformat,
+                            help="table-states: the event_date whose rows the first MERGE copies")
         parser.add_argument("--out", required=True, help="JSON: start, session and work seconds")
         parser.add_argument("--topic", help="bronze, stream-bronze: the topic read")
         parser.add_argument("--bronze", help="silver, stream-silver: the bronze floor's table")

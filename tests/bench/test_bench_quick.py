@@ -115,6 +115,7 @@ def test_every_scenario_and_baseline_reports_figures(quick_run):
     assert 0 < results["F7"]["bronze_s"] < results["F7"]["silver_s"] < results["F7"]["wall_s"]
     assert sorted(results["F7"]["first_writes"]) == ["append", "merge"]
     assert all(_positive(seconds) for seconds in results["F7"]["first_writes"].values())
+    assert 1 <= results["F7"]["merge_inserted"] <= min(10, results["F7"]["merge_into_rows"])
     assert all(len(values) == results["F8"]["rounds"] > 0 for values in results["F8"]["seconds"].values())
     steps = ("lookup", "merge", "read_back", "append")
     assert sorted(results["F8"]["seconds"]) == sorted(steps)
