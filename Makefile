@@ -35,10 +35,11 @@ $(CHECKOV)/.installed: requirements/checkov.txt
 
 ## JVM jars: Spark's from Maven Central (Delta, Kafka source, JDBC, S3A; MSK IAM sign-in for the clusters
 ## only, in $(JARS)/cluster) plus the project's UDFs and lineage listener filter
-## (jars/udf, built with Maven), the Kafka broker's, and the YARN mini cluster's (tests/deploy).
+## (jars/udf, built with Maven), the Kafka broker's, the YARN mini cluster's (tests/deploy) and async-profiler
+## (bench/run.py --cpu-profile).
 UDF_SOURCES := $(shell find jars/udf/src -name '*.java')
 YARN_SOURCES := $(shell find jars/yarn/src -name '*.java')
-jars: $(JARS)/spark/.done $(JARS)/kafka-broker/.done $(JARS)/yarn/.done
+jars: $(JARS)/spark/.done $(JARS)/kafka-broker/.done $(JARS)/yarn/.done $(JARS)/profiler/.done
 $(JARS)/spark/.done: jars/spark/pom.xml jars/udf/pom.xml $(UDF_SOURCES)
 	@scripts/require-jvm-tools.sh
 	rm -rf $(JARS)/spark $(JARS)/cluster && mvn -q -B -f jars/spark/pom.xml package && mvn -q -B -f jars/udf/pom.xml package
@@ -51,6 +52,10 @@ $(JARS)/kafka-broker/.done: jars/kafka-broker/pom.xml
 $(JARS)/yarn/.done: jars/yarn/pom.xml $(YARN_SOURCES)
 	@scripts/require-jvm-tools.sh
 	rm -rf $(JARS)/yarn && mvn -q -B -f jars/yarn/pom.xml package
+	@touch $@
+$(JARS)/profiler/.done: jars/profiler/pom.xml
+	@scripts/require-jvm-tools.sh
+	rm -rf $(JARS)/profiler && mvn -q -B -f jars/profiler/pom.xml package
 	@touch $@
 
 ## The class-data sharing archive local Spark drivers start with (lakehouse.spark.cds): recorded once per

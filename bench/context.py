@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
 
+from bench.cpu_profile import agent_library, agent_option
 from bench.harness import ROOT, BenchError, MemorySampler, Proc, python_module, say, spark_submit
 from bench.profile import event_log_overrides
 from bench.sizes import Sizes
@@ -39,7 +40,7 @@ class BenchContext:
     """Names, config and shared state of one run."""
 
     def __init__(self, sizes: Sizes, quick: bool, work_dir: Optional[Path] = None, keep: bool = False,
-                 event_logs: bool = False, job_sets: Sequence[str] = ()):
+                 event_logs: bool = False, job_sets: Sequence[str] = (), cpu_profile_s: Optional[float] = None):
         from lakehouse.config import load_config
 
         self.sizes = sizes
@@ -57,6 +58,9 @@ class BenchContext:
         self.cfg = load_config("local", ROOT / "conf", self.base_overrides)
         self.event_logs = self.log("events").with_suffix("") if event_logs else None
         self.job_overrides = (*(event_log_overrides(self.event_logs) if self.event_logs else ()), *job_sets)
+        self.cpu_profile_s = cpu_profile_s
+        self.cpu_profiles = self.log("cpu").with_suffix("") if cpu_profile_s else None
+        self.profiler = agent_library() if cpu_profile_s else None
         self.results = Results()
         self.shared: dict[str, Any] = {}   # state handed from one scenario to another
         self.step_seconds: dict[str, dict] = {}
@@ -108,7 +112,10 @@ class BenchContext:
         cfg = self.cfg
         if not self.sizes.class_data_sharing:
             cfg = replace(cfg, spark=replace(cfg.spark, cds_dir=None))
-        argv = spark_submit(cfg, script, overrides, *args, java_options=self.sizes.jvm_options.split())
+        java_options = self.sizes.jvm_options.split()
+        if self.cpu_profiles:
+            java_options.append(agent_option(self.profiler, self.cpu_profiles, name, self.cpu_profile_s))
+        argv = spark_submit(cfg, script, overrides, *args, java_options=java_options)
         return Proc(name, argv, self.log(name))
 
     def python(self, name: str, module: str, *args: str, overrides: tuple[str, ...] = (),

@@ -25,6 +25,7 @@ sys.path.pop(0)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.context import BenchContext
+from bench.cpu_profile import ProfilerMissing, agent_library, print_cpu_summaries
 from bench.harness import ROOT, say
 from bench.profile import print_summaries
 from bench.report import print_table, write_json
@@ -45,6 +46,9 @@ def parse_args(argv):
                         help="keep the run's lake and checkpoints (topics and the Postgres schema are always dropped)")
     parser.add_argument("--event-logs", action="store_true",
                         help="Spark event logs for every job, and each job's costliest stages at the end")
+    parser.add_argument("--cpu-profile", type=_positive_seconds, metavar="SECONDS",
+                        help="sample every job's JVM, thread by thread, for its first SECONDS (async-profiler), "
+                             "and print each one's CPU by kind of thread at the end")
     parser.add_argument("--job-set", action="append", default=[], metavar="KEY=VALUE",
                         help="a config override for every job of the run, as a job's --set, e.g. "
                              "--job-set spark.conf.spark.scheduler.mode=FIFO")
@@ -64,7 +68,22 @@ def parse_args(argv):
         load_config("local", ROOT / "conf", args.job_set)
     except ConfigError as exc:
         parser.error(f"--job-set: {exc}")
+    if args.cpu_profile:
+        try:
+            agent_library()
+        except ProfilerMissing as exc:
+            parser.error(str(exc))
     return args, [i for i in IDS if i in selected], overrides
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, got {text!r}")
+    return seconds
 
 
 def main(argv=None) -> int:
@@ -72,7 +91,7 @@ def main(argv=None) -> int:
 
     args, selected, overrides = parse_args(argv)
     ctx = BenchContext(sizes_for(args.quick, overrides), args.quick, keep=args.keep, event_logs=args.event_logs,
-                       job_sets=args.job_set)
+                       job_sets=args.job_set, cpu_profile_s=args.cpu_profile)
     say("local services: starting those not running (kafka, postgres, s3)")
     services = stack.up(ctx.cfg)
     say(f"local services: started {', '.join(services) or 'none'}")
@@ -111,6 +130,8 @@ def _run(args, selected, ctx: BenchContext) -> int:
         ctx.cleanup()
     if ctx.event_logs:
         print_summaries(ctx.event_logs)
+    if ctx.cpu_profiles:
+        print_cpu_summaries(ctx.cpu_profiles)
     rows = print_table(ctx, selected)
     path = write_json(ctx, selected, rows, started, Path(args.out) if args.out else None)
     say(f"results: {path} ({time.time() - started:.0f}s in all)")
