@@ -17,7 +17,8 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.harness import ROOT
+
 PROFILER_JARS = ROOT / ".local" / "jars" / "profiler"
 INTERVAL_MS = 10
 STREAM_THREAD = re.compile(r"stream execution thread for (.+?) \[id = ")
