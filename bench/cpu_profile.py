@@ -74,13 +74,13 @@ def thread_kind(stack: str) -> str:
 
 def cpu_by_thread(profile: Path) -> Counter:
     """CPU seconds by thread kind in one collapsed profile."""
-    seconds: Counter = Counter()
+    samples: Counter = Counter()
     with open(profile) as lines:
         for line in lines:
-            stack, _, samples = line.rstrip("\n").rpartition(" ")
-            if stack and samples.isdigit():
-                seconds[thread_kind(stack)] += int(samples) * INTERVAL_MS / 1000
-    return seconds
+            stack, _, count = line.rstrip("\n").rpartition(" ")
+            if stack and count.isdigit():
+                samples[thread_kind(stack)] += int(count)
+    return Counter({kind: count * INTERVAL_MS / 1000 for kind, count in samples.items()})
 
 
 def print_cpu_summaries(folder: Path) -> None:
