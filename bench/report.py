@@ -115,6 +115,13 @@ def rows_for(ctx: BenchContext, selected: list[str]) -> list[Row]:
             if g("S7", f"one_driver_{table}_restart_s") is not None:
                 rows.append(Row("S7", f"{table} restart to first commit, one driver, against Spark's floor",
                                 g("S7", f"one_driver_{table}_restart_s"), "s", "F7", floor))
+        for table in ("bronze", "silver"):
+            floor = g("F7", f"streams_{table}_restart_s")
+            rows.append(Row("F7", f"Spark's floor under S7's {table} restart as streams: the least queries in one "
+                                  f"driver, killed and restarted as S7's", floor, "s"))
+            if g("S7", f"one_driver_{table}_restart_s") is not None:
+                rows.append(Row("S7", f"{table} restart to first commit, one driver, against the floor as streams",
+                                g("S7", f"one_driver_{table}_restart_s"), "s", "F7 streams", floor))
     rows += _overhead_rows(ctx)
     for key in selected:
         if key in ctx.results.errors:

@@ -7,15 +7,14 @@ for `freshness_seconds`. Then, with a third one sending at the idle rate, S7 kil
 with SIGKILL and restarts them. After each producer the jobs must catch up exactly: every record
 once in bronze, every distinct id once in silver. Freshness and files per micro-batch come from
 the Delta logs. F7 (Spark's floor under S7, bench/scenarios/floor.py) then builds the tables' states
-in a fresh driver and makes its first writes, and S5 runs OPTIMIZE (the maintenance job) on both tables.
+in a fresh driver and makes its first writes, and restarts the least queries as S7 restarts ours
+(bench/scenarios/floor_restart.py); S5 runs OPTIMIZE (the maintenance job) on both tables.
 """
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
-from typing import Optional
 
 from bench.context import BenchContext
 from bench.deltalog import DeltaLog
@@ -23,12 +22,13 @@ from bench.freshness import bronze_latencies, p99_by_slice, percentiles, silver_
 from bench.harness import BenchError, Proc, say, wait_for
 from bench.job_phases import batch_stats, read_events
 from bench.scenarios import floor
+from bench.scenarios.floor_restart import restart_streams
+from bench.scenarios.live_traffic import LiveTraffic
 from bench.scenarios.restart import kill_and_restart
 from bench.scenarios.small_files import small_files
 
 LAKE = "always_on"
 STREAMING_JOB = "bench/scenarios/streaming_job.py"
-INDEXES_PER_PRODUCER = 10**10  # producer n sends event indexes from n * 10**10: ids never collide
 SLICE_S = 30.0  # S3 and F3 print each phase's p99 per this many seconds of it, to show the drivers warming up
 
 
@@ -153,49 +153,9 @@ def run(ctx: BenchContext, wanted: list[str]) -> None:
                                            sizes, phase_events))
     if "F7" in wanted:  # before S5's OPTIMIZE: the tables' logs as S7's restarts found them
         ctx.results.put("F7", **floor.restart_states(ctx, LAKE))
+        ctx.results.put("F7", **restart_streams(ctx, LAKE))
     if "S5" in wanted:
         ctx.results.put("S5", **small_files(ctx, LAKE, pair.overrides))
-
-
-class LiveTraffic:
-    """Fixed-rate producer processes, one at a time, each with its own range of event indexes."""
-
-    def __init__(self, ctx: BenchContext, topic: str):
-        self.ctx = ctx
-        self.topic = topic
-        self.current: Optional[Proc] = None
-        self.reports: dict[str, dict] = {}
-
-    def start(self, name: str, phases: list, idle_rate: float) -> None:
-        report = self.ctx.work / f"live-{name}.json"
-        first = len(self.reports) * INDEXES_PER_PRODUCER
-        self.current = self.ctx.python(
-            f"live-{name}", "bench.events", "rate", "--topic", self.topic, "--salt", str(self.ctx.salt + 1),
-            "--first", str(first), "--phases", ",".join(f"{r}:{s}" for r, s in phases), "--idle-rate", str(idle_rate),
-            "--report", str(report)).start()
-        self.reports[name] = {}
-        self._name, self._report = name, report
-
-    def stop(self) -> None:
-        """Stops the current producer (it flushes and writes its report)."""
-        if self.current is not None:
-            self.current.stop()
-            self.current.wait(60)
-            self.reports[self._name] = json.loads(self._report.read_text())
-            self.current = None
-
-    def wait_caught_up(self, pair: LivePair, timeout_s: float) -> None:
-        """Until bronze holds every record sent so far and silver every distinct id: exactly those counts."""
-        records = sum(r["records"] for r in self.reports.values())
-        distinct = sum(r["distinct"] for r in self.reports.values())
-        say(f"{records:,} records sent so far; waiting for both jobs to catch up")
-        wait_for(lambda: pair.bronze_log.rows() >= records and pair.silver_log.rows() >= distinct,
-                 timeout_s, "the always-on jobs to catch up", every_s=0.5, procs=pair.procs)
-        bronze, silver = pair.bronze_log.rows(), pair.silver_log.rows()
-        if bronze != records or silver != distinct:
-            raise BenchError(f"after catching up bronze holds {bronze:,} rows ({records:,} records sent), "
-                             f"silver {silver:,} ({distinct:,} distinct ids sent)")
-        say(f"caught up: bronze {bronze:,} rows, silver {silver:,} rows (each record and id exactly once)")
 
 
 def _warm_up(pair: LivePair, seconds: float, timeout_s: float) -> None:

@@ -20,6 +20,7 @@ the work, and stop and exit.
         their sum in the order the batch must take them
 
 F3, the floor under S3's freshness, runs two streams beside live traffic: bench/scenarios/floor_freshness.py.
+F7's streams, the least queries killed and restarted as S7's: bench/scenarios/floor_restart.py.
 """
 from __future__ import annotations
 

@@ -18,8 +18,9 @@ from bench.context import BenchContext
 from bench.deltalog import DeltaLog
 from bench.harness import BenchError, Proc, say, wait_for
 from bench.job_phases import read_events
-from bench.scenarios.always_on import LiveTraffic, freshness_phases, freshness_rates, wait_phases
+from bench.scenarios.always_on import freshness_phases, freshness_rates, wait_phases
 from bench.scenarios.floor import JOB, LAKE
+from bench.scenarios.live_traffic import LiveTraffic
 
 
 class FloorStreams:

@@ -14,6 +14,12 @@ floor, so a floor below its goal shows the goal is out of reach for any job on S
     stream-silver         a stream on stream-bronze's table: silver's parse, one row per event_id within the
                           micro-batch -> Delta insert-only MERGE by event_id (so one row per id in all), until
                           stopped
+    stream-pipeline       S7's two queries in one driver, each batch committed exactly once with the least work
+                          we know: Kafka -> bronze (`--table`) as our bronze sink commits it (no table state),
+                          and on it silver's parse, one row per event_id -> an insert-only MERGE into
+                          `--merge-into` (a copy of silver's grown table) under the batch's transaction id,
+                          the target narrowed to the batch's dates and ids; a batch the target already holds
+                          (re-run after a kill) is skipped before it is read; until stopped
     extract-full          JDBC read of the table (ranges of the key, one per partition) -> Delta overwrite
     extract-incremental   the rows after a (cursor, key) position, read the same way -> Delta MERGE by key
     table-states          each table's state at its latest version (what a restarted job's first write to it
@@ -32,7 +38,8 @@ floor, so a floor below its goal shows the goal is out of reach for any job on S
 `--out` gets when the script started and when its imports and config were done (epoch seconds), the
 SparkSession's and the work's seconds (a stream's: until its query started), and the work's own figures
 (table-states: each table's seconds and each first write's; small-steps: each step's). A stream's
-`--phases-out` gets each micro-batch's progress as it happens (bench.stream_events).
+`--phases-out` gets, as they happen, the events streaming_job.py writes (bench.stream_events): the process's
+start, the SparkSession ready, the queries' start as a start-up record, and each micro-batch's progress.
 """
 from __future__ import annotations
 
@@ -67,7 +74,8 @@ def stream_bronze(spark, cfg, args) -> dict:
     columns = records.select("key", "value", "topic", F.col("partition").alias("kafka_partition"),
                              F.col("offset").alias("kafka_offset"), F.col("timestamp").alias("kafka_timestamp"),
                              "headers")
-    return {"query": _stream(columns.writeStream.format("delta").queryName("bronze.floor"), args).start(args.table)}
+    writer = columns.writeStream.format("delta").queryName("bronze.floor")
+    return {"query": _stream(writer, args, args.checkpoint).start(args.table)}
 
 
 def stream_silver(spark, cfg, args) -> dict:
@@ -81,11 +89,69 @@ def stream_silver(spark, cfg, args) -> dict:
          .merge(batch.dropDuplicates(["event_id"]).alias("s"), "t.event_id = s.event_id")
          .whenNotMatchedInsertAll().execute())
 
-    return {"query": _stream(events.writeStream.foreachBatch(insert_new).queryName("silver.floor"), args).start()}
+    writer = events.writeStream.foreachBatch(insert_new).queryName("silver.floor")
+    return {"query": _stream(writer, args, args.checkpoint).start()}
 
 
-def _stream(writer, args):
-    return writer.option("checkpointLocation", args.checkpoint).trigger(processingTime=args.trigger)
+def stream_pipeline(spark, cfg, args) -> dict:
+    """Both queries of `--work stream-pipeline` (the module's docstring), on checkpoints under `--checkpoint`."""
+    import functools
+
+    from delta.tables import DeltaTable
+    from pyspark.sql import functions as F
+
+    from lakehouse.streaming.bronze_sink import append_batch
+    from lakehouse.streaming.kafka_source import kafka_source_options
+
+    bronze_checkpoint = f"{args.checkpoint}/bronze"
+    records = (spark.readStream.format("kafka").options(**kafka_source_options(cfg, args.topic))
+               .option("startingOffsets", "earliest").option("maxOffsetsPerTrigger", str(args.max_offsets)).load()
+               .select("key", "value", "topic", F.col("partition").alias("kafka_partition"),
+                       F.col("offset").alias("kafka_offset"), F.col("timestamp").alias("kafka_timestamp"),
+                       "headers"))
+    DeltaTable.createIfNotExists(spark).location(args.table).addColumns(records.schema).execute()
+    target = spark.read.format("delta").load(args.merge_into).schema
+    merge_new = functools.partial(_merge_new, path=args.merge_into, target=target)
+    silver_writer = spark.readStream.format("delta").load(args.table).writeStream.foreachBatch(merge_new) \
+        .queryName("silver.floor")
+    bronze_writer = (records.writeStream.queryName("bronze.floor")
+                     .foreachBatch(functools.partial(append_batch, path=args.table, checkpoint=bronze_checkpoint)))
+    _stream(silver_writer, args, f"{args.checkpoint}/silver").start()
+    return {"query": _stream(bronze_writer, args, bronze_checkpoint).start()}
+
+
+def _merge_new(batch, batch_id: int, path: str, target) -> None:
+    """Silver's least batch: skipped, unread, when the table holds its transaction id; else bronze's rows
+    parsed into the target's columns, one per event_id, computed once, and MERGEd insert-only by event_id
+    within the batch's dates and through a Bloom filter of its ids (lakehouse.sinks.key_filter), under the
+    batch's transaction id."""
+    from delta.tables import DeltaTable
+    from pyspark.sql import functions as F
+
+    from lakehouse.sinks.delta import MATERIALIZE_SOURCE, Txn, commit_options, last_txn_version
+    from lakehouse.sinks.key_filter import MIN_TARGET_BYTES, source_keys_filter
+
+    spark, txn = batch.sparkSession, Txn("floor-silver", batch_id)
+    last = last_txn_version(spark, path, txn.app_id)
+    if last is not None and last >= batch_id:
+        return
+    events = (_parsed(batch, "kafka_partition", "kafka_offset").dropDuplicates(["event_id"])
+              .withColumn("processed_at", F.current_timestamp()))
+    rows = events.select(*[(F.col(field.name) if field.name in events.columns else F.lit(None))
+                           .cast(field.dataType).alias(field.name) for field in target.fields]).localCheckpoint()
+    dates = rows.groupBy("event_date").count().collect()
+    held = sum(row["count"] for row in dates)
+    if not held:
+        return
+    condition = (F.col("t.event_date").isin([row["event_date"] for row in dates])
+                 & source_keys_filter(rows, ["event_id"], target, MIN_TARGET_BYTES, held)
+                 & (F.col("t.event_id") == F.col("s.event_id")))
+    with commit_options(spark, txn, None, {MATERIALIZE_SOURCE: "none"}):
+        DeltaTable.forPath(spark, path).alias("t").merge(rows.alias("s"), condition).whenNotMatchedInsertAll().execute()
+
+
+def _stream(writer, args, checkpoint: str):
+    return writer.option("checkpointLocation", checkpoint).trigger(processingTime=args.trigger)
 
 
 def _parsed(bronze, partition: str, offset: str):
@@ -232,12 +298,15 @@ def _jdbc(spark, cfg, args, dbtable: str):
 
 
 WORKS = {"bronze": bronze, "silver": silver, "stream-bronze": stream_bronze, "stream-silver": stream_silver,
+         "stream-pipeline": stream_pipeline,
          "extract-full": extract_full, "extract-incremental": extract_incremental, "table-states": table_states,
          "small-steps": small_steps}
 EXTRACT_FLAGS = ("schema", "source", "key", "table")
 NEEDS = {"bronze": ("topic", "table"), "silver": ("bronze", "table"),
          "stream-bronze": ("topic", "table", "checkpoint", "max_offsets", "phases_out"),
-         "stream-silver": ("bronze", "table", "checkpoint", "phases_out"), "extract-full": EXTRACT_FLAGS,
+         "stream-silver": ("bronze", "table", "checkpoint", "phases_out"),
+         "stream-pipeline": ("topic", "table", "merge_into", "checkpoint", "max_offsets", "phases_out"),
+         "extract-full": EXTRACT_FLAGS,
          "extract-incremental": (*EXTRACT_FLAGS, "cursor", "after_cursor", "after_key"),
          "table-states": ("tables", "first_writes", "merge_into", "merge_date"),
          "small-steps": ("table",)}
@@ -280,21 +349,29 @@ def main(argv=None) -> int:
     if missing:
         raise SystemExit(f"floor_job.py --work {args.work} needs {', '.join(missing)}")
     ready_at, started = time.time(), time.monotonic()
+    events = None
+    if args.phases_out:  # as streaming_job.py writes them, for bench.job_phases
+        from bench.stream_events import Events, ProgressEvents
+
+        events = Events(args.phases_out)
+        events.write("process", started_at=STARTED_AT)
     spark = build_spark(cfg, f"bench-floor-{args.work}")
     session_s = time.monotonic() - started
     try:
-        if args.phases_out:
-            from bench.stream_events import Events, ProgressEvents
-
-            spark.streams.addListener(ProgressEvents(Events(args.phases_out)))
+        if events is not None:
+            events.write("spark_ready")
+            spark.streams.addListener(ProgressEvents(events))
         figures = WORKS[args.work](spark, cfg, args) or {}
         work_s = time.monotonic() - started - session_s
-        query = figures.pop("query", None)
+        if events is not None:
+            events.write("record", label="start", batch_id=-1, started_at=ready_at + session_s, total_s=work_s,
+                         phases={"query_start": work_s})
+        streaming = figures.pop("query", None) is not None
         with open(args.out, "w") as out:
             json.dump({"started_at": STARTED_AT, "ready_at": ready_at, "spark_start_s": session_s,
                        "work_s": work_s, **figures}, out)
-        if query is not None:  # a stream runs until the process is stopped (SIGTERM)
-            query.awaitTermination()
+        if streaming:  # streams run until the process is stopped (SIGTERM) or one of them fails
+            spark.streams.awaitAnyTermination()
     finally:
         spark.stop()
     return 0

@@ -5,7 +5,8 @@ group while records keep arriving, then started again with the same command. The
 the kill to the timestamp of the first new commit in each table: JVM start-up, checkpoint
 recovery, the re-run of the batch the kill interrupted, and its commit, phase by phase
 (streaming_job.py's events). Run for the two jobs, then for the same queries in one driver
-(kafka_to_silver, on the same checkpoints).
+(kafka_to_silver, on the same checkpoints); F7 restarts its floor's queries the same way
+(bench/scenarios/floor_restart.py).
 """
 from __future__ import annotations
 
@@ -16,15 +17,16 @@ from bench.harness import say, wait_for
 from bench.job_phases import batches, print_phases, read_events, startup_phases
 
 
-def kill_and_restart(ctx, pair, prefix: str = "") -> dict:
-    """Kills and restarts `pair` (an always_on.LivePair); returns the S7 figures, their names prefixed."""
+def kill_and_restart(ctx, pair, prefix: str = "", figure: str = "S7") -> dict:
+    """Kills and restarts `pair` (an always_on.LivePair, or floor_restart.FloorPipeline); returns the
+    `figure`'s figures, their names prefixed."""
     sizes = ctx.sizes
     logs = {"bronze": pair.bronze_log, "silver": pair.silver_log}
     for name, log in logs.items():  # both must be committing batches when the kill comes
         before = log.version()
         wait_for(lambda log=log, before=before: log.version() > before, sizes.restart_timeout_s,
                  f"a {name} commit before the kill", every_s=0.5, procs=pair.procs)
-    say(f"S7: SIGKILL to each driver's process group ({pair.mode}), then restarting")
+    say(f"{figure}: SIGKILL to each driver's process group ({pair.mode}), then restarting")
     killed_at = time.time()
     for proc in pair.procs:
         proc.kill(signal.SIGKILL)
@@ -38,13 +40,13 @@ def kill_and_restart(ctx, pair, prefix: str = "") -> dict:
                  f"the restarted {name} job's first commit", every_s=0.1, procs=pair.procs)
         first = next(c for c in log.commits if c.version > last[name])
         figures[f"{prefix}{name}_restart_s"] = first.timestamp_ms / 1000 - killed_at
-        say(f"S7: {name} committed its first batch {figures[f'{prefix}{name}_restart_s']:.1f}s after the kill "
+        say(f"{figure}: {name} committed its first batch {figures[f'{prefix}{name}_restart_s']:.1f}s after the kill "
             f"({pair.mode})")
     for name in ("bronze", "silver"):
         first_commit_at = killed_at + figures[f"{prefix}{name}_restart_s"]
         phases = restart_phases(read_events(pair.events[name]), f"{name}.", killed_at, first_commit_at)
         figures[f"{prefix}{name}_phases"] = phases
-        print_phases(f"S7: {name} ({pair.mode}), from the kill to its first commit, seconds:", phases)
+        print_phases(f"{figure}: {name} ({pair.mode}), from the kill to its first commit, seconds:", phases)
     return figures
 
 

@@ -116,6 +116,14 @@ def test_every_scenario_and_baseline_reports_figures(quick_run):
     assert sorted(results["F7"]["first_writes"]) == ["append", "merge"]
     assert all(_positive(seconds) for seconds in results["F7"]["first_writes"].values())
     assert 1 <= results["F7"]["merge_inserted"] <= min(10, results["F7"]["merge_into_rows"])
+    # F7's streams were killed and restarted as S7's queries (their rows checked exactly once by the bench).
+    assert results["F7"]["streams_records"] > 0
+    assert results["F7"]["streams_silver_held"] > 0
+    for name in ("streams_bronze_restart_s", "streams_silver_restart_s"):
+        phases = results["F7"][name.replace("restart_s", "phases")]
+        assert _positive(results["F7"][name])
+        assert list(phases)[:4] == ["launch", "imports", "spark_start", "query_start"]
+        assert abs(sum(phases.values()) - results["F7"][name]) < 0.1
     assert all(len(values) == results["F8"]["rounds"] > 0 for values in results["F8"]["seconds"].values())
     steps = ("lookup", "merge", "read_back", "append")
     assert sorted(results["F8"]["seconds"]) == sorted(steps)
@@ -148,7 +156,7 @@ def test_table_compares_each_figure_with_its_baseline(quick_run):
     for pair in (("S1", "B1"), ("S2", "B2"), ("S10", "B1"), ("S10", "B2 silver step"), ("S6", "C0"), ("S6", "C1"),
                  ("S6", "C1-incremental"), ("S4", "no pruning"), ("S9", "off"), ("F1", "B1"), ("S1", "F1"),
                  ("F2", "B2"), ("S2", "F2"), ("F6", "C0"), ("F6", "C1"), ("F6", "C1-incremental"), ("S6", "F6"),
-                 ("S3", "F3"), ("S7", "F7"), ("S8", "F8 merge"), ("S8", "F8 append")):
+                 ("S3", "F3"), ("S7", "F7"), ("S7", "F7 streams"), ("S8", "F8 merge"), ("S8", "F8 append")):
         assert pair in compared, f"no ratio of {pair[0]} to {pair[1]}"
     for row in rows:
         if row["baseline"] is not None and row["ours"] is not None:
