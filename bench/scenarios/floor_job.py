@@ -124,30 +124,38 @@ def _merge_new(batch, batch_id: int, path: str, target) -> None:
     """Silver's least batch: skipped, unread, when the table holds its transaction id; else bronze's rows
     parsed into the target's columns, one per event_id, computed once, and MERGEd insert-only by event_id
     within the batch's dates and through a Bloom filter of its ids (lakehouse.sinks.key_filter), under the
-    batch's transaction id."""
+    batch's transaction id; its steps timed as our handler's are (lakehouse.ops.phases)."""
     from delta.tables import DeltaTable
     from pyspark.sql import functions as F
 
+    from lakehouse.ops import phases
     from lakehouse.sinks.delta import MATERIALIZE_SOURCE, Txn, commit_options, last_txn_version
     from lakehouse.sinks.key_filter import MIN_TARGET_BYTES, source_keys_filter
 
     spark, txn = batch.sparkSession, Txn("floor-silver", batch_id)
-    last = last_txn_version(spark, path, txn.app_id)
-    if last is not None and last >= batch_id:
-        return
-    events = (_parsed(batch, "kafka_partition", "kafka_offset").dropDuplicates(["event_id"])
-              .withColumn("processed_at", F.current_timestamp()))
-    rows = events.select(*[(F.col(field.name) if field.name in events.columns else F.lit(None))
-                           .cast(field.dataType).alias(field.name) for field in target.fields]).localCheckpoint()
-    dates = rows.groupBy("event_date").count().collect()
-    held = sum(row["count"] for row in dates)
-    if not held:
-        return
-    condition = (F.col("t.event_date").isin([row["event_date"] for row in dates])
-                 & source_keys_filter(rows, ["event_id"], target, MIN_TARGET_BYTES, held)
-                 & (F.col("t.event_id") == F.col("s.event_id")))
-    with commit_options(spark, txn, None, {MATERIALIZE_SOURCE: "none"}):
-        DeltaTable.forPath(spark, path).alias("t").merge(rows.alias("s"), condition).whenNotMatchedInsertAll().execute()
+    with phases.batch("silver.floor", batch_id):
+        with phases.phase("txn_check"):
+            last = last_txn_version(spark, path, txn.app_id)
+        if last is not None and last >= batch_id:
+            return
+        events = (_parsed(batch, "kafka_partition", "kafka_offset").dropDuplicates(["event_id"])
+                  .withColumn("processed_at", F.current_timestamp()))
+        shaped = events.select(*[(F.col(field.name) if field.name in events.columns else F.lit(None))
+                                 .cast(field.dataType).alias(field.name) for field in target.fields])
+        with phases.phase("parse_dedup"):
+            rows = shaped.localCheckpoint()
+        with phases.phase("dates"):
+            dates = rows.groupBy("event_date").count().collect()
+        held = sum(row["count"] for row in dates)
+        if not held:
+            return
+        with phases.phase("key_filter"):
+            keys = source_keys_filter(rows, ["event_id"], target, MIN_TARGET_BYTES, held)
+        condition = (F.col("t.event_date").isin([row["event_date"] for row in dates]) & keys
+                     & (F.col("t.event_id") == F.col("s.event_id")))
+        with phases.phase("merge"), commit_options(spark, txn, None, {MATERIALIZE_SOURCE: "none"}):
+            (DeltaTable.forPath(spark, path).alias("t").merge(rows.alias("s"), condition).whenNotMatchedInsertAll()
+             .execute())
 
 
 def _stream(writer, args, checkpoint: str):
@@ -359,8 +367,11 @@ def main(argv=None) -> int:
     session_s = time.monotonic() - started
     try:
         if events is not None:
+            from lakehouse.ops import phases
+
             events.write("spark_ready")
             spark.streams.addListener(ProgressEvents(events))
+            phases.install(lambda record: events.write("record", **record))
         figures = WORKS[args.work](spark, cfg, args) or {}
         work_s = time.monotonic() - started - session_s
         if events is not None:

@@ -6,16 +6,19 @@ insert-only MERGE by event_id into a copy of silver's grown table (as F7's first
 linked, the log copied). With its own traffic at the idle rate, on a topic of its own and ids of its
 own, it is killed with SIGKILL right after a commit of each table and restarted
 (bench.scenarios.restart, as S7), and timed from the kill to each table's first new commit, phase by
-phase. Afterwards bronze must hold every record sent and the copy each new distinct id once.
+phase (silver's handler too, up to its first MERGE). Afterwards bronze must hold every record sent and
+the copy each new distinct id once.
 """
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 from bench.checks import distinct_values
 from bench.context import BenchContext
 from bench.deltalog import DeltaLog
 from bench.harness import BenchError, Proc, say, wait_for
+from bench.job_phases import read_events
 from bench.scenarios.floor import JOB, LAKE, grown_copy
 from bench.scenarios.live_traffic import LiveTraffic
 from bench.scenarios.restart import kill_and_restart
@@ -75,6 +78,12 @@ def restart_streams(ctx: BenchContext, lake: str) -> dict:
         live.start("floor-restart", [], sizes.idle_rate)
         pipeline.start()
         figures = kill_and_restart(ctx, pipeline, "streams_", figure="F7")
+        handlers = wait_for(lambda: first_handlers(read_events(pipeline.events["silver"])), sizes.restart_timeout_s,
+                            "the restarted F7 silver's first MERGE to be recorded", procs=pipeline.procs)
+        for handler in handlers:
+            say(f"F7: silver's batch {handler['batch_id']} in its handler {handler['total_s']:.2f}s: "
+                + ", ".join(f"{name} {seconds:.2f}s" for name, seconds in handler["phases"].items()))
+        figures["streams_silver_handlers"] = handlers
         live.stop()
         report = live.reports["floor-restart"]
         say(f"F7: {report['records']:,} records sent; waiting for the floor's streams to catch up")
@@ -89,3 +98,13 @@ def restart_streams(ctx: BenchContext, lake: str) -> dict:
         raise BenchError(f"F7's streams: bronze holds {bronze:,} rows ({report['records']:,} records sent), the "
                          f"silver copy {rows:,} rows with {ids:,} distinct ids ({held:,} + {report['distinct']:,})")
     return {**figures, "streams_silver_held": held, "streams_records": report["records"]}
+
+
+def first_handlers(events: list[dict]) -> Optional[list[dict]]:
+    """The restarted driver's silver handler records up to its first MERGE (None until that one is written)."""
+    handlers = []
+    for record in (e for e in events if e["event"] == "record" and e["label"] == "silver.floor"):
+        handlers.append({"batch_id": record["batch_id"], "total_s": record["total_s"], "phases": record["phases"]})
+        if "merge" in record["phases"]:
+            return handlers
+    return None

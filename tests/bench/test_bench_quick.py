@@ -124,6 +124,9 @@ def test_every_scenario_and_baseline_reports_figures(quick_run):
         assert _positive(results["F7"][name])
         assert list(phases)[:4] == ["launch", "imports", "spark_start", "query_start"]
         assert abs(sum(phases.values()) - results["F7"][name]) < 0.1
+    handlers = results["F7"]["streams_silver_handlers"]  # the restarted silver's, up to its first MERGE
+    assert handlers
+    assert "merge" in handlers[-1]["phases"]
     assert all(len(values) == results["F8"]["rounds"] > 0 for values in results["F8"]["seconds"].values())
     steps = ("lookup", "merge", "read_back", "append")
     assert sorted(results["F8"]["seconds"]) == sorted(steps)
