@@ -106,22 +106,21 @@ def rows_for(ctx: BenchContext, selected: list[str]) -> list[Row]:
                 rows.append(_goal(Row("S7", f"{table} restart to first commit, {mode}",
                                       g("S7", f"{prefix}{table}_restart_s"), "s"), "< 20 s", at_most(20.0)))
     if "F7" in f:
-        for table, tables in (("bronze", "bronze's table, the first append"),
-                              ("silver", "bronze's and silver's three tables, the first append and the first "
-                                         "MERGE into silver's grown table")):
-            floor = g("F7", f"{table}_s")
-            rows.append(Row("F7", f"Spark's floor under S7's {table} restart: a fresh driver, the state of "
-                                  f"{tables}", floor, "s"))
-            if g("S7", f"one_driver_{table}_restart_s") is not None:
-                rows.append(Row("S7", f"{table} restart to first commit, one driver, against Spark's floor",
-                                g("S7", f"one_driver_{table}_restart_s"), "s", "F7", floor))
+        first_form = {"bronze": "bronze's table, the first append",
+                      "silver": "bronze's and silver's three tables, the first append and the first MERGE into "
+                                "silver's grown table"}
         for table in ("bronze", "silver"):
-            floor = g("F7", f"streams_{table}_restart_s")
-            rows.append(Row("F7", f"Spark's floor under S7's {table} restart as streams: the least queries in one "
-                                  f"driver, killed and restarted as S7's", floor, "s"))
-            if g("S7", f"one_driver_{table}_restart_s") is not None:
-                rows.append(Row("S7", f"{table} restart to first commit, one driver, against the floor as streams",
-                                g("S7", f"one_driver_{table}_restart_s"), "s", "F7 streams", floor))
+            ours = g("S7", f"one_driver_{table}_restart_s")
+            for key, name, what, against in (
+                    (f"{table}_s", "F7", f": a fresh driver, the state of {first_form[table]}", "Spark's floor"),
+                    (f"streams_{table}_restart_s", "F7 streams",
+                     " as streams: the least queries in one driver, killed and restarted as S7's",
+                     "the floor as streams")):
+                floor = g("F7", key)
+                rows.append(Row("F7", f"Spark's floor under S7's {table} restart{what}", floor, "s"))
+                if ours is not None:
+                    rows.append(Row("S7", f"{table} restart to first commit, one driver, against {against}", ours, "s",
+                                    name, floor))
     rows += _overhead_rows(ctx)
     for key in selected:
         if key in ctx.results.errors:
