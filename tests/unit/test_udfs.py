@@ -1,9 +1,19 @@
-"""The project's JVM functions: registered on the session, and a missing jar named at start."""
+"""The project's JVM functions: registered on the session, a missing jar named at start, and fixed instants."""
 from __future__ import annotations
 
-import pytest
+import datetime as dt
 
-from lakehouse.spark.udfs import JSON_SCAN, JSON_SCAN_RESULT, UDF_JAR, UdfJarMissing, register_java_function
+import pytest
+from pyspark.sql import functions as F
+
+from lakehouse.spark.udfs import (
+    JSON_SCAN,
+    JSON_SCAN_RESULT,
+    UDF_JAR,
+    UdfJarMissing,
+    fixed_instant,
+    register_java_function,
+)
 
 
 def test_the_json_scan_is_registered_on_the_session(spark):
@@ -14,3 +24,20 @@ def test_the_json_scan_is_registered_on_the_session(spark):
 def test_a_class_missing_from_the_classpath_names_the_jar(spark):
     with pytest.raises(UdfJarMissing, match=UDF_JAR):
         register_java_function(spark, "lakehouse_absent", "lakehouse.udf.Absent", JSON_SCAN_RESULT)
+
+
+@pytest.mark.parametrize("at", [
+    dt.datetime(2026, 12, 7, 20, 1, 2, 345678, tzinfo=dt.timezone.utc),
+    dt.datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=dt.timezone.utc),   # before the epoch
+    dt.datetime(2026, 3, 29, 2, 30, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=45))),
+])
+def test_a_fixed_instant_holds_the_same_microsecond_as_its_literal(spark, at):
+    rows = spark.range(3).select(F.unix_micros(fixed_instant(spark, at)).alias("fixed"),
+                                 F.unix_micros(F.lit(at)).alias("literal")).collect()
+    expected = (at - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)) // dt.timedelta(microseconds=1)
+    assert [(row.fixed, row.literal) for row in rows] == [(expected, expected)] * 3
+
+
+def test_a_fixed_instant_needs_a_time_zone(spark):
+    with pytest.raises(ValueError, match="aware"):
+        fixed_instant(spark, dt.datetime(2026, 12, 7, 20, 0))

@@ -53,6 +53,7 @@ from lakehouse.sinks.delta import TableSpec, Txn, ensure_table, last_txn_version
 from lakehouse.sinks.scope import checkpointed_with_scope, observed_scope, scope_facts
 from lakehouse.spark.beside import Beside, in_own_session
 from lakehouse.spark.observed import checkpointed_observing
+from lakehouse.spark.udfs import fixed_instant
 from lakehouse.streaming.checkpoint import CheckpointError, query_id
 from lakehouse.streaming.reference import fx_rates_in_force
 from lakehouse.streaming.review import mirror_into_review, review_changes, silver_rows_of
@@ -254,7 +255,7 @@ def write_silver_batch(
     """
     started = time.monotonic() if started is None else started
     spark = batch_df.sparkSession
-    now = F.lit(dt.datetime.now(dt.timezone.utc))
+    now = fixed_instant(spark, dt.datetime.now(dt.timezone.utc))
     with phase("table_metadata"):
         ensure_tables_once(spark, plan)
     if plan.parse is not None:
