@@ -69,9 +69,11 @@ def txn_commit(spark, path: str, latest: int, app_id: str, version: int,
 
 
 def commits_after(spark, path: str, before: int) -> list[Commit]:
-    """The table's commits after version `before`, oldest first, read from its log files."""
+    """The table's commits after version `before`, oldest first, read from its log files (a commit's
+    metrics taken as one JSON text: converted entry by entry, they took a call into the JVM each)."""
     jvm = spark.sparkContext._jvm
     delta_log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)
+    to_json = jvm.org.apache.spark.sql.delta.util.JsonUtils.mapper().writeValueAsString
     found = []
     changes = delta_log.getChanges(before + 1, False)
     while changes.hasNext():
@@ -87,6 +89,6 @@ def commits_after(spark, path: str, before: int) -> list[Commit]:
                 operation = action.operation()
                 metadata = action.userMetadata().get() if action.userMetadata().isDefined() else None
                 if action.operationMetrics().isDefined():
-                    metrics = dict(jvm.scala.collection.JavaConverters.mapAsJavaMap(action.operationMetrics().get()))
+                    metrics = json.loads(to_json(action.operationMetrics().get()))
         found.append(Commit(int(pair._1()), operation, metadata, frozenset(txns), metrics))
     return found

@@ -1,4 +1,5 @@
-"""The project's JVM functions (jars/udf, lakehouse.udf.*), registered on every session by build_spark.
+"""The project's JVM functions (jars/udf, lakehouse.udf.*): the JSON scan, registered on every session by
+build_spark, and fixed instants (`fixed_instant`), built as columns where they are used.
 
 They live in the lakehouse-udf jar: locally in spark.jars_dir (`make jars` builds it), on EMR one
 of spark.extra_jars. A session without the jar fails at start, naming the jar, rather than at

@@ -69,6 +69,7 @@ log = logging.getLogger("lakehouse.streaming")
 NO_METRICS = NoMetrics()
 _ENSURED: set = set()  # (Spark application id, table path) ensured by ensure_tables_once
 _STARTED: dict = {}  # (Spark application id, checkpoint) -> the highest batch id the handler started
+_FACTS: dict = {}  # (Spark application id, fraud review?, known reasons) -> observed_facts
 BATCH_COUNTS = "batch_counts"  # user metadata of quarantine's and silver's commits: the batch's counts
 
 
@@ -269,10 +270,9 @@ def write_silver_batch(
     # Every MERGE source below is derived from it deterministically, so Delta need not copy it again.
     # Its counts, refused rows per reason class, and where quarantine's MERGE reads (its rows keep the
     # batch's columns) are observed meanwhile (lakehouse.spark.observed): no Spark job of their own.
-    facts, reasons = batch_facts(plan), reason_facts(plan)
+    facts, reasons, quarantine_scope = observed_facts(spark, plan)
     with phase("read_parse_fx"):
-        batch, totals = checkpointed_observing(batch_df, *facts, *reasons,
-                                               *scope_facts(QUARANTINE_MERGE, is_rejected()))
+        batch, totals = checkpointed_observing(batch_df, *facts, *reasons, *quarantine_scope)
     held = [batch]
     quarantining: Optional[Beside] = None
     quarantine = silver = review = None
@@ -354,6 +354,15 @@ def ensure_tables_once(spark, plan: SilverPlan) -> None:
         if key is not None and key not in _ENSURED:
             ensure_table(spark, table)
             _ENSURED.add(key)
+
+
+def observed_facts(spark, plan: SilverPlan) -> tuple[list[Column], list[Column], list[Column]]:
+    """batch_facts, reason_facts and quarantine's scope_facts of `plan`, built at its first batch in this
+    Spark application and reused (each column is a call into the JVM: 30-40 ms a batch)."""
+    key = (spark.sparkContext.applicationId, plan.fraud is not None, known_reasons(plan))
+    if key not in _FACTS:
+        _FACTS[key] = (batch_facts(plan), reason_facts(plan), scope_facts(QUARANTINE_MERGE, is_rejected()))
+    return _FACTS[key]
 
 
 def batch_facts(plan: SilverPlan) -> list[Column]:

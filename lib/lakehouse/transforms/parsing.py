@@ -15,6 +15,7 @@ Envelope and document failures stop the checks (one reason); field failures are 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from typing import Callable
 
@@ -45,67 +46,63 @@ PARSED_COLUMNS = (*COORDINATES, "value")  # the bronze columns parse_records rea
 
 def parse_records(contract: Contract, max_record_bytes: int) -> Transform:
     """Bronze rows -> coordinates, one typed column per contract field, `reasons`, and the raw
-    `value` and `value_bytes` (the value only on rejected rows that fit the limit, for quarantine)."""
+    `value` and `value_bytes` (the value only on rejected rows that fit the limit, for quarantine).
+
+    The columns are built at the first call in a Spark application and reused by the next ones: each
+    is a call into the JVM, and a contract's few hundred took 50-90 ms of every micro-batch."""
+    built: dict[str, ParseColumns] = {}
 
     def transform(df: DataFrame) -> DataFrame:
+        application = df.sparkSession.sparkContext.applicationId
+        if application not in built:
+            built.clear()
+            built[application] = parse_columns(contract, max_record_bytes)
+        columns = built[application]
         return (
-            df.transform(_with_scanned_value(contract, max_record_bytes))
-            .transform(_with_contract_fields(contract))
-            .transform(_with_reasons(contract))
-            .select(
-                *COORDINATES,
-                F.when(is_rejected() & (F.col("value_bytes") <= max_record_bytes), F.col("value")).alias("value"),
-                "value_bytes",
-                *(f.name for f in contract.fields),
-                "reasons",
-            )
+            df.withColumns(columns.scanned)
+            .withColumns(columns.typed)
+            .withColumn("reasons", columns.reasons)
+            .select(*columns.parsed)
         )
 
     return transform
 
 
-def _with_scanned_value(contract: Contract, max_record_bytes: int) -> Transform:
-    """Adds `value_bytes`, `_scan` (the JSON scan of a value within the size limit) and
-    `envelope_error`: null_value, record_too_large, invalid_utf8 or malformed_json."""
+@dataclass(frozen=True)
+class ParseColumns:
+    """parse_records' columns, in the order it adds them (each step reads the ones before)."""
+
+    scanned: dict[str, Column]  # value_bytes and the JSON scan (`_scan`)
+    typed: dict[str, Column]    # envelope_error and one column per contract field, converted to its kind
+    reasons: Column             # the envelope error alone, or every field and cross-field failure
+    parsed: list[Column]        # what parse_records returns
+
+
+def parse_columns(contract: Contract, max_record_bytes: int) -> ParseColumns:
+    """The columns of parse_records (calls into the JVM: build them once per Spark application)."""
+    value, size = F.col("value"), F.col("value_bytes")
     names = ",".join(f.name for f in contract.fields)
-
-    def transform(df: DataFrame) -> DataFrame:
-        value, size = F.col("value"), F.col("value_bytes")
-        scanned = F.when(size <= max_record_bytes, F.call_udf(JSON_SCAN, value, F.lit(names)))
-        envelope_error = (
-            F.when(value.isNull(), F.lit(NULL_VALUE))
-            .when(size > max_record_bytes, F.lit(RECORD_TOO_LARGE))
-            .otherwise(F.col("_scan.error"))
-        )
-        return (
-            df.withColumn("value_bytes", F.octet_length(value))
-            .withColumn("_scan", scanned)
-            .withColumn("envelope_error", envelope_error)
-        )
-
-    return transform
-
-
-def _with_contract_fields(contract: Contract) -> Transform:
-    """Adds one column per contract field, converted to its kind (null where it does not convert)."""
-
-    def transform(df: DataFrame) -> DataFrame:
-        return df.withColumns({f.name: _field_value(f, *_scanned(contract, f)) for f in contract.fields})
-
-    return transform
-
-
-def _with_reasons(contract: Contract) -> Transform:
-    """Adds `reasons`: the envelope error alone, or every field and cross-field failure."""
-
-    def transform(df: DataFrame) -> DataFrame:
-        flagged = F.array(*(F.when(failed, F.lit(reason)) for failed, reason in _checks(contract)))
-        found = F.array_except(flagged, F.array(F.lit(None).cast("string")))
-        return df.withColumn(
-            "reasons", F.when(F.col("envelope_error").isNotNull(), F.array("envelope_error")).otherwise(found)
-        )
-
-    return transform
+    scan = F.when(F.octet_length(value) <= max_record_bytes, F.call_udf(JSON_SCAN, value, F.lit(names)))
+    envelope_error = (
+        F.when(value.isNull(), F.lit(NULL_VALUE))
+        .when(size > max_record_bytes, F.lit(RECORD_TOO_LARGE))
+        .otherwise(F.col("_scan.error"))
+    )
+    fields = {f.name: _field_value(f, *_scanned(contract, f)) for f in contract.fields}
+    flagged = F.array(*(F.when(failed, F.lit(reason)) for failed, reason in _checks(contract)))
+    found = F.array_except(flagged, F.array(F.lit(None).cast("string")))
+    return ParseColumns(
+        scanned={"value_bytes": F.octet_length(value), "_scan": scan},
+        typed={"envelope_error": envelope_error, **fields},
+        reasons=F.when(F.col("envelope_error").isNotNull(), F.array("envelope_error")).otherwise(found),
+        parsed=[
+            *map(F.col, COORDINATES),
+            F.when(is_rejected() & (size <= max_record_bytes), value).alias("value"),
+            size,
+            *(F.col(f.name) for f in contract.fields),
+            F.col("reasons"),
+        ],
+    )
 
 
 def _checks(contract: Contract) -> list[tuple[Column, str]]:

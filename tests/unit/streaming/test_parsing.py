@@ -196,3 +196,13 @@ def test_reason_classes_name_every_class_a_contracts_records_are_refused_for(spa
         values = [*envelope, *(payload(**fields) for fields in records), repeated]
 
         assert reason_classes_given(spark, contract, values) == set(reason_classes(CONTRACTS[contract])), contract
+
+
+def test_one_parse_reused_batch_after_batch_parses_each_batch_as_its_own(spark):
+    parse = parse_records(CONTRACTS["user_events"], 10_000)   # its columns are built once, then reused
+    first = bronze_df(spark, [payload(**EVENT), b"{"]).transform(parse)
+    second = bronze_df(spark, [payload(**{**EVENT, "country_code": "gb"})], partition=3).transform(parse)
+    assert [(row.kafka_offset, row.reasons, row.event_id) for row in first.orderBy("kafka_offset").collect()] == [
+        (0, [], EVENT["event_id"].lower()), (1, ["malformed_json"], None)]
+    assert [(row.kafka_partition, row.reasons) for row in second.collect()] == [
+        (3, ["invalid_format:country_code"])]
