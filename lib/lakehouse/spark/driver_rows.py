@@ -3,7 +3,7 @@
 `spark.createDataFrame(list)` parallelizes pickled rows that a Python worker unpickles when the
 DataFrame is computed. A driver's first Python worker costs about 1.3 s to start (measured: the quality
 row after a restart, S7). `driver_rows` writes the values as literals of the plan instead (Range ->
-Generate), cast to the schema's types: one expression per value, each made by a call into the JVM,
+Generate), cast to the schema's types: one expression per value, each made by calls into the JVM,
 so it is for a few rows (a batch's checks, a run's log rows), not for a table's worth.
 """
 from __future__ import annotations
@@ -24,6 +24,8 @@ def driver_rows(spark, rows: Sequence[Sequence[object]], schema: StructType) -> 
             raise ValueError(f"a row of {len(row)} values for a schema of {len(fields)} columns: {tuple(row)!r}")
     if not rows:
         return spark.range(0).select(*[F.lit(None).cast(field.dataType).alias(field.name) for field in fields])
-    structs = [F.struct(*[F.lit(value).cast(field.dataType).alias(field.name) for value, field in zip(row, fields)])
+    # Cast to a type's SQL name: one call into the JVM, where casting to a DataType took three more.
+    types = [field.dataType.simpleString() for field in fields]
+    structs = [F.struct(*[F.lit(value).cast(kind).alias(field.name) for value, kind, field in zip(row, types, fields)])
                for row in rows]
     return spark.range(1).select(F.inline(F.array(*structs)))
