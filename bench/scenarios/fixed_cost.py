@@ -8,7 +8,9 @@ spent outside them is `addBatch (outside the handler)`. Work the handler runs on
 same time (quarantine's MERGE) is printed as `beside the handler: ...`, not in the sum. Bronze's
 `addBatch` (Delta's sink) is split into the time its Spark jobs ran and the driver's own (the event
 log's job times). Silver's figures also give the classes Janino compiled per round (both jobs'
-batches): few once the generated code is reused.
+batches): few once the generated code is reused; and the time the driver's JIT compilers spent per round,
+in the warm-up rounds (not kept) and the measured ones: the batches are measured once the JIT has
+compiled what they run.
 """
 from __future__ import annotations
 
@@ -37,13 +39,25 @@ def run(ctx: BenchContext, wanted: list[str]) -> None:
                    "--interval", sizes.trigger, "--out", str(out), "--event-logs", str(events)).start()
     proc.wait(sizes.job_timeout_s)
     batches = json.loads(out.read_text())
+    warmup = {contract: batches[contract].pop("warmup") for contract in batches}
     summary = {contract: {job: summarise(batches[contract][job], job) for job in ("bronze", "silver")}
                for contract in batches}
     for contract, jobs in summary.items():
+        print_warmup(contract, warmup[contract], batches[contract]["silver"])
         for job, figures in jobs.items():
             print_phases(f"{job} micro-batch, {contract}", figures, GOALS_S[job])
     ctx.results.put("S8", rows_per_batch=sizes.fixed_cost_rows, contracts=summary, goals_s=GOALS_S,
-                    batches=batches, wall_s=proc.elapsed_s)
+                    batches=batches, warmup=warmup, wall_s=proc.elapsed_s)
+
+
+def print_warmup(contract: str, warmup: list[dict], measured: list[dict]) -> None:
+    """The warm-up rounds' silver batches, and the JIT's compile time per round then and when measured."""
+    if not warmup:
+        return
+    silver = " ".join(f"{r['silver_s']:.2f}" for r in warmup)
+    jit_then, jit_measured = (statistics.median(r["jit_ms"] for r in rounds) for rounds in (warmup, measured))
+    say(f"S8 warm-up, {contract}: silver batches {silver} s (not kept); the JIT compiled for {jit_then:.0f} ms "
+        f"per round (median) then, {jit_measured:.0f} ms in the measured rounds")
 
 
 def flat_phases(batch: dict) -> dict[str, float]:

@@ -8,7 +8,9 @@ measured where the time goes: Spark's own progress (offsets, planning, the write
 the checkpoint's offset and commit logs) and, inside silver's foreachBatch, the handler's timers
 (lakehouse.ops.phases); from the event log, the time Spark jobs of the batch ran (the rest of addBatch
 is the driver's: planning, the Delta log and commit); from Spark's codegen metrics, the classes Janino
-compiled during the round. The first `--warmup` rounds are not kept.
+compiled during the round, and from the JVM the time its JIT compilers spent compiling. The first
+`--warmup` rounds are not kept as measured batches; their totals and JIT time are kept apart (`warmup`),
+to show the driver warming up.
 
     spark-submit ... bench/scenarios/fixed_cost_job.py --env local --set lake.root=... \
         --set streaming.topics.user_events=T1 ... --contracts user_events,transaction_events \
@@ -112,7 +114,7 @@ def _union_ms(intervals: list) -> float:
 def add_spark_jobs(results: dict, seconds: dict) -> None:
     """Splits each measured batch's addBatch into the time Spark jobs ran and the driver's own time."""
     for jobs in results.values():
-        for batches in jobs.values():
+        for batches in (jobs["bronze"], jobs["silver"]):
             for batch in batches:
                 ran = seconds.pop((batch.pop("query_id"), batch["batch_id"]), 0.0)
                 batch["spark_jobs_s"] = ran
@@ -138,8 +140,9 @@ def measure(spark, cfg, contracts: list[str], rows: int, rounds: int, warmup: in
     silver = start_silver(spark, cfg, SilverOptions(chosen, every, 1_000))
     queries = {q.name.split(" <- ")[0]: q for q in [*bronze.queries, *silver.queries]}
     rng = random.Random(8)
-    results = {name: {"bronze": [], "silver": []} for name in contracts}
+    results = {name: {"bronze": [], "silver": [], "warmup": []} for name in contracts}
     compiled = spark._jvm.org.apache.spark.metrics.source.CodegenMetrics.METRIC_COMPILATION_TIME()
+    jit = spark._jvm.java.lang.management.ManagementFactory.getCompilationMXBean()
     try:
         from lakehouse.kafka.producer import EventProducer
 
@@ -148,14 +151,18 @@ def measure(spark, cfg, contracts: list[str], rows: int, rounds: int, warmup: in
                 bronze_query = queries[f"bronze.{contract.name}"]
                 silver_query = queries[f"silver.{contract.silver_table}"]
                 last = {q: last_with_rows(q) for q in (bronze_query, silver_query)}
-                classes_before = compiled.getCount()
+                classes_before, jit_before = compiled.getCount(), jit.getTotalCompilationTime()
                 with EventProducer(cfg) as producer:
                     for key, value in payloads(contract.name, rng, rows, dt.datetime.now(dt.timezone.utc)):
                         producer.send(cfg.streaming.topics[contract.name], key, value)
                 bronze_batch = wait_for_batch(bronze_query, last[bronze_query])
                 silver_batch = wait_for_batch(silver_query, last[silver_query])
                 classes = compiled.getCount() - classes_before
+                jit_ms = jit.getTotalCompilationTime() - jit_before  # the round's, both jobs' and the others'
                 if number < warmup:
+                    results[contract.name]["warmup"].append(
+                        {"bronze_s": progress_phases(bronze_batch)["total_s"],
+                         "silver_s": progress_phases(silver_batch)["total_s"], "jit_ms": jit_ms})
                     continue
                 handler = next(r for r in reversed(recorded) if r["label"] == f"silver.{contract.silver_table}"
                                and r["batch_id"] == silver_batch["batchId"])
@@ -163,6 +170,7 @@ def measure(spark, cfg, contracts: list[str], rows: int, rounds: int, warmup: in
                 measured["handler"] = {"total_s": handler["total_s"], "phases": handler["phases"],
                                        "beside": handler.get("beside", {})}
                 measured["classes_compiled"] = classes  # the round's: bronze's batch and silver's
+                measured["jit_ms"] = jit_ms
                 results[contract.name]["bronze"].append(progress_phases(bronze_batch))
                 results[contract.name]["silver"].append(measured)
                 _log(f"round {number - warmup + 1}/{rounds} {contract.name}: bronze "

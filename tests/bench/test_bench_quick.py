@@ -143,6 +143,9 @@ def test_every_scenario_and_baseline_reports_figures(quick_run):
             assert _positive(jobs[job]["median_s"])
             assert _positive(jobs[job]["phases"][main_phase]["median_s"])
         assert _positive(jobs["silver"]["classes_compiled"])  # the quick run's one round is its first: cold
+    for contract, batches in results["S8"]["batches"].items():
+        assert results["S8"]["warmup"][contract] == []  # no warm-up round in a quick run
+        assert all(_positive(batch["jit_ms"]) for batch in batches["silver"])  # cold: the JIT compiles
     for side in ("off", "on", "every"):
         assert len(results["S9"][side]["batch_ms"]) == results["S9"]["batches_per_block"] > 0
         assert _positive(results["S9"][side]["median_ms"])
